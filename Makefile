@@ -1,0 +1,38 @@
+# manualnn: the two commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+FASHION := /usr/share/datasets/fashion-mnist
+
+.PHONY: demo test bench venv data clean
+
+$(VENV)/.base: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base
+	$(PIP) install -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.base
+
+# Fashion-MNIST from Debian's package when missing and apt is usable.
+data:
+	@if [ ! -f $(FASHION)/train-images-idx3-ubyte.gz ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; \
+	  else \
+	    echo "Fashion-MNIST is missing: run 'sudo apt-get install dataset-fashion-mnist'" >&2; exit 2; \
+	  fi; \
+	fi
+
+demo: $(VENV)/.base data
+	time $(PY) -m manualnn.demo $(FASHION)
+
+test: $(VENV)/.test
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,230 @@
+"""Element-wise activations sigma and their derivatives sigma'.
+
+An activation turns the pre-activation A = Z_i W_i (+ b_i), shape (m, n_{i+1}), into
+Z_{i+1} = sigma(A).  Backward needs D_i = G_{i+1} o sigma'(A).  Where sigma' is cheaper
+from the output Z than from A (relu: Z > 0, tanh: 1 - Z^2, sigmoid: Z (1 - Z),
+softplus: 1 - exp(-Z)), an activation says so with ``from_output = True`` and the network
+then keeps only Z, overwriting A in place.
+
+Two in-place hooks serve the training step without allocating:
+
+- ``forward_(A)`` turns A into sigma(A) and returns the array holding it;
+- ``backward_(G, A, Z)`` turns G into G o sigma'(A).  It may overwrite Z (and A):
+  by the time backward reaches layer i, Z_{i+1} has already served for grad W_{i+1}.
+
+Add your own with :func:`register_activation`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class Activation:
+    """Base class: a value/derivative pair with default (allocating) in-place hooks.
+
+    Subclasses define ``value(A)`` and ``derivative(A, Z)``, where Z = value(A); both take
+    and return arrays of the same shape and dtype.
+    """
+
+    name = "activation"
+    from_output = False
+
+    def value(self, A):
+        raise NotImplementedError
+
+    def derivative(self, A, Z):
+        raise NotImplementedError
+
+    def forward_(self, A):
+        A[...] = self.value(A)
+        return A
+
+    def backward_(self, G, A, Z):
+        G *= self.derivative(A, Z)
+        return G
+
+    def __repr__(self):
+        return f"<activation {self.name}>"
+
+
+class Identity(Activation):
+    """sigma(a) = a; sigma'(a) = 1 (the usual output layer for logits)."""
+
+    name, from_output = "identity", True
+
+    def value(self, A):
+        return A.copy()
+
+    def derivative(self, A, Z):
+        return np.ones_like(Z)
+
+    def forward_(self, A):
+        return A
+
+    def backward_(self, G, A, Z):
+        return G
+
+
+class ReLU(Activation):
+    """sigma(a) = max(a, 0); sigma'(a) = 1[Z > 0], read from the output."""
+
+    name, from_output = "relu", True
+
+    def value(self, A):
+        return np.maximum(A, 0)
+
+    def derivative(self, A, Z):
+        return (Z > 0).astype(Z.dtype)
+
+    def forward_(self, A):
+        return np.maximum(A, 0, out=A)
+
+    def backward_(self, G, A, Z):
+        # Z >= 0, so sign(Z) is the 0/1 mask, made in place without a boolean temporary.
+        np.sign(Z, out=Z)
+        return np.multiply(G, Z, out=G)
+
+
+class LeakyReLU(Activation):
+    """sigma(a) = a for a > 0 else slope * a; sigma' = 1 or slope, read from the output."""
+
+    name, from_output = "leaky_relu", True
+
+    def __init__(self, slope: float = 0.01):
+        self.slope = slope
+
+    def value(self, A):
+        return np.where(A > 0, A, A * self.slope)
+
+    def derivative(self, A, Z):
+        return np.where(Z > 0, 1.0, self.slope).astype(Z.dtype)
+
+
+class Tanh(Activation):
+    """sigma(a) = tanh(a); sigma'(a) = 1 - Z^2, read from the output."""
+
+    name, from_output = "tanh", True
+
+    def value(self, A):
+        return np.tanh(A)
+
+    def derivative(self, A, Z):
+        return 1 - Z * Z
+
+    def forward_(self, A):
+        return np.tanh(A, out=A)
+
+    def backward_(self, G, A, Z):
+        np.square(Z, out=Z)
+        np.subtract(1, Z, out=Z)
+        return np.multiply(G, Z, out=G)
+
+
+class Sigmoid(Activation):
+    """sigma(a) = 1 / (1 + exp(-a)); sigma'(a) = Z (1 - Z), read from the output.
+
+    Evaluated as exp(-|a|) over 1 + exp(-|a|) on the negative side, so exp never overflows.
+    """
+
+    name, from_output = "sigmoid", True
+
+    def value(self, A):
+        E = np.exp(-np.abs(A))
+        return np.where(A >= 0, 1, E) / (1 + E)
+
+    def derivative(self, A, Z):
+        return Z * (1 - Z)
+
+    def backward_(self, G, A, Z):
+        G *= Z
+        np.subtract(1, Z, out=Z)
+        return np.multiply(G, Z, out=G)
+
+
+class Softplus(Activation):
+    """sigma(a) = log(1 + exp(a)) = max(a, 0) + log1p(exp(-|a|));
+    sigma'(a) = sigmoid(a) = 1 - exp(-Z), read from the output (as -expm1(-Z), exact near 0).
+    """
+
+    name, from_output = "softplus", True
+
+    def value(self, A):
+        return np.maximum(A, 0) + np.log1p(np.exp(-np.abs(A)))
+
+    def derivative(self, A, Z):
+        return -np.expm1(-Z)
+
+
+class GELU(Activation):
+    """GELU, tanh form: sigma(a) = a (1 + tanh(u)) / 2 with u = c (a + k a^3),
+    c = sqrt(2 / pi), k = 0.044715;
+    sigma'(a) = (1 + tanh(u)) / 2 + a (1 - tanh(u)^2) c (1 + 3 k a^2) / 2, from A.
+
+    For |a| >= 10, tanh(u) is +-1 to the last bit in float64, so a is clipped there inside
+    u: a^3 cannot overflow and the result is unchanged.
+    """
+
+    name, from_output = "gelu", False
+    c, k = math.sqrt(2 / math.pi), 0.044715
+
+    def _tanh_u(self, A):
+        a = np.clip(A, -10, 10)
+        return np.tanh(self.c * (a + self.k * a * a * a)), a
+
+    def value(self, A):
+        T, _ = self._tanh_u(A)
+        return 0.5 * A * (1 + T)
+
+    def derivative(self, A, Z):
+        T, a = self._tanh_u(A)
+        return 0.5 * (1 + T) + 0.5 * a * (1 - T * T) * self.c * (1 + 3 * self.k * a * a)
+
+
+class FunctionActivation(Activation):
+    """An activation made from two plain functions of the pre-activation A."""
+
+    from_output = False
+
+    def __init__(self, name, value, derivative):
+        self.name, self._value, self._derivative = name, value, derivative
+
+    def value(self, A):
+        return self._value(A)
+
+    def derivative(self, A, Z):
+        return self._derivative(A)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a for a in (Identity(), ReLU(), LeakyReLU(), Tanh(), Sigmoid(), Softplus(), GELU())
+}
+
+
+def register_activation(name: str, value, derivative) -> Activation:
+    """Add an activation under ``name`` from ``value(A) -> sigma(A)`` and
+    ``derivative(A) -> sigma'(A)``, both element-wise on arrays of shape (m, n).
+
+    >>> import numpy as np
+    >>> register_activation("swish", lambda A: A / (1 + np.exp(-A)),
+    ...     lambda A: (1 + np.exp(-A) + A * np.exp(-A)) / (1 + np.exp(-A)) ** 2)
+    <activation swish>
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name: expected a non-empty string, got {name!r}")
+    if not callable(value) or not callable(derivative):
+        raise TypeError("value, derivative: expected two callables of the pre-activation A")
+    act = FunctionActivation(name, value, derivative)
+    ACTIVATIONS[name] = act
+    return act
+
+
+def get_activation(spec, name: str = "activation") -> Activation:
+    """Look up an activation by registered name, or pass an :class:`Activation` through."""
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, str) and spec in ACTIVATIONS:
+        return ACTIVATIONS[spec]
+    raise ValueError(f"{name}: expected one of {sorted(ACTIVATIONS)}, got {spec!r}")

@@ -1,0 +1,134 @@
+"""Validation at the public boundary.
+
+Every public function of manualnn checks what it is given with these helpers, so that a
+mistake is reported as a ``ValueError``/``TypeError`` naming the argument, what was
+expected and what came, and never surfaces later as a NumPy broadcasting error.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{type(value).__name__} {value!r}"[:120]
+
+
+def float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """Return ``dtype`` as a NumPy float32/float64 dtype, or raise naming ``name``."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"{name}: expected float32 or float64, got {dtype!r}")
+    return dt
+
+
+def float_array(value, name: str, ndim: int | None = None, cols: int | None = None,
+                dtype=None, finite: bool = True) -> np.ndarray:
+    """Check a floating-point array; convert only lists/integers (never downcast floats).
+
+    ``dtype`` forces a float dtype (converting), otherwise float32/float64 arrays keep
+    theirs and anything else becomes float64.
+    """
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        arr = value
+        if arr.dtype not in FLOAT_DTYPES:
+            arr = arr.astype(np.float64)
+    else:
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"{name}: expected a numeric array, got {_describe(value)}") from exc
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
+        arr = arr.astype(np.float64)
+    if dtype is not None:
+        arr = arr.astype(float_dtype(dtype), copy=False)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name}: expected a {ndim}-D array, got shape {arr.shape}")
+    if ndim == 2 and arr.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least one row, got shape {arr.shape}")
+    if cols is not None and arr.shape[-1] != cols:
+        raise ValueError(f"{name}: expected {cols} columns, got shape {arr.shape}")
+    if finite and not np.isfinite(arr).all():
+        raise ValueError(f"{name}: expected finite values, got NaN or infinity")
+    return arr
+
+
+def weight_array(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A parameter array: float32/float64 dtype (no silent conversion), exact shape, finite."""
+    if not isinstance(value, np.ndarray) or value.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name}: expected a float32 or float64 array, got {_describe(value)}")
+    if value.shape != tuple(shape):
+        raise ValueError(f"{name}: expected shape {tuple(shape)}, got {value.shape}")
+    if not np.isfinite(value).all():
+        raise ValueError(f"{name}: expected finite values, got NaN or infinity")
+    return value
+
+
+def labels(value, name: str, m: int, k: int | None) -> np.ndarray:
+    """Integer class labels of shape (m,) in [0, k); returned as int64 (intp)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind == "f" and arr.size and np.isfinite(arr).all() and (arr == np.round(arr)).all():
+        arr = arr.astype(np.intp)
+    if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "b"):
+        raise TypeError(f"{name}: expected integer class labels, got dtype {arr.dtype}")
+    if arr.shape != (m,):
+        raise ValueError(f"{name}: expected shape ({m},) to match the {m} rows, got {arr.shape}")
+    if k is not None and m and (arr.min() < 0 or arr.max() >= k):
+        raise ValueError(
+            f"{name}: expected labels in [0, {k}), got values from {arr.min()} to {arr.max()}")
+    return arr.astype(np.intp, copy=False)
+
+
+def sample_weight(value, m: int, dtype) -> np.ndarray | None:
+    """Optional non-negative per-sample weights of shape (m,), not all zero."""
+    if value is None:
+        return None
+    w = float_array(value, "sample_weight", ndim=1, dtype=dtype)
+    if w.shape != (m,):
+        raise ValueError(f"sample_weight: expected shape ({m},), got {w.shape}")
+    if (w < 0).any() or not w.sum() > 0:
+        raise ValueError("sample_weight: expected non-negative weights with a positive sum")
+    return w
+
+
+def number(value, name: str, low=None, high=None, integer: bool = False,
+           low_open: bool = False, high_open: bool = False):
+    """A real (or integer) hyperparameter within [low, high] (open ends when asked)."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "an integer" if integer else "a number"
+        raise TypeError(f"{name}: expected {what}, got {_describe(value)}")
+    if not integer and not np.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value!r}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        span = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
+        raise ValueError(f"{name}: expected a value in {span}, got {value!r}")
+    return value
+
+
+def choice(value, name: str, options) -> str:
+    """One of a fixed set of names."""
+    if value not in options:
+        raise ValueError(f"{name}: expected one of {sorted(options)}, got {value!r}")
+    return value
+
+
+class DataError(ValueError):
+    """A file or input that cannot be used: truncated, corrupt, or of the wrong format.
+
+    The message names the file (or argument) and what was wrong with it.
+    """

@@ -1,0 +1,174 @@
+"""Losses: each returns the mean loss and G_{L+1} = d loss / d Z_{L+1} together.
+
+Z is the network output Z_{L+1} of shape (m, k).  Every loss is a mean over the m rows,
+or, with per-sample weights w, the weighted mean sum_i w_i l_i / sum_i w_i; G then carries
+the same 1/m (or w_i / sum w) factor, so that grad W_i = Z_i^T D_i is the gradient of
+that mean.
+
+``loss(Z, y)`` validates and allocates; ``loss.value_and_grad_(Z, y, w)`` is the training
+step's version: no checks, and Z is overwritten by G in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import checks
+
+
+class Loss:
+    """Base class.  Subclasses define ``targets`` (validation) and ``value_and_grad_``."""
+
+    name = "loss"
+
+    def targets(self, y, m: int, k: int):
+        """Check the targets for an output of shape (m, k); return them as used."""
+        raise NotImplementedError
+
+    def value_and_grad_(self, Z, y, w=None) -> float:
+        """Return the mean loss and overwrite Z (m, k) with G_{L+1} (m, k)."""
+        raise NotImplementedError
+
+    def __call__(self, Z, y, sample_weight=None):
+        """Mean loss and G_{L+1}, shape (m, k), for output Z (m, k) and targets y."""
+        Z = checks.float_array(Z, "Z", ndim=2)
+        y = self.targets(y, *Z.shape)
+        w = checks.sample_weight(sample_weight, Z.shape[0], Z.dtype)
+        G = Z.copy()
+        return self.value_and_grad_(G, y, w), G
+
+    @staticmethod
+    def _mean(rows, w) -> float:
+        """The mean of per-row losses ``rows`` (m,), weighted by w when given."""
+        if w is None:
+            return float(rows.mean())
+        return float(np.dot(rows, w) / w.sum())
+
+    @staticmethod
+    def _scale_(G, w, per_row: float = 1.0):
+        """Multiply G by 1/m, or by w_i / sum w row by row; times ``per_row``."""
+        if w is None:
+            G *= per_row / G.shape[0]
+        else:
+            G *= (w * (per_row / w.sum()))[:, None]
+        return G
+
+    def __repr__(self):
+        return f"<loss {self.name}>"
+
+
+class SoftmaxCrossEntropy(Loss):
+    """l_i = log sum_j exp z_ij - sum_j q_ij z_ij, with q_i the one-hot row of y_i,
+    smoothed to (1 - eps) one-hot + eps / k when ``label_smoothing = eps``.
+
+    G = (S - Q) / m with S = softmax(Z).  The max of each row is subtracted before exp
+    (log-sum-exp), so logits of any magnitude give a finite loss.  No one-hot matrix is
+    built: the m entries z_{i, y_i} are reached through flat indices i k + y_i.
+    """
+
+    name = "softmax_cross_entropy"
+
+    def __init__(self, label_smoothing: float = 0.0):
+        checks.number(label_smoothing, "label_smoothing", 0, 1, high_open=True)
+        self.eps = float(label_smoothing)
+        self._buffers = {}
+
+    def targets(self, y, m, k):
+        return checks.labels(y, "y", m, k)
+
+    def _workspace(self, m, k, dtype):
+        key = (m, k, np.dtype(dtype))
+        if key not in self._buffers:
+            self._buffers = {key: (np.arange(m) * k, np.empty(m, np.intp),
+                                   np.empty(m, dtype), np.empty(m, dtype), np.empty(m, dtype))}
+        return self._buffers[key]
+
+    def value_and_grad_(self, Z, y, w=None):
+        m, k = Z.shape
+        base, idx, r, zy, zsum = self._workspace(m, k, Z.dtype)
+        np.add(base, y, out=idx)
+        flat = Z.reshape(-1)
+        np.max(Z, axis=1, out=r)
+        Z -= r[:, None]
+        np.take(flat, idx, out=zy)
+        if self.eps:
+            np.sum(Z, axis=1, out=zsum)
+        np.exp(Z, out=Z)
+        np.sum(Z, axis=1, out=r)
+        Z /= r[:, None]
+        np.log(r, out=r)
+        r -= zy if not self.eps else (1 - self.eps) * zy + (self.eps / k) * zsum
+        loss = self._mean(r, w)
+        if self.eps:
+            Z -= self.eps / k
+        np.take(flat, idx, out=zy)
+        zy -= 1 - self.eps
+        np.put(flat, idx, zy)
+        self._scale_(Z, w)
+        return loss
+
+
+class MeanSquaredError(Loss):
+    """l_i = sum_j (z_ij - y_ij)^2 / k (the mean over all m k entries, as PyTorch's
+    MSELoss); with ``half=True`` the conventional 1/2 factor (scikit-learn's squared loss).
+    G = 2 (Z - Y) / (m k), or (Z - Y) / (m k) with half.  y has shape (m, k), or (m,) if k = 1.
+    """
+
+    name = "mse"
+
+    def __init__(self, half: bool = False):
+        self.factor = 0.5 if half else 1.0
+
+    def targets(self, y, m, k):
+        return _float_targets(y, m, k)
+
+    def value_and_grad_(self, Z, y, w=None):
+        k = Z.shape[1]
+        Z -= y
+        rows = np.einsum("ij,ij->i", Z, Z) * (self.factor / k)
+        self._scale_(Z, w, 2 * self.factor / k)
+        return self._mean(rows, w)
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy on logits, for k independent yes/no outputs (multi-label):
+    l_i = sum_j [softplus(z_ij) - y_ij z_ij] / k with y_ij in [0, 1], computed as
+    max(z, 0) - y z + log1p(exp(-|z|)).  G = (sigmoid(Z) - Y) / (m k).
+    """
+
+    name = "binary_cross_entropy"
+
+    def targets(self, y, m, k):
+        Y = _float_targets(y, m, k)
+        if ((Y < 0) | (Y > 1)).any():
+            raise ValueError("y: expected targets in [0, 1] for binary cross-entropy")
+        return Y
+
+    def value_and_grad_(self, Z, y, w=None):
+        k = Z.shape[1]
+        E = np.exp(-np.abs(Z))
+        rows = (np.maximum(Z, 0) - y * Z + np.log1p(E)).sum(axis=1) / k
+        Z[...] = np.where(Z >= 0, 1, E) / (1 + E) - y
+        self._scale_(Z, w, 1 / k)
+        return self._mean(rows, w)
+
+
+def _float_targets(y, m, k):
+    Y = checks.float_array(y, "y")
+    if Y.ndim == 1 and k == 1:
+        Y = Y[:, None]
+    if Y.shape != (m, k):
+        raise ValueError(f"y: expected targets of shape ({m}, {k}), got {Y.shape}")
+    return Y
+
+
+LOSSES = {c.name: c for c in (SoftmaxCrossEntropy, MeanSquaredError, BinaryCrossEntropy)}
+
+
+def get_loss(spec, **options) -> Loss:
+    """A new loss instance by name (with its options), or a :class:`Loss` passed through."""
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, str) and spec in LOSSES:
+        return LOSSES[spec](**options)
+    raise ValueError(f"loss: expected one of {sorted(LOSSES)}, got {spec!r}")
