@@ -40,9 +40,10 @@ class Loss:
     @staticmethod
     def _mean(rows, w) -> float:
         """The mean of per-row losses ``rows`` (m,), weighted by w when given."""
+        # accumulated in float64: a float32 sum of m rows would lose digits of the mean
         if w is None:
-            return float(rows.mean())
-        return float(np.dot(rows, w) / w.sum())
+            return float(rows.mean(dtype=np.float64))
+        return float(np.dot(rows.astype(np.float64), w) / w.sum(dtype=np.float64))
 
     @staticmethod
     def _scale_(G, w, per_row: float = 1.0):
