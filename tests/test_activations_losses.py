@@ -124,3 +124,11 @@ def test_bad_loss_inputs_are_named():
         get_loss("softmax_cross_entropy", label_smoothing=1.0)
     with pytest.raises(ValueError, match=r"loss: expected one of"):
         get_loss("hinge")
+
+
+def test_cross_entropy_counts_the_misclassified_rows():
+    ce = get_loss("softmax_cross_entropy")
+    assert get_loss("mse").errors is None
+    ce(np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [0.0, 0.0, 5.0], [1.0, 1.0, 0.0]]),
+       [0, 2, 2, 1])
+    assert ce.errors == 1   # row 2 is wrong; a tie for the maximum counts as right

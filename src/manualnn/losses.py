@@ -17,9 +17,14 @@ from . import checks
 
 
 class Loss:
-    """Base class.  Subclasses define ``targets`` (validation) and ``value_and_grad_``."""
+    """Base class.  Subclasses define ``targets`` (validation) and ``value_and_grad_``.
+
+    A classification loss also sets ``errors``, the number of misclassified rows of the
+    last ``value_and_grad_`` (None for the others).
+    """
 
     name = "loss"
+    errors = None
 
     def targets(self, y, m: int, k: int):
         """Check the targets for an output of shape (m, k); return them as used."""
@@ -81,17 +86,20 @@ class SoftmaxCrossEntropy(Loss):
         key = (m, k, np.dtype(dtype))
         if key not in self._buffers:
             self._buffers = {key: (np.arange(m) * k, np.empty(m, np.intp),
-                                   np.empty(m, dtype), np.empty(m, dtype), np.empty(m, dtype))}
+                                   np.empty(m, dtype), np.empty(m, dtype), np.empty(m, dtype),
+                                   np.empty(m, bool))}
         return self._buffers[key]
 
     def value_and_grad_(self, Z, y, w=None):
         m, k = Z.shape
-        base, idx, r, zy, zsum = self._workspace(m, k, Z.dtype)
+        base, idx, r, zy, zsum, hit = self._workspace(m, k, Z.dtype)
         np.add(base, y, out=idx)
         flat = Z.reshape(-1)
         np.max(Z, axis=1, out=r)
         Z -= r[:, None]
         np.take(flat, idx, out=zy)
+        # after the shift a row's largest logit is 0: the row is right when z_{i, y_i} is 0
+        self.errors = m - int(np.count_nonzero(np.equal(zy, 0, out=hit)))
         if self.eps:
             np.sum(Z, axis=1, out=zsum)
         np.exp(Z, out=Z)
