@@ -1,42 +1,57 @@
-"""Datasets: the IDX file format of MNIST and Fashion-MNIST.
+"""Data plumbing for training: IDX files, label encoding, splits and mini-batches.
 
-An IDX file is a big-endian header, then the array: two zero bytes, a type code, the
-number of dimensions d, d 32-bit sizes, then prod(sizes) items.  Files may be gzipped.
-Every check that can fail names the file and what was wrong with it.
+An IDX file (the format of MNIST and Fashion-MNIST) is a big-endian header, then the
+array: two zero bytes, a type code, the number of dimensions d, d 32-bit sizes, then
+prod(sizes) items.  Files may be gzipped.  Every check that can fail names the file and
+what was wrong with it.
+
+Named datasets and user files are loaded by :mod:`manualnn.datasets`, downloads are
+verified by :mod:`manualnn.download`, and scaling lives in :mod:`manualnn.preprocess`.
 """
 
 from __future__ import annotations
 
-import gzip
+import csv
+import gzip as _gzip
 import os
 import struct
+import zipfile
 import zlib
+from collections.abc import Iterator
 
 import numpy as np
 
+from . import checks
+from .atomic import atomic_open
 from .checks import DataError
 
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_CODES = {np.dtype(v).newbyteorder("="): k for k, v in IDX_TYPES.items()}
 _CHUNK = 1 << 24
 
+
+# --------------------------------------------------------------------------- IDX files
 
 def read_idx(path) -> np.ndarray:
     """Read an IDX file (raw or gzip) into an array of its declared type and shape.
 
-    Raises :class:`DataError` for a missing, truncated, over-long or corrupt file, before
-    allocating more than the file actually holds.
+    Returns a native-byte-order array, e.g. uint8 (n, rows, cols) for an image file.
+    Raises :class:`DataError` for a missing, unreadable, truncated, over-long or corrupt
+    file, before allocating more than the file actually holds.
     """
     path = os.fspath(path)
     try:
         with open(path, "rb") as raw:
             gzipped = raw.read(2) == b"\x1f\x8b"
-        opener = gzip.open if gzipped else open
+        opener = _gzip.open if gzipped else open
         with opener(path, "rb") as f:
             return _read_idx_stream(f, path)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise DataError(f"{path}: expected an IDX file, got a directory") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied") from None
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: corrupt gzip data ({exc})") from None
 
@@ -56,6 +71,8 @@ def _read_idx_stream(f, path):
     shape = struct.unpack(f">{ndim}I", dims_bytes)
     dtype = np.dtype(IDX_TYPES[code])
     expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    # Read in bounded chunks so a header that lies about its size cannot make us
+    # allocate gigabytes before we notice the file is short.
     chunks, have = [], 0
     while have < expected:
         chunk = f.read(min(_CHUNK, expected - have))
@@ -68,3 +85,265 @@ def _read_idx_stream(f, path):
         raise DataError(f"{path}: longer than its header declares (shape {shape})")
     data = np.frombuffer(b"".join(chunks), dtype=dtype).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
+
+
+def write_idx(path, array, gzip: bool = False) -> None:
+    """Write ``array`` (any shape with 1 to 255 dimensions) as an IDX file, atomically.
+
+    Supported dtypes: uint8, int8, int16, int32, float32, float64 (the IDX types).
+    With ``gzip=True`` the file is gzip-compressed (with a fixed timestamp, so the same
+    array always gives the same bytes).
+    """
+    arr = np.asarray(array)
+    dtype = arr.dtype.newbyteorder("=") if arr.dtype.byteorder not in "=|" else arr.dtype
+    if dtype not in _IDX_CODES:
+        raise TypeError(f"array: expected dtype uint8, int8, int16, int32, float32 or "
+                        f"float64 (the IDX types), got {arr.dtype}")
+    if not 1 <= arr.ndim <= 255:
+        raise ValueError(f"array: expected 1 to 255 dimensions, got shape {arr.shape}")
+    if max(arr.shape) >= 1 << 32:
+        raise ValueError(f"array: IDX sizes are 32-bit, got shape {arr.shape}")
+    if not isinstance(gzip, bool):
+        raise TypeError(f"gzip: expected True or False, got {gzip!r}")
+    header = bytes([0, 0, _IDX_CODES[dtype], arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
+    body = np.ascontiguousarray(arr, dtype=dtype.newbyteorder(">")).tobytes()
+    with atomic_open(path, "wb") as f:
+        if gzip:
+            with _gzip.GzipFile(filename="", fileobj=f, mode="wb", mtime=0) as z:
+                z.write(header)
+                z.write(body)
+        else:
+            f.write(header)
+            f.write(body)
+
+
+# --------------------------------------------------------------------------- user files
+
+def _check_file(path: str) -> None:
+    if not os.path.exists(path):
+        raise DataError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise DataError(f"{path}: expected a file, got a directory")
+    if os.path.getsize(path) == 0:
+        raise DataError(f"{path}: the file is empty")
+
+
+def read_npz(path) -> dict[str, np.ndarray]:
+    """The arrays ``X`` and ``y``, and ``X_test`` and ``y_test`` when present, of a .npz file.
+
+    Loaded without pickle, so object arrays are refused.  Only presence is checked here;
+    shapes and values are checked where a dataset is built from them.
+    """
+    path = os.fspath(path)
+    _check_file(path)
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: not a readable .npz archive ({exc})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError(f"{path}: expected a .npz archive of named arrays X and y, "
+                        f"got a single .npy array")
+    with archive:
+        names = archive.files
+        wanted = ["X", "y"] + [k for k in ("X_test", "y_test") if k in names]
+        missing = [k for k in ("X", "y") if k not in names]
+        if missing or ("X_test" in names) != ("y_test" in names):
+            raise DataError(f"{path}: expected arrays X and y (and optionally both X_test and "
+                            f"y_test), got {sorted(names)}")
+        arrays = {}
+        for key in wanted:
+            try:
+                arrays[key] = archive[key]
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+                raise DataError(f"{path}: array {key!r} cannot be read ({exc})") from None
+    return arrays
+
+
+def read_csv(path, label_column: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Features ``X`` float64 (m, d) and labels ``y`` (m,) from a CSV file with a header.
+
+    The label column is ``label_column``, else the column named ``label``, else the last
+    one; every other cell must be a finite number.  Labels stay as written: int64 when
+    they all are integers, float64 when numbers, else strings.  Blank lines are skipped.
+    """
+    path = os.fspath(path)
+    if label_column is not None and not isinstance(label_column, str):
+        raise TypeError(f"label_column: expected a column name, got {label_column!r}")
+    _check_file(path)
+    header, rows, lines = _read_csv_rows(path)
+    if label_column is None:
+        label_column = "label" if "label" in header else header[-1]
+    if label_column not in header:
+        raise DataError(f"{path}: no column {label_column!r}; columns are {header}")
+    col = header.index(label_column)
+    for row, line in zip(rows, lines):
+        if len(row) != len(header):
+            raise DataError(f"{path}, line {line}: expected {len(header)} cells as in the "
+                            f"header, got {len(row)}")
+    cells = np.char.strip(np.array(rows, dtype=str))
+    names = header[:col] + header[col + 1:]
+    X = _csv_numbers(np.delete(cells, col, axis=1), path, lines, names)
+    return X, _csv_labels(cells[:, col], path, lines, label_column)
+
+
+def _read_csv_rows(path):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            rows, lines = [], []
+            for row in reader:
+                if any(cell.strip() for cell in row):
+                    rows.append(row)
+                    lines.append(reader.line_num)
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not UTF-8 text; expected a CSV file") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: malformed CSV ({exc})") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    header = [name.strip() for name in header or []]
+    if len(header) < 2:
+        raise DataError(f"{path}: expected a header with feature columns and a label "
+                        f"column, got {header}")
+    if not rows:
+        raise DataError(f"{path}: a header but no data rows")
+    return header, rows, lines
+
+
+def _csv_numbers(cells, path, lines, names) -> np.ndarray:
+    try:
+        X = cells.astype(np.float64)
+    except ValueError:
+        for i, j in np.ndindex(cells.shape):
+            try:
+                float(cells[i, j])
+            except ValueError:
+                raise DataError(f"{path}, line {lines[i]}, column {names[j]!r}: expected a "
+                                f"number, got {str(cells[i, j])!r}") from None
+        raise DataError(f"{path}: expected numeric feature cells") from None
+    bad = ~np.isfinite(X)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise DataError(f"{path}, line {lines[i]}, column {names[j]!r}: expected a finite "
+                        f"number, got {str(cells[i, j])!r}")
+    return X
+
+
+def _csv_labels(cells, path, lines, name) -> np.ndarray:
+    empty = np.flatnonzero(cells == "")
+    if empty.size:
+        raise DataError(f"{path}, line {lines[empty[0]]}, column {name!r}: empty label")
+    for dtype in (np.int64, np.float64):
+        try:
+            return cells.astype(dtype)
+        except (ValueError, OverflowError):
+            pass
+    return cells
+
+
+# --------------------------------------------------------------------------- labels
+
+def encode_labels(y, name: str = "y", classes=None) -> tuple[np.ndarray, np.ndarray]:
+    """Map arbitrary label values to codes 0..k-1, as scikit-learn's LabelEncoder does.
+
+    ``y`` is a 1-D array (m,) of numbers or strings.  Without ``classes`` the classes are
+    the sorted unique values of ``y``; with ``classes`` (e.g. those of the training split)
+    every value of ``y`` must be one of them.  Returns ``(codes int64 (m,), classes (k,))``.
+    """
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise DataError(f"{name}: expected a 1-D array of labels, got shape {arr.shape}")
+    if arr.dtype.kind not in "biufUS":
+        raise DataError(f"{name}: expected numeric or string labels, got dtype {arr.dtype}")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise DataError(f"{name}: expected finite labels, got NaN or infinity")
+    if classes is None:
+        classes, codes = np.unique(arr, return_inverse=True)
+        return codes.astype(np.int64), classes
+    classes = np.asarray(classes)
+    if (arr.dtype.kind in "US") != (classes.dtype.kind in "US"):
+        raise DataError(f"{name}: labels of dtype {arr.dtype} cannot match classes of dtype "
+                        f"{classes.dtype}")
+    codes = np.clip(np.searchsorted(classes, arr), 0, len(classes) - 1)
+    unknown = classes[codes] != arr
+    if unknown.any():
+        raise DataError(f"{name}: label {arr[unknown][0].item()!r} is not one of the "
+                        f"training classes {classes.tolist()[:20]}")
+    return codes.astype(np.int64), classes
+
+
+# --------------------------------------------------------------------------- splits
+
+def _generator(rng, name: str = "rng") -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{name}: expected a numpy.random.Generator or a non-negative integer "
+                    f"seed, got {type(rng).__name__} {rng!r}"[:200])
+
+
+def stratified_split(y, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(train (m - v,), held_out (v,))``, both sorted, with v = round(fraction m).
+
+    Each class gets its share of the ``v`` held-out rows (largest remainders, then
+    classes that keep at least one training row first), chosen at random by ``rng``
+    (a ``numpy.random.Generator`` or an integer seed).  ``fraction`` 0 holds out nothing.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] == 0:
+        raise ValueError(f"y: expected a non-empty 1-D array of labels, got shape {y.shape}")
+    checks.number(fraction, "fraction", 0, 1, high_open=True)
+    gen = _generator(rng)
+    m = y.shape[0]
+    n_val = int(np.rint(fraction * m))
+    if fraction > 0 and not 1 <= n_val <= m - 1:
+        raise ValueError(f"fraction: {fraction} of {m} rows leaves "
+                         f"{n_val} rows held out and {m - n_val} for training; need at least 1 each")
+    _, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+    quota = n_val * counts / m
+    take = np.floor(quota).astype(np.int64)
+    # Hand out the rows lost to rounding: largest remainder first, and prefer classes
+    # that would still keep a training row.
+    order = np.lexsort((-(quota - take), take + 1 >= counts))
+    for c in order[: n_val - int(take.sum())]:
+        take[c] += 1
+    held = [gen.permutation(np.flatnonzero(codes == c))[:k] for c, k in enumerate(take)]
+    held_out = np.sort(np.concatenate(held)) if held else np.empty(0, np.int64)
+    mask = np.ones(m, dtype=bool)
+    mask[held_out] = False
+    return np.flatnonzero(mask), held_out
+
+
+def train_val_split(X, y, fraction: float, rng):
+    """Split rows into training and validation sets, stratified by class and seeded.
+
+    ``X`` (m, ...) and ``y`` (m,) -> ``(X_train, y_train, X_val, y_val)``; with
+    ``fraction`` 0 the validation pair is ``(None, None)``.  Rows keep their order.
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim < 1 or y.ndim != 1 or X.shape[0] != y.shape[0]:
+        raise ValueError(f"X, y: expected X (m, ...) and y (m,) with the same m, got "
+                         f"shapes {X.shape} and {y.shape}")
+    train, val = stratified_split(y, fraction, rng)
+    if val.size == 0:
+        return X, y, None, None
+    return X[train], y[train], X[val], y[val]
+
+
+# --------------------------------------------------------------------------- batches
+
+def batch_indices(m: int, batch_size: int, rng=None) -> Iterator[np.ndarray]:
+    """One epoch of mini-batches: yields index arrays that together cover ``range(m)``.
+
+    With ``rng`` (a ``numpy.random.Generator`` or seed) the order is shuffled, else it
+    is 0..m-1 in order.  Every batch has ``batch_size`` rows except the last, which
+    keeps the remainder.
+    """
+    checks.number(m, "m", 1, integer=True)
+    checks.number(batch_size, "batch_size", 1, integer=True)
+    order = np.arange(m) if rng is None else _generator(rng).permutation(m)
+    for start in range(0, m, batch_size):
+        yield order[start:start + batch_size]
