@@ -1,0 +1,396 @@
+"""Optimizers, learning-rate schedules and gradient clipping.
+
+An optimizer updates a list of parameter arrays in place from a list of gradients of the
+same shapes and dtypes: ``net.params`` and the ``grads`` of ``net.loss_and_grad``.  The
+updates are PyTorch's ``torch.optim`` ones (SGD with dampening 0, Adam without amsgrad,
+AdamW), operation for operation, so a float64 run follows PyTorch's to rounding.
+
+A steady ``step`` allocates no arrays: the state buffers and one scratch buffer per
+parameter (a second where an L2 weight decay needs the decayed gradient kept) are made at
+construction, and every update is an in-place ufunc with ``out=``.  Scalars are Python
+floats, so a float32 parameter stays float32.
+
+Weight decay applies to every parameter unless ``decay_mask[i]`` is False (PyTorch's
+default is to decay all); ``[True, False] * L`` exempts the biases of ``net.params``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+
+from . import checks
+
+
+class Optimizer:
+    """Base class: holds the parameters, ``lr`` (settable, e.g. by a schedule), the step
+    count ``t`` and the weight-decay settings; subclasses define ``_update``.
+    """
+
+    name = ""
+    hyper: tuple[str, ...] = ()   # saved in the state's meta and checked on load
+    state_names: tuple[str, ...] = ()   # per-parameter state arrays, saved as "name.i"
+    l2 = True   # weight decay added to the gradient (False: decoupled, as AdamW)
+
+    def __init__(self, params, lr: float, weight_decay: float = 0.0, decay_mask=None):
+        self.params = _check_params(params)
+        self.lr = lr
+        self.weight_decay = float(checks.number(weight_decay, "weight_decay", 0))
+        self.decay_mask = _check_mask(decay_mask, len(self.params))
+        self.t = 0
+        self._scratch = [np.empty_like(p) for p in self.params]
+        self._decayed = {i: np.empty_like(p) for i, p in enumerate(self.params)
+                         if self.l2 and self._decays(i)}
+
+    @property
+    def lr(self) -> float:
+        return self._lr
+
+    @lr.setter
+    def lr(self, value) -> None:
+        self._lr = float(checks.number(value, "lr", 0, low_open=True))
+
+    def step(self, grads) -> None:
+        """Update every parameter in place from ``grads`` (same order, shapes and dtypes)."""
+        _check_grads(grads, self.params)
+        self.t += 1
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            self._update(i, p, g)
+
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _decays(self, i: int) -> bool:
+        return self.weight_decay > 0 and self.decay_mask[i]
+
+    def _l2_grad(self, i, p, g):
+        """g + wd * p in a buffer of its own (the caller's g is left alone), or g itself."""
+        if i not in self._decayed:
+            return g
+        d = np.multiply(p, self.weight_decay, out=self._decayed[i])
+        d += g
+        return d
+
+    # -- state ------------------------------------------------------------------------
+    def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
+        """(arrays, meta): copies of the state arrays named "m.0", "v.0", ... and the
+        JSON-able scalars: name, t, lr, weight_decay, decay_mask and the hyperparameters.
+        """
+        arrays = {f"{s}.{i}": a.copy() for s in self.state_names
+                  for i, a in enumerate(getattr(self, s))}
+        meta = {"name": self.name, "t": self.t, "lr": self.lr, **self._settings()}
+        return arrays, meta
+
+    def load_state_dict(self, arrays, meta) -> None:
+        """Restore ``state_dict()`` output into this optimizer (t, lr and the arrays).
+
+        The hyperparameters in ``meta`` must equal this optimizer's: construct it with the
+        saved ones.  Everything is checked before anything changes.
+        """
+        if not isinstance(meta, dict) or meta.get("name") != self.name:
+            got = meta.get("name") if isinstance(meta, dict) else meta
+            raise ValueError(f"meta['name']: expected {self.name!r}, got {got!r}")
+        for key, mine in self._settings().items():
+            if meta.get(key) != mine:
+                raise ValueError(f"meta[{key!r}]: expected {mine!r} as this optimizer has, "
+                                 f"got {meta.get(key)!r}; construct it with the saved value")
+        t = checks.number(meta.get("t"), "meta['t']", 0, integer=True)
+        lr = checks.number(meta.get("lr"), "meta['lr']", 0, low_open=True)
+        targets = {f"{s}.{i}": a for s in self.state_names for i, a in enumerate(getattr(self, s))}
+        if not isinstance(arrays, dict) or set(arrays) != set(targets):
+            got = sorted(arrays) if isinstance(arrays, dict) else type(arrays).__name__
+            raise ValueError(f"arrays: expected the names {sorted(targets)}, got {got}")
+        for key, target in targets.items():
+            a = arrays[key]
+            if not isinstance(a, np.ndarray) or a.shape != target.shape or a.dtype != target.dtype:
+                got = f"shape {a.shape} and dtype {a.dtype}" if isinstance(a, np.ndarray) else \
+                    type(a).__name__
+                raise ValueError(f"arrays[{key!r}]: expected shape {target.shape} and dtype "
+                                 f"{target.dtype}, got {got}")
+        for key, target in targets.items():
+            np.copyto(target, arrays[key])
+        self.t, self.lr = int(t), lr
+
+    def _settings(self) -> dict:
+        return {"weight_decay": self.weight_decay, "decay_mask": list(self.decay_mask),
+                **{k: getattr(self, k) for k in self.hyper}}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in {"lr": self.lr, **self._settings()}.items()
+                         if k != "decay_mask")
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum, as torch.optim.SGD
+    with dampening 0.  Per parameter, with d = g + wd * p (L2 decay, if any):
+
+        buf <- d on the first step, else momentum * buf + d
+        d   <- d + momentum * buf (nesterov) or buf (momentum > 0)
+        p   <- p - lr * d
+    """
+
+    name, hyper, state_names = "sgd", ("momentum", "nesterov"), ("buf",)
+
+    def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0,
+                 decay_mask=None):
+        super().__init__(params, lr, weight_decay, decay_mask)
+        self.momentum = float(checks.number(momentum, "momentum", 0, 1, high_open=True))
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"nesterov: expected True or False, got {nesterov!r}")
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov: expected momentum > 0 with nesterov=True, got momentum=0")
+        self.nesterov = nesterov
+        self.buf = [np.zeros_like(p) for p in self.params] if self.momentum else []
+
+    def _update(self, i, p, g):
+        d, s = self._l2_grad(i, p, g), self._scratch[i]
+        step = d
+        if self.momentum:
+            buf = self.buf[i]
+            if self.t == 1:
+                np.copyto(buf, d)
+            else:
+                buf *= self.momentum
+                buf += d
+            step = buf
+            if self.nesterov:
+                step = np.multiply(buf, self.momentum, out=s)
+                step += d
+        np.multiply(step, -self.lr, out=s)
+        p += s
+
+
+class Adam(Optimizer):
+    """Adam with bias correction, as torch.optim.Adam (amsgrad off).  Per parameter, at
+    step t, with g <- g + wd * p (L2 decay, if any):
+
+        m <- m + (1 - beta1) (g - m)          (torch's lerp: beta1 m + (1 - beta1) g)
+        v <- beta2 v + (1 - beta2) g^2
+        p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    """
+
+    name, hyper, state_names = "adam", ("beta1", "beta2", "eps"), ("m", "v")
+
+    def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                 decay_mask=None):
+        super().__init__(params, lr, weight_decay, decay_mask)
+        self.beta1 = float(checks.number(beta1, "beta1", 0, 1, high_open=True))
+        self.beta2 = float(checks.number(beta2, "beta2", 0, 1, high_open=True))
+        self.eps = float(checks.number(eps, "eps", 0, low_open=True))
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+
+    def _update(self, i, p, g):
+        g = self._decay(i, p, g)
+        m, v, s = self.m[i], self.v[i], self._scratch[i]
+        w = 1.0 - self.beta1
+        np.subtract(g, m, out=s)
+        if w < 0.5:   # torch's lerp takes this branch for weight < 0.5, the other beyond
+            s *= w
+            m += s
+        else:
+            s *= 1.0 - w
+            np.subtract(g, s, out=m)
+        np.multiply(g, 1.0 - self.beta2, out=s)
+        s *= g
+        v *= self.beta2
+        v += s
+        np.sqrt(v, out=s)
+        s /= math.sqrt(1.0 - self.beta2 ** self.t)   # math.sqrt: a float, not np.float64
+        s += self.eps
+        np.divide(m, s, out=s)
+        s *= -self.lr / (1.0 - self.beta1 ** self.t)
+        p += s
+
+    def _decay(self, i, p, g):
+        return self._l2_grad(i, p, g)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay, as torch.optim.AdamW: first p <- p (1 - lr wd)
+    for the decayed parameters, then the Adam step on the plain gradient.
+    """
+
+    name, l2 = "adamw", False
+
+    def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
+                 decay_mask=None):
+        super().__init__(params, lr, beta1, beta2, eps, weight_decay, decay_mask)
+
+    def _decay(self, i, p, g):
+        if self._decays(i):
+            p *= 1.0 - self.lr * self.weight_decay
+        return g
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+
+
+def get_optimizer(name: str, params, **options) -> Optimizer:
+    """The optimizer ``name`` ("sgd", "adam", "adamw") over ``params``; options as the class
+    takes them (SGD needs ``lr``)."""
+    cls = OPTIMIZERS[checks.choice(name, "optimizer", OPTIMIZERS)]
+    return _construct(cls, name, params, **options)
+
+
+def clip_grad_norm(grads, max_norm: float) -> float:
+    """Scale ``grads`` in place so that their global L2 norm is at most ``max_norm``.
+
+    norm = sqrt(sum over arrays of sum(g^2)); when max_norm / (norm + 1e-6) < 1 every g is
+    multiplied by it (torch.nn.utils.clip_grad_norm_, whose 1e-6 guards norm = 0).
+    Returns the norm before clipping as a float; a NaN or infinite norm is returned with
+    the grads left as they are (an infinite one would zero them), for the caller to skip.
+    """
+    max_norm = float(checks.number(max_norm, "max_norm", 0, low_open=True))
+    for i, g in enumerate(grads):
+        if not isinstance(g, np.ndarray) or g.dtype not in checks.FLOAT_DTYPES:
+            raise TypeError(f"grads[{i}]: expected a float32 or float64 array, "
+                            f"got {type(g).__name__} {getattr(g, 'dtype', '')}")
+    # vdot of a contiguous array reads it in place (no copy); the sum is in double
+    norm = math.sqrt(math.fsum(float(np.vdot(g, g)) for g in grads))
+    scale = max_norm / (norm + 1e-6)
+    if scale < 1.0 and math.isfinite(norm):
+        for g in grads:
+            g *= scale
+    return norm
+
+
+# -- learning-rate schedules ---------------------------------------------------------------
+class Schedule:
+    """A learning rate as a function of training progress; constant at ``base_lr`` here.
+
+    ``lr_at(epoch, step, steps_per_epoch)``: epoch counts from 0 and step is the index of
+    the batch within it (0 .. steps_per_epoch - 1).  Set ``optimizer.lr`` from it before
+    each step (or once per epoch with step 0).  Progress in epochs is
+    t = epoch + step / steps_per_epoch.
+    """
+
+    def __init__(self, base_lr: float):
+        self.base_lr = float(checks.number(base_lr, "base_lr", 0, low_open=True))
+
+    def lr_at(self, epoch: int, step: int = 0, steps_per_epoch: int = 1) -> float:
+        spe = checks.number(steps_per_epoch, "steps_per_epoch", 1, integer=True)
+        checks.number(epoch, "epoch", 0, integer=True)
+        checks.number(step, "step", 0, spe - 1, integer=True)
+        return self._lr(int(epoch), int(step), int(spe))
+
+    def _lr(self, epoch: int, step: int, spe: int) -> float:
+        return self.base_lr
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
+
+
+class ConstantSchedule(Schedule):
+    """lr = base_lr throughout."""
+
+
+class StepSchedule(Schedule):
+    """lr = base_lr * gamma^(epoch // step_size), per epoch, as torch's StepLR."""
+
+    def __init__(self, base_lr, step_size: int, gamma: float = 0.1):
+        super().__init__(base_lr)
+        self.step_size = int(checks.number(step_size, "step_size", 1, integer=True))
+        self.gamma = float(checks.number(gamma, "gamma", 0, low_open=True))
+
+    def _lr(self, epoch, step, spe):
+        return self.base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class CosineSchedule(Schedule):
+    """lr = min_lr + (base_lr - min_lr) (1 + cos(pi t / total_epochs)) / 2, per step.
+
+    t = epoch + step / steps_per_epoch, held at total_epochs afterwards (lr stays min_lr).
+    With steps_per_epoch = 1 (or step 0) it is torch's CosineAnnealingLR stepped per epoch
+    with T_max = total_epochs, eta_min = min_lr.
+    """
+
+    def __init__(self, base_lr, total_epochs: float, min_lr: float = 0.0):
+        super().__init__(base_lr)
+        self.total_epochs = float(checks.number(total_epochs, "total_epochs", 0, low_open=True))
+        self.min_lr = float(checks.number(min_lr, "min_lr", 0, self.base_lr))
+
+    def _lr(self, epoch, step, spe):
+        t = min(epoch + step / spe, self.total_epochs)
+        cos = (1.0 + math.cos(math.pi * t / self.total_epochs)) / 2
+        return self.min_lr + (self.base_lr - self.min_lr) * cos
+
+
+class Warmup(Schedule):
+    """Linear warm-up over another schedule: lr = inner(t) * min(1, (t + 1/spe) / warmup).
+
+    The factor rises per step from 1 / (warmup_epochs spe) to 1 at the last warm-up step,
+    so no step has lr 0; the inner schedule keeps its own clock (its epochs count from the
+    start of training, not from the end of warm-up).
+    """
+
+    def __init__(self, inner: Schedule, warmup_epochs: float):
+        if not isinstance(inner, Schedule):
+            raise TypeError(f"inner: expected a Schedule, got {type(inner).__name__}")
+        self.inner, self.base_lr = inner, inner.base_lr
+        self.warmup_epochs = float(checks.number(warmup_epochs, "warmup_epochs", 0,
+                                                 low_open=True))
+
+    def _lr(self, epoch, step, spe):
+        factor = min(1.0, (epoch + (step + 1) / spe) / self.warmup_epochs)
+        return self.inner._lr(epoch, step, spe) * factor
+
+
+SCHEDULES = {"constant": ConstantSchedule, "step": StepSchedule, "cosine": CosineSchedule}
+
+
+def get_schedule(name: str, base_lr: float, warmup_epochs: float = 0, **options) -> Schedule:
+    """The schedule ``name`` ("constant", "step", "cosine") from ``base_lr``, wrapped in a
+    linear ``Warmup`` when warmup_epochs > 0; options as the class takes them."""
+    cls = SCHEDULES[checks.choice(name, "schedule", SCHEDULES)]
+    warmup_epochs = checks.number(warmup_epochs, "warmup_epochs", 0)
+    schedule = _construct(cls, name, base_lr, **options)
+    return Warmup(schedule, warmup_epochs) if warmup_epochs > 0 else schedule
+
+
+# -- checks --------------------------------------------------------------------------------
+def _construct(cls, name, first, **options):
+    """cls(first, **options), with unknown option names reported by name."""
+    known = list(inspect.signature(cls).parameters)[1:]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise TypeError(f"{name}: unexpected option {unknown[0]!r}, expected some of {known}")
+    return cls(first, **options)
+
+
+def _check_params(params) -> list:
+    if isinstance(params, np.ndarray):
+        raise TypeError("params: expected a list of arrays, got a single array")
+    params = list(params)
+    if not params:
+        raise ValueError("params: expected at least one array, got an empty list")
+    for i, p in enumerate(params):
+        checks.weight_array(p, f"params[{i}]", getattr(p, "shape", ()))
+        if not p.flags.writeable:
+            raise ValueError(f"params[{i}]: expected a writeable array, got a read-only one")
+    return params
+
+
+def _check_mask(mask, n: int) -> list[bool]:
+    if mask is None:
+        return [True] * n
+    mask = list(mask)
+    if len(mask) != n or not all(isinstance(b, (bool, np.bool_)) for b in mask):
+        raise ValueError(f"decay_mask: expected {n} booleans (one per parameter), got {mask!r}")
+    return [bool(b) for b in mask]
+
+
+def _check_grads(grads, params) -> None:
+    """Length, type, shape and dtype only: cheap, and allocates no arrays."""
+    if len(grads) != len(params):
+        raise ValueError(f"grads: expected {len(params)} arrays (one per parameter), "
+                         f"got {len(grads)}")
+    for i, (p, g) in enumerate(zip(params, grads)):
+        if not isinstance(g, np.ndarray) or g.shape != p.shape or g.dtype != p.dtype:
+            got = f"shape {g.shape} and dtype {g.dtype}" if isinstance(g, np.ndarray) else \
+                type(g).__name__
+            raise ValueError(f"grads[{i}]: expected shape {p.shape} and dtype {p.dtype}, "
+                             f"got {got}")
