@@ -29,7 +29,7 @@ def gradcheck(net: MLP, X, y, loss="softmax_cross_entropy", sample_weight=None,
     many entries drawn at random (``rng``); ``None`` checks every entry.
     Returns {"W1": err, "b1": err, ...}.
     """
-    net64 = float64_copy(net)
+    net64 = net.copy(dtype=np.float64, dropout=0.0)
     X = net64._check_X(X)
     loss = get_loss(loss)
     y = loss.targets(y, X.shape[0], net64.layers[-1])
@@ -62,11 +62,3 @@ def _derivative(f, flat, j, h):
     flat[j] = t
     fp, fm, f2p, f2m = values
     return (8 * (fp - fm) - (f2p - f2m)) / (12 * h)
-
-
-def float64_copy(net: MLP) -> MLP:
-    """The same network (weights, activations, bias) in float64, without dropout."""
-    copy = MLP(net.layers, [a for a in net.activations[:-1]], net.activations[-1],
-               bias=net.bias, init="zeros", dtype="float64")
-    copy.set_params([p.astype(np.float64) for p in net.params])
-    return copy

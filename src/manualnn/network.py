@@ -100,6 +100,14 @@ class MLP:
             raise TypeError(f"W, b: expected every array in {net.dtype}, got a mix of dtypes")
         return net
 
+    def copy(self, dtype=None, dropout=None) -> "MLP":
+        """A new network with copies of the weights, optionally in another dtype or dropout."""
+        net = MLP(self.layers, self.activations[:-1], self.activations[-1], bias=self.bias,
+                  init="zeros", dtype=self.dtype if dtype is None else dtype,
+                  dropout=self.dropout if dropout is None else dropout)
+        net.set_params(self.params)
+        return net
+
     def set_params(self, values) -> None:
         """Copy ``values`` (same order, shapes and dtype as ``params``) into the network."""
         values = list(values)

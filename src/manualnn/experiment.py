@@ -1,0 +1,161 @@
+"""A training run from a configuration: data, preprocessing, model, optimizer, run folder.
+
+``DEFAULTS`` is the default recipe of ``manualnn train``; every key is one command-line
+option, and the whole configuration is saved as the run's config.json, so ``resume``
+rebuilds the same run from the folder alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import checks
+from .datasets import load_dataset
+from .data import train_val_split
+from .losses import get_loss
+from .network import MLP
+from .optim import get_optimizer, get_schedule
+from .preprocess import Preprocessor
+from .rundir import RunDir
+from .train import TrainState, evaluate, fit
+
+DEFAULTS = {
+    "dataset": "fashion-mnist", "data_dir": None, "download": False,
+    "layers": None, "hidden": [512, 256], "activation": "relu", "bias": True,
+    "init": "auto", "loss": "softmax_cross_entropy", "label_smoothing": 0.1,
+    "optimizer": "adamw", "lr": 1e-3, "momentum": 0.9, "nesterov": False,
+    "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01,
+    "schedule": "cosine", "step_size": 10, "gamma": 0.1, "min_lr": 0.0, "warmup_epochs": 1,
+    "epochs": 30, "batch_size": 128, "shuffle": True, "dropout": 0.2, "clip_norm": None,
+    "seed": 0, "val_fraction": 0.1, "early_stopping": 0, "preprocess": "standardize",
+    "dtype": "float32", "threads": None, "out": None,
+}
+OPTIMIZER_OPTIONS = {"sgd": ("momentum", "nesterov"), "adam": ("beta1", "beta2", "eps"),
+                     "adamw": ("beta1", "beta2", "eps")}
+SCHEDULE_OPTIONS = {"constant": (), "step": ("step_size", "gamma"), "cosine": ("min_lr",)}
+
+
+def prepare(config: dict):
+    """Load and split the data, fit preprocessing on the training rows only.
+
+    Returns (dataset, splits, preprocessor) with splits a dict of name -> (X, y).
+    """
+    ds = load_dataset(config["dataset"], data_dir=config["data_dir"],
+                      download=config["download"])
+    seeds = np.random.SeedSequence(config["seed"]).spawn(4)
+    X, y, Xv, yv = train_val_split(ds.X_train, ds.y_train, config["val_fraction"],
+                                   np.random.default_rng(seeds[0]))
+    pre = Preprocessor(config["preprocess"]).fit(X)
+    dtype = checks.float_dtype(config["dtype"])
+    splits = {"train": (pre.transform(X, dtype), y)}
+    if Xv is not None:
+        splits["val"] = (pre.transform(Xv, dtype), yv)
+    if ds.X_test is not None:
+        splits["test"] = (pre.transform(ds.X_test, dtype), ds.y_test)
+    return ds, splits, pre, seeds
+
+
+def build(config: dict, n_features: int, n_classes: int, seeds):
+    """The network, loss, optimizer and schedule that ``config`` describes."""
+    layers = config["layers"] or [n_features, *config["hidden"], n_classes]
+    if layers[0] != n_features or layers[-1] != n_classes:
+        raise ValueError(f"layers: expected {n_features} inputs and {n_classes} outputs for "
+                         f"this dataset, got {layers[0]} and {layers[-1]}")
+    net = MLP(layers, config["activation"], bias=config["bias"], init=config["init"],
+              dtype=config["dtype"], rng=np.random.default_rng(seeds[1]),
+              dropout=config["dropout"])
+    net.rng = np.random.default_rng(seeds[2])
+    options = {"label_smoothing": config["label_smoothing"]} \
+        if config["loss"] == "softmax_cross_entropy" else {}
+    loss = get_loss(config["loss"], **options)
+    name = config["optimizer"]
+    checks.choice(name, "optimizer", OPTIMIZER_OPTIONS)
+    decay_mask = [True, False] * net.L if net.bias else None
+    optimizer = get_optimizer(name, net.params, lr=config["lr"],
+                              weight_decay=config["weight_decay"], decay_mask=decay_mask,
+                              **{k: config[k] for k in OPTIMIZER_OPTIONS[name]})
+    kind = checks.choice(config["schedule"], "schedule", SCHEDULE_OPTIONS)
+    extra = {k: config[k] for k in SCHEDULE_OPTIONS[kind]}
+    if kind == "cosine":
+        extra["total_epochs"] = config["epochs"]
+    schedule = get_schedule(kind, config["lr"], warmup_epochs=config["warmup_epochs"], **extra)
+    return net, loss, optimizer, schedule
+
+
+def targets_for(loss, y, k: int, dtype):
+    """Labels as the loss needs them: integers, or one-hot rows for mse / binary CE."""
+    if loss.name == "softmax_cross_entropy":
+        return y
+    return np.eye(k, dtype=dtype)[y]
+
+
+def run(config: dict, resume_dir=None, log=print, progress: bool = True):
+    """Train as ``config`` says (or continue the run in ``resume_dir``); returns the
+    run folder path, the network and the final test (loss, error) or None."""
+    config = {**DEFAULTS, **config}
+    folder = RunDir(resume_dir or config["out"], resume=resume_dir is not None)
+    try:
+        ds, splits, pre, seeds = prepare(config)
+        X, y = splits["train"]
+        net, loss, optimizer, schedule = build(config, X.shape[1], len(ds.classes), seeds)
+        state = TrainState(shuffle_rng=np.random.default_rng(seeds[3]))
+        if resume_dir is not None:
+            folder.load_checkpoint(net, optimizer, state)
+            log(f"resuming {folder.path} after epoch {state.epoch}")
+        else:
+            folder.write_config(config)
+        meta = {"task": "classification", "loss": loss.name, "classes": ds.classes,
+                "dataset": config["dataset"], "preprocess": pre.kind,
+                "image_shape": list(ds.image_shape) if ds.image_shape else None}
+        arrays = {f"preprocess.{k}": v for k, v in pre.to_arrays().items()}
+        k = len(ds.classes)
+        tr = lambda split: (split[0], targets_for(loss, split[1], k, net.dtype))  # noqa: E731
+        fit(net, *tr(splits["train"]), loss, optimizer, epochs=config["epochs"],
+            batch_size=config["batch_size"], state=state, shuffle=config["shuffle"],
+            schedule=schedule, clip_norm=config["clip_norm"],
+            validation=tr(splits["val"]) if "val" in splits else None,
+            test=tr(splits["test"]) if "test" in splits else None,
+            patience=config["early_stopping"], log=log, progress=progress,
+            on_epoch_end=lambda s: folder.save_epoch(net, optimizer, s, meta, arrays))
+        folder.save_model(net, state, meta, arrays)
+        folder.write_curves(state.history)
+        result = evaluate(net, *tr(splits["test"]), loss) if "test" in splits else None
+        return folder.path, net, result
+    finally:
+        folder.close()
+
+
+def default_out(dataset: str) -> str:
+    """runs/<dataset name>-<date>-<time>, the folder a run gets without --out."""
+    import os
+    import time
+    base = os.path.splitext(os.path.basename(str(dataset)))[0] or "run"
+    return os.path.join("runs", f"{base}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def check_config(config: dict) -> dict:
+    """Validate the hyperparameters of ``config`` up front (before any data is read)."""
+    c = {**DEFAULTS, **config}
+    unknown = sorted(set(config) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"config: unknown options {unknown}")
+    checks.number(c["epochs"], "epochs", 1, integer=True)
+    checks.number(c["batch_size"], "batch_size", 1, integer=True)
+    checks.number(c["lr"], "lr", 0, low_open=True)
+    checks.number(c["val_fraction"], "val_fraction", 0, 1, high_open=True)
+    checks.number(c["early_stopping"], "early_stopping", 0, integer=True)
+    checks.number(c["seed"], "seed", 0, integer=True)
+    checks.number(c["warmup_epochs"], "warmup_epochs", 0)
+    if c["clip_norm"] is not None:
+        checks.number(c["clip_norm"], "clip_norm", 0, low_open=True)
+    if c["early_stopping"] and not c["val_fraction"]:
+        raise ValueError("early_stopping: needs a validation split (val_fraction > 0)")
+    if c["threads"] is not None:
+        checks.number(c["threads"], "threads", 1, integer=True)
+    if c["layers"] is not None and c["hidden"] != DEFAULTS["hidden"]:
+        raise ValueError("layers: give either --layers or --hidden, not both")
+    if not math.isfinite(c["weight_decay"]) or c["weight_decay"] < 0:
+        raise ValueError(f"weight_decay: expected a value >= 0, got {c['weight_decay']!r}")
+    return c

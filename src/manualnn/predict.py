@@ -1,0 +1,119 @@
+"""``manualnn predict``: labels and class probabilities of a trained run for new inputs.
+
+Inputs are one ``.npy``/``.npz`` array of shape (n, d) (an .npz holds it as ``X`` or as
+its only array), or image files (PNG, JPEG) that are read as grey levels 0..255, resized
+to the training images' size and preprocessed exactly as at training.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import numpy as np
+
+from . import atomic, checks
+from .checks import DataError
+from .rundir import load_run
+
+IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def predict_files(run_dir, inputs, output=None) -> str:
+    """Predict for ``inputs`` (paths); write CSV/JSON to ``output`` or return CSV text."""
+    net, meta, pre = load_run(run_dir)
+    names, X = read_inputs(inputs, meta.get("image_shape"))
+    if X.shape[1] != net.layers[0]:
+        raise ValueError(f"INPUT: the model takes {net.layers[0]} features per row, "
+                         f"got {X.shape[1]}")
+    X = checks.float_array(X, "INPUT", ndim=2)
+    P = softmax(net(pre.transform(X, net.dtype)).astype(np.float64))
+    classes = [str(c) for c in meta["classes"]]
+    rows = [{"input": n, "label": classes[int(p.argmax())],
+             **{f"p_{c}": round(float(v), 6) for c, v in zip(classes, p)}}
+            for n, p in zip(names, P)]
+    if output is None:
+        return _csv(rows)
+    ext = os.path.splitext(output)[1].lower()
+    if ext not in (".csv", ".json"):
+        raise ValueError(f"output: expected a .csv or .json file name, got {output!r}")
+    atomic.write_text(output, _csv(rows) if ext == ".csv" else json.dumps(rows, indent=1))
+    return f"wrote {len(rows)} predictions to {output}\n"
+
+
+def softmax(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def read_inputs(paths, image_shape):
+    """(row names, X (n, d)) from one array file or several image files."""
+    paths = [os.fspath(p) for p in paths]
+    exts = {os.path.splitext(p)[1].lower() for p in paths}
+    if exts <= set(IMAGE_TYPES):
+        if not image_shape:
+            raise ValueError("INPUT: this model was not trained on images; give a .npy/.npz")
+        return paths, np.stack([read_image(p, tuple(image_shape)) for p in paths])
+    if len(paths) != 1 or not exts <= {".npy", ".npz"}:
+        raise ValueError(f"INPUT: expected one .npy/.npz file or image files, got {paths}")
+    X = read_array(paths[0])
+    return [f"{paths[0]}[{i}]" for i in range(len(X))], X
+
+
+def read_array(path):
+    try:
+        data = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable NumPy file ({exc})") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            keys = list(data.keys())
+            key = "X" if "X" in keys else (keys[0] if len(keys) == 1 else None)
+            if key is None:
+                raise DataError(f"{path}: expected an array named X (or a single array), "
+                                f"found {keys}")
+            try:
+                data = data[key]
+            except (OSError, ValueError, EOFError) as exc:
+                raise DataError(f"{path}: array {key!r} is unreadable ({exc})") from None
+    if data.ndim == 1:
+        data = data[None, :]
+    if data.ndim != 2 or data.dtype.kind not in "biuf":
+        raise DataError(f"{path}: expected a numeric array of shape (n, d), got "
+                        f"{data.dtype} of shape {data.shape}")
+    return data
+
+
+def read_image(path, shape):
+    """A picture as grey levels 0..255, resized to ``shape`` (rows, cols), flattened."""
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise ValueError("INPUT: reading images needs Pillow (pip install manualnn[plot])") \
+            from None
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(64 << 20)
+        with Image.open(io.BytesIO(raw)) as img:
+            if img.width * img.height > 1 << 26:
+                raise DataError(f"{path}: image of {img.width}x{img.height} pixels is too big")
+            grey = img.convert("L").resize((shape[1], shape[0]))
+            return np.asarray(grey, dtype=np.float32).reshape(-1)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"{path}: not a readable image ({exc})") from None
+
+
+def _csv(rows):
+    import csv
+    out = io.StringIO()
+    writer = csv.DictWriter(out, list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
