@@ -225,6 +225,8 @@ def test_steady_step_allocates_no_arrays(name, options):
     (lambda p: AdamW(p, eps=0.0), r"eps: expected a value in \(0, inf\], got 0.0"),
     (lambda p: Adam(p, decay_mask=[True]), "decay_mask: expected 4 booleans"),
     (lambda p: Adam([]), "params: expected at least one array"),
+    (lambda p: Adam(p + p[:1]), "params: expected distinct arrays"),
+    (lambda p: Adam(p[0]), "params: expected a list of arrays, got a single array"),
     (lambda p: get_optimizer("rmsprop", p), r"optimizer: expected one of \['adam', 'adamw', "),
 ])
 def test_constructor_errors(make, message):

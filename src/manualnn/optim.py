@@ -78,8 +78,7 @@ class Optimizer:
         """(arrays, meta): copies of the state arrays named "m.0", "v.0", ... and the
         JSON-able scalars: name, t, lr, weight_decay, decay_mask and the hyperparameters.
         """
-        arrays = {f"{s}.{i}": a.copy() for s in self.state_names
-                  for i, a in enumerate(getattr(self, s))}
+        arrays = {k: a.copy() for k, a in self._state_arrays().items()}
         meta = {"name": self.name, "t": self.t, "lr": self.lr, **self._settings()}
         return arrays, meta
 
@@ -98,20 +97,18 @@ class Optimizer:
                                  f"got {meta.get(key)!r}; construct it with the saved value")
         t = checks.number(meta.get("t"), "meta['t']", 0, integer=True)
         lr = checks.number(meta.get("lr"), "meta['lr']", 0, low_open=True)
-        targets = {f"{s}.{i}": a for s in self.state_names for i, a in enumerate(getattr(self, s))}
+        targets = self._state_arrays()
         if not isinstance(arrays, dict) or set(arrays) != set(targets):
             got = sorted(arrays) if isinstance(arrays, dict) else type(arrays).__name__
             raise ValueError(f"arrays: expected the names {sorted(targets)}, got {got}")
         for key, target in targets.items():
-            a = arrays[key]
-            if not isinstance(a, np.ndarray) or a.shape != target.shape or a.dtype != target.dtype:
-                got = f"shape {a.shape} and dtype {a.dtype}" if isinstance(a, np.ndarray) else \
-                    type(a).__name__
-                raise ValueError(f"arrays[{key!r}]: expected shape {target.shape} and dtype "
-                                 f"{target.dtype}, got {got}")
+            _check_like(arrays[key], target, f"arrays[{key!r}]")
         for key, target in targets.items():
             np.copyto(target, arrays[key])
         self.t, self.lr = int(t), lr
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {f"{s}.{i}": a for s in self.state_names for i, a in enumerate(getattr(self, s))}
 
     def _settings(self) -> dict:
         return {"weight_decay": self.weight_decay, "decay_mask": list(self.decay_mask),
@@ -371,6 +368,8 @@ def _check_params(params) -> list:
         checks.weight_array(p, f"params[{i}]", getattr(p, "shape", ()))
         if not p.flags.writeable:
             raise ValueError(f"params[{i}]: expected a writeable array, got a read-only one")
+    if len({id(p) for p in params}) != len(params):   # it would be stepped twice
+        raise ValueError("params: expected distinct arrays, got one array more than once")
     return params
 
 
@@ -389,8 +388,11 @@ def _check_grads(grads, params) -> None:
         raise ValueError(f"grads: expected {len(params)} arrays (one per parameter), "
                          f"got {len(grads)}")
     for i, (p, g) in enumerate(zip(params, grads)):
-        if not isinstance(g, np.ndarray) or g.shape != p.shape or g.dtype != p.dtype:
-            got = f"shape {g.shape} and dtype {g.dtype}" if isinstance(g, np.ndarray) else \
-                type(g).__name__
-            raise ValueError(f"grads[{i}]: expected shape {p.shape} and dtype {p.dtype}, "
-                             f"got {got}")
+        _check_like(g, p, f"grads[{i}]")
+
+
+def _check_like(a, like: np.ndarray, name: str) -> None:
+    if not isinstance(a, np.ndarray) or a.shape != like.shape or a.dtype != like.dtype:
+        got = f"shape {a.shape} and dtype {a.dtype}" if isinstance(a, np.ndarray) else \
+            type(a).__name__
+        raise ValueError(f"{name}: expected shape {like.shape} and dtype {like.dtype}, got {got}")
