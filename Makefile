@@ -1,15 +1,16 @@
 # manualnn: the two commands are `make demo` and `make test`.
+SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: demo test bench venv data clean
+.PHONY: demo course test bench venv data clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -e .
+	$(PIP) install -e '.[plot]'
 	touch $@
 
 $(VENV)/.test: $(VENV)/.base
@@ -28,8 +29,15 @@ data:
 	  fi; \
 	fi
 
+# The main job: the default recipe on Fashion-MNIST, then its evaluation.
 demo: $(VENV)/.base data
-	time $(PY) -m manualnn.demo $(FASHION)
+	rm -rf runs/demo
+	time $(PY) -m manualnn train --out runs/demo
+	$(PY) -m manualnn evaluate runs/demo --plot
+
+# The course's homework-0 models (softmax regression, two-layer network) via simple_ml.
+course: $(VENV)/.base data
+	$(PY) -m manualnn.demo $(FASHION)
 
 test: $(VENV)/.test
 	$(PY) -m pytest
