@@ -136,26 +136,37 @@ def read_npz(path) -> dict[str, np.ndarray]:
     """
     path = os.fspath(path)
     _check_file(path)
+    # Our own handle, closed here whatever np.load does (it leaks its own on a bad zip).
     try:
-        archive = np.load(path, allow_pickle=False)
+        with open(path, "rb") as handle:
+            return _load_npz(handle, path)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _load_npz(handle, path) -> dict[str, np.ndarray]:
+    try:
+        archive = np.load(handle, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path}: not a readable .npz archive ({exc})") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise DataError(f"{path}: expected a .npz archive of named arrays X and y, "
                         f"got a single .npy array")
     with archive:
-        names = archive.files
-        wanted = ["X", "y"] + [k for k in ("X_test", "y_test") if k in names]
-        missing = [k for k in ("X", "y") if k not in names]
-        if missing or ("X_test" in names) != ("y_test" in names):
-            raise DataError(f"{path}: expected arrays X and y (and optionally both X_test and "
-                            f"y_test), got {sorted(names)}")
-        arrays = {}
-        for key in wanted:
-            try:
-                arrays[key] = archive[key]
-            except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-                raise DataError(f"{path}: array {key!r} cannot be read ({exc})") from None
+        return _npz_arrays(archive, path)
+
+
+def _npz_arrays(archive, path) -> dict[str, np.ndarray]:
+    names = archive.files
+    if "X" not in names or "y" not in names or ("X_test" in names) != ("y_test" in names):
+        raise DataError(f"{path}: expected arrays X and y (and optionally both X_test and "
+                        f"y_test), got {sorted(names)}")
+    arrays = {}
+    for key in ["X", "y"] + [k for k in ("X_test", "y_test") if k in names]:
+        try:
+            arrays[key] = archive[key]
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            raise DataError(f"{path}: array {key!r} cannot be read ({exc})") from None
     return arrays
 
 

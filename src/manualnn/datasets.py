@@ -315,7 +315,8 @@ def _user_features(X, name) -> np.ndarray:
         raise DataError(f"{name}: expected a non-empty array (m, d) or images (m, rows, "
                         f"cols), got shape {X.shape}")
     # Check after the cast to float32: a float64 value beyond float32's range overflows.
-    X = X.astype(np.float32)
+    with np.errstate(over="ignore"):
+        X = X.astype(np.float32)
     if not np.isfinite(X).all():
         raise DataError(f"{name}: expected finite values (within float32 range), got NaN or "
                         f"infinity")
