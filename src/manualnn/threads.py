@@ -1,0 +1,60 @@
+"""BLAS threads: how many the matrix products use, and which library runs them.
+
+NumPy hands every matrix product to a BLAS library (OpenBLAS in NumPy's wheels) that
+starts its own pool of threads, one per core by default.  ``limit_threads(n)`` caps that
+pool for a block of code (the CLI's ``--threads``), and ``blas_info()`` says what is in
+use, for the benchmark's table and for bug reports.  Both go through threadpoolctl, which
+finds the loaded libraries themselves, so the answer is the truth and not a guess from
+environment variables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from . import checks
+
+
+def limit_threads(n: int | None):
+    """A context manager capping the BLAS (and OpenMP) thread pools at ``n`` threads.
+
+    ``n=None`` leaves them as they are.  The previous limits come back on exit.
+
+    >>> with limit_threads(1):
+    ...     pass
+    """
+    if n is None:
+        return contextlib.nullcontext()
+    n = int(checks.number(n, "threads", 1, integer=True))
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=n)
+
+
+def blas_info() -> dict:
+    """The BLAS library NumPy uses: a dict with ``library`` (e.g. "openblas"),
+    ``version``, ``threads``, ``kernel`` (the CPU code path it picked, e.g. "SkylakeX",
+    or None where the library does not say), ``threading`` (pthreads, openmp, ...) and
+    ``filepath``.  Values it cannot find are None.
+    """
+    import numpy  # noqa: F401  (loads the BLAS library, so threadpoolctl can see it)
+    from threadpoolctl import threadpool_info
+
+    blas = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    numpy_blas = [lib for lib in blas if "numpy" in lib.get("filepath", "")] or blas
+    if not numpy_blas:
+        return {"library": None, "version": None, "threads": None, "kernel": None,
+                "threading": None, "filepath": None}
+    lib = numpy_blas[0]
+    return {"library": lib.get("internal_api"), "version": lib.get("version"),
+            "threads": lib.get("num_threads"), "kernel": lib.get("architecture"),
+            "threading": lib.get("threading_layer"), "filepath": lib.get("filepath")}
+
+
+def describe() -> str:
+    """One line: "openblas 0.3.31 (SkylakeX kernel, pthreads), 2 threads"."""
+    info = blas_info()
+    if info["library"] is None:
+        return "no BLAS library found"
+    kernel = f"{info['kernel']} kernel, " if info["kernel"] else ""
+    return (f"{info['library']} {info['version']} ({kernel}{info['threading']}), "
+            f"{info['threads']} thread{'s' if info['threads'] != 1 else ''}")
