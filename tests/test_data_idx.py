@@ -160,3 +160,11 @@ def test_random_bytes_never_crash(tmp_path, blob):
         read_idx(path)
     except DataError:
         pass
+
+
+@pytest.mark.parametrize("path", [None, 3, b"bytes", ""])
+def test_paths_are_checked(path):
+    with pytest.raises(TypeError, match="path: expected a file path"):
+        read_idx(path)
+    with pytest.raises(TypeError, match="path: expected a file path"):
+        write_idx(path, np.zeros(1, np.uint8))

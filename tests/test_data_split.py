@@ -155,3 +155,10 @@ def test_shuffled_batches_differ_between_epochs_of_one_generator():
 def test_batch_indices_validates(m, batch_size, rng, error):
     with pytest.raises(error):
         list(batch_indices(m, batch_size, rng))
+
+
+def test_encode_labels_needs_sorted_unique_classes():
+    with pytest.raises(ValueError, match="classes: expected sorted unique"):
+        encode_labels([1], classes=np.array([3, 1]))
+    with pytest.raises(ValueError, match="classes"):
+        encode_labels([1], classes=np.array([]))

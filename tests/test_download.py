@@ -132,6 +132,7 @@ def test_size_limit(server, tmp_path):
     ({"urls": []}, ValueError, "at least one URL"),
     ({"urls": ["ftp://x/f"]}, ValueError, "http"),
     ({"urls": 5}, TypeError, "urls"),
+    ({"dest": None}, TypeError, "dest"),
     ({"checksum": "nope"}, ValueError, "checksum"),
     ({"timeout": 0}, ValueError, "timeout"),
     ({"max_bytes": 1.5}, TypeError, "max_bytes"),

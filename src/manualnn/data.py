@@ -30,6 +30,13 @@ _IDX_CODES = {np.dtype(v).newbyteorder("="): k for k, v in IDX_TYPES.items()}
 _CHUNK = 1 << 24
 
 
+def as_path(value, name: str = "path") -> str:
+    """A file path as ``str`` (from ``str`` or ``os.PathLike``), or a TypeError naming it."""
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise TypeError(f"{name}: expected a file path, got {value!r}"[:200])
+    return os.fspath(value)
+
+
 # --------------------------------------------------------------------------- IDX files
 
 def read_idx(path) -> np.ndarray:
@@ -39,7 +46,7 @@ def read_idx(path) -> np.ndarray:
     Raises :class:`DataError` for a missing, unreadable, truncated, over-long or corrupt
     file, before allocating more than the file actually holds.
     """
-    path = os.fspath(path)
+    path = as_path(path)
     try:
         with open(path, "rb") as raw:
             gzipped = raw.read(2) == b"\x1f\x8b"
@@ -94,6 +101,7 @@ def write_idx(path, array, gzip: bool = False) -> None:
     With ``gzip=True`` the file is gzip-compressed (with a fixed timestamp, so the same
     array always gives the same bytes).
     """
+    as_path(path)
     arr = np.asarray(array)
     dtype = arr.dtype.newbyteorder("=") if arr.dtype.byteorder not in "=|" else arr.dtype
     if dtype not in _IDX_CODES:
@@ -134,7 +142,7 @@ def read_npz(path) -> dict[str, np.ndarray]:
     Loaded without pickle, so object arrays are refused.  Only presence is checked here;
     shapes and values are checked where a dataset is built from them.
     """
-    path = os.fspath(path)
+    path = as_path(path)
     _check_file(path)
     # Our own handle, closed here whatever np.load does (it leaks its own on a bad zip).
     try:
@@ -177,7 +185,7 @@ def read_csv(path, label_column: str | None = None) -> tuple[np.ndarray, np.ndar
     one; every other cell must be a finite number.  Labels stay as written: int64 when
     they all are integers, float64 when numbers, else strings.  Blank lines are skipped.
     """
-    path = os.fspath(path)
+    path = as_path(path)
     if label_column is not None and not isinstance(label_column, str):
         raise TypeError(f"label_column: expected a column name, got {label_column!r}")
     _check_file(path)
@@ -273,6 +281,8 @@ def encode_labels(y, name: str = "y", classes=None) -> tuple[np.ndarray, np.ndar
         classes, codes = np.unique(arr, return_inverse=True)
         return codes.astype(np.int64), classes
     classes = np.asarray(classes)
+    if classes.ndim != 1 or classes.size == 0 or (classes[1:] <= classes[:-1]).any():
+        raise ValueError(f"classes: expected sorted unique values (k,), got {classes!r}"[:200])
     if (arr.dtype.kind in "US") != (classes.dtype.kind in "US"):
         raise DataError(f"{name}: labels of dtype {arr.dtype} cannot match classes of dtype "
                         f"{classes.dtype}")
@@ -312,6 +322,8 @@ def stratified_split(y, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
     if fraction > 0 and not 1 <= n_val <= m - 1:
         raise ValueError(f"fraction: {fraction} of {m} rows leaves "
                          f"{n_val} rows held out and {m - n_val} for training; need at least 1 each")
+    if n_val == 0:
+        return np.arange(m), np.empty(0, np.int64)
     _, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
     quota = n_val * counts / m
     take = np.floor(quota).astype(np.int64)
@@ -321,7 +333,7 @@ def stratified_split(y, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
     for c in order[: n_val - int(take.sum())]:
         take[c] += 1
     held = [gen.permutation(np.flatnonzero(codes == c))[:k] for c, k in enumerate(take)]
-    held_out = np.sort(np.concatenate(held)) if held else np.empty(0, np.int64)
+    held_out = np.sort(np.concatenate(held))
     mask = np.ones(m, dtype=bool)
     mask[held_out] = False
     return np.flatnonzero(mask), held_out

@@ -19,6 +19,7 @@ import urllib.request
 from . import checks
 from .atomic import atomic_open
 from .checks import DataError
+from .data import as_path
 
 ALGORITHMS = {"sha256": 64, "md5": 32}   # name -> length of the hex digest
 DEFAULT_TIMEOUT = 30.0                   # seconds without progress before a mirror fails
@@ -76,7 +77,7 @@ def download_file(urls, dest, checksum, timeout: float = DEFAULT_TIMEOUT,
     algorithm, expected = parse_checksum(checksum)
     checks.number(timeout, "timeout", 0, low_open=True)
     checks.number(max_bytes, "max_bytes", 1, integer=True)
-    dest = os.fspath(dest)
+    dest = as_path(dest, "dest")
     folder = os.path.dirname(os.path.abspath(dest))
     try:
         os.makedirs(folder, exist_ok=True)
