@@ -62,7 +62,7 @@ def build(case):
         c["output"] = "identity"
     net, X, y, w = make_case(**c)
     kinks = [np.abs(A).min() for name, A in pre_activations(net, X) if name in KINKED]
-    assume(not kinks or min(kinks) > 1e-4)   # finite differences are wrong across a kink
+    assume(not kinks or min(kinks) > 1e-3)   # finite differences are wrong across a kink
     return c, net, X, y, w
 
 
@@ -84,7 +84,15 @@ def test_backward_equals_autograd(case):
 @given(cases)
 def test_backward_equals_finite_differences(case):
     c, net, X, y, w = build(case)
-    errors = gradcheck(net, X, y, c["loss_name"], w, h=1e-6, max_entries=48, rng=c["seed"])
+    # Central differences lose about 1e-16 |f| / h to rounding, so they can only check an
+    # array whose gradient stands well above that (autograd checks the rest to 1e-10).
+    f, grads = net.loss_and_grad(X, y, get_loss(c["loss_name"]), w)
+    assume(min(np.abs(g).max() for g in grads) > 1e-3 * max(1.0, abs(f)))
+    # A small step keeps the stencil off relu's kink; elsewhere a larger one keeps rounding
+    # noise (about 1e-16 |f| / h) small next to gradients that chains of sigmoids shrink.
+    kinked = any(a.name in KINKED for a in net.activations)
+    errors = gradcheck(net, X, y, c["loss_name"], w, h=1e-5 if kinked else 1e-4,
+                       max_entries=48, rng=c["seed"])
     assert set(errors) == set(net.param_names)
     worst = max(errors.values())
     LARGEST["finite differences"] = max(LARGEST["finite differences"], worst)
