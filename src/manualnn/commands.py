@@ -15,7 +15,7 @@ def train(args) -> int:
     else:
         config = {k: getattr(args, k) for k in experiment.DEFAULTS if hasattr(args, k)}
         if args.layers is not None and args.hidden == experiment.DEFAULTS["hidden"]:
-            config["hidden"] = []
+            del config["hidden"]
         config = experiment.check_config(config)
         config["out"] = args.out or experiment.default_out(args.dataset)
         folder, _, result = experiment.run(config, log=_log(args), progress=not args.quiet)
@@ -70,7 +70,7 @@ def gradcheck(args) -> int:
     errors = check(net, X, y, args.loss, rng=args.seed)
     print(f"{'parameter':<10} {'shape':>14} {'max relative error':>20}")
     for name, p in zip(net.param_names, net.params):
-        print(f"{name:<10} {str(p.shape):>14} {errors[name]:>20.3e}")
+        print(f"{name:<10} {p.shape!s:>14} {errors[name]:>20.3e}")
     worst = max(errors.values())
     verdict = "OK" if worst < 1e-6 else "MISMATCH"
     print(f"{verdict}: largest relative error {worst:.3e} (float64 central differences)")

@@ -12,8 +12,8 @@ import math
 import numpy as np
 
 from . import checks
-from .datasets import load_dataset
 from .data import train_val_split
+from .datasets import load_dataset
 from .losses import get_loss
 from .network import MLP
 from .optim import get_optimizer, get_schedule
@@ -98,7 +98,7 @@ def run(config: dict, resume_dir=None, log=print, progress: bool = True):
     folder = RunDir(resume_dir or config["out"], resume=resume_dir is not None)
     try:
         ds, splits, pre, seeds = prepare(config)
-        X, y = splits["train"]
+        X = splits["train"][0]
         net, loss, optimizer, schedule = build(config, X.shape[1], len(ds.classes), seeds)
         state = TrainState(shuffle_rng=np.random.default_rng(seeds[3]))
         if resume_dir is not None:
@@ -111,7 +111,7 @@ def run(config: dict, resume_dir=None, log=print, progress: bool = True):
                 "image_shape": list(ds.image_shape) if ds.image_shape else None}
         arrays = {f"preprocess.{k}": v for k, v in pre.to_arrays().items()}
         k = len(ds.classes)
-        tr = lambda split: (split[0], targets_for(loss, split[1], k, net.dtype))  # noqa: E731
+        tr = lambda split: (split[0], targets_for(loss, split[1], k, net.dtype))
         fit(net, *tr(splits["train"]), loss, optimizer, epochs=config["epochs"],
             batch_size=config["batch_size"], state=state, shuffle=config["shuffle"],
             schedule=schedule, clip_norm=config["clip_norm"],
@@ -154,8 +154,10 @@ def check_config(config: dict) -> dict:
         raise ValueError("early_stopping: needs a validation split (val_fraction > 0)")
     if c["threads"] is not None:
         checks.number(c["threads"], "threads", 1, integer=True)
-    if c["layers"] is not None and c["hidden"] != DEFAULTS["hidden"]:
-        raise ValueError("layers: give either --layers or --hidden, not both")
+    if c["layers"] is not None:
+        if "hidden" in config and list(config["hidden"]) != list(c["layers"][1:-1]):
+            raise ValueError("layers: give either --layers or --hidden, not both")
+        c["hidden"] = list(c["layers"][1:-1])
     if not math.isfinite(c["weight_decay"]) or c["weight_decay"] < 0:
         raise ValueError(f"weight_decay: expected a value >= 0, got {c['weight_decay']!r}")
     return c

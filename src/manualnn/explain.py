@@ -19,9 +19,10 @@ def explain(layers, activation="relu", bias=True, batch_size=100,
     sigma = get_activation(activation).name
     L = len(n) - 1
     b = " + b_{i}" if bias else ""
-    out = [f"Network {'-'.join(map(str, n))}: L = {L} layer{'s' * (L > 1)}, batch m = {m}, "
-           f"hidden activation {sigma}, output identity, "
-           f"{'with' if bias else 'no'} bias, loss {loss}.", "", "Forward",
+    title = (f"Network {'-'.join(map(str, n))}: L = {L} layer{'s' * (L > 1)}, batch m = {m}, "
+             f"hidden activation {sigma}, output identity, "
+             f"{'with' if bias else 'no'} bias, loss {loss}.")
+    out = [title, "", "Forward",
            f"  Z_1 = X{_shape(m, n[0]):>40}"]
     for i in range(1, L + 1):
         act = sigma if i < L else "identity"
@@ -49,8 +50,8 @@ def explain(layers, activation="relu", bias=True, batch_size=100,
     flops = sum(2 * m * n[i] * n[i + 1] for i in range(L))
     backward = sum(2 * m * n[i] * n[i + 1] for i in range(L)) \
         + sum(2 * m * n[i] * n[i + 1] for i in range(1, L))
-    out += ["", f"Parameters: {params:,}.  Matrix products per step: forward {flops:,} "
-                f"flops, backward {backward:,} (no G_1: nothing needs the input's gradient)."]
+    out += ["", (f"Parameters: {params:,}.  Matrix products per step: forward {flops:,} "
+                 f"flops, backward {backward:,} (no G_1: nothing needs the input's gradient).")]
     return "\n".join(out) + "\n"
 
 

@@ -132,7 +132,7 @@ def history_csv(history: list) -> str:
 def _lock(path, folder):
     """An exclusive, non-blocking lock on ``path``; refused when another process holds it."""
     import fcntl
-    handle = open(path, "a+")
+    handle = open(path, "a+")  # noqa: SIM115 (kept open: the lock lives as long as the run)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import checks
 from .data import batch_indices
+from .optim import clip_grad_norm
 
 COLUMNS = ["epoch", "lr", "train_loss", "train_err", "val_loss", "val_err", "test_loss",
            "test_err", "seconds"]
@@ -72,36 +73,21 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     checks.number(batch_size, "batch_size", 1, integer=True)
     if patience and validation is None:
         raise ValueError("patience: early stopping needs a validation split (val_fraction > 0)")
-    gather = _Gather(X, y, batch_size)
-    steps = math.ceil(X.shape[0] / batch_size)
     if state.epoch == 0 and not state.history:
         log(_header(validation is not None, test is not None))
+    gather = _Gather(X, y, batch_size)
     while state.epoch < epochs and not state.stopped_early:
-        start, epoch = time.perf_counter(), state.epoch
-        total, wrong = 0.0, 0
+        start = time.perf_counter()
         rng = state.shuffle_rng if shuffle else None
-        bar = _progress(steps, f"epoch {epoch + 1}/{epochs}", progress)
-        for b, rows in enumerate(batch_indices(X.shape[0], batch_size, rng)):
-            Xb, yb = gather(rows)
-            if schedule is not None:
-                optimizer.lr = schedule.lr_at(epoch, b, steps)
-            value, grads = net.loss_and_grad(Xb, yb, loss)
-            if not math.isfinite(value):
-                bar.close()
-                raise TrainingDiverged(
-                    f"training diverged: the loss is {value} at epoch {epoch + 1}, batch "
-                    f"{b + 1}; lower the learning rate (the last completed epoch is "
-                    f"{state.epoch})")
-            if clip_norm:
-                from .optim import clip_grad_norm
-                clip_grad_norm(grads, clip_norm)
-            optimizer.step(grads)
-            total += value * Xb.shape[0]
-            wrong += loss.errors or 0
-            bar.update()
-        bar.close()
+        bar = _progress(math.ceil(X.shape[0] / batch_size),
+                        f"epoch {state.epoch + 1}/{epochs}", progress)
+        try:
+            total, wrong = _train_epoch(net, gather, loss, optimizer, state.epoch, batch_size,
+                                        rng, schedule, clip_norm, bar)
+        finally:
+            bar.close()
         m = X.shape[0]
-        row = {"epoch": epoch + 1, "lr": optimizer.lr, "train_loss": total / m,
+        row = {"epoch": state.epoch + 1, "lr": optimizer.lr, "train_loss": total / m,
                "train_err": wrong / m if loss.errors is not None else None}
         for prefix, split in (("val", validation), ("test", test)):
             ev = evaluate(net, *split, loss) if split is not None else (None, None)
@@ -119,6 +105,30 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     if patience and state.best_params is not None:
         net.set_params(state.best_params)
     return state
+
+
+def _train_epoch(net, gather, loss, optimizer, epoch, batch_size, rng, schedule, clip_norm,
+                 bar):
+    """One pass over the batches; returns (sum of batch loss x rows, misclassified rows)."""
+    total, wrong, m = 0.0, 0, gather.X.shape[0]
+    steps = math.ceil(m / batch_size)
+    with np.errstate(over="ignore", invalid="ignore"):   # a diverging loss is caught below
+        for b, rows in enumerate(batch_indices(m, batch_size, rng)):
+            Xb, yb = gather(rows)
+            if schedule is not None:
+                optimizer.lr = schedule.lr_at(epoch, b, steps)
+            value, grads = net.loss_and_grad(Xb, yb, loss)
+            if not math.isfinite(value):
+                raise TrainingDiverged(
+                    f"training diverged: the loss is {value} at epoch {epoch + 1}, batch "
+                    f"{b + 1}; lower the learning rate (the last completed epoch is {epoch})")
+            if clip_norm:
+                clip_grad_norm(grads, clip_norm)
+            optimizer.step(grads)
+            total += value * Xb.shape[0]
+            wrong += loss.errors or 0
+            bar.update()
+    return total, wrong
 
 
 def _early_stopping(net, state, val_loss, patience):
