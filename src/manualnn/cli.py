@@ -97,7 +97,8 @@ def _add_train_options(p):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="manualnn", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="manualnn", description="Train fully-connected networks with "
+                     "backpropagation written by hand; see 'manualnn COMMAND --help'.")
     parser.add_argument("--version", action="version", version=f"manualnn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = sub.add_parser("train", help="train a network and write a run folder")

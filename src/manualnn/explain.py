@@ -23,7 +23,7 @@ def explain(layers, activation="relu", bias=True, batch_size=100,
              f"hidden activation {sigma}, output identity, "
              f"{'with' if bias else 'no'} bias, loss {loss}.")
     out = [title, "", "Forward",
-           f"  Z_1 = X{_shape(m, n[0]):>40}"]
+           "  Z_1 = X".ljust(42) + _shape(m, n[0])]
     for i in range(1, L + 1):
         act = sigma if i < L else "identity"
         out.append(f"  Z_{i + 1} = {act}(Z_{i} W_{i}{b.format(i=i)})".ljust(42)
