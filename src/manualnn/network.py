@@ -100,7 +100,7 @@ class MLP:
             raise TypeError(f"W, b: expected every array in {net.dtype}, got a mix of dtypes")
         return net
 
-    def copy(self, dtype=None, dropout=None) -> "MLP":
+    def copy(self, dtype=None, dropout=None) -> MLP:
         """A new network with copies of the weights, optionally in another dtype or dropout."""
         net = MLP(self.layers, self.activations[:-1], self.activations[-1], bias=self.bias,
                   init="zeros", dtype=self.dtype if dtype is None else dtype,
@@ -205,8 +205,10 @@ class MLP:
         return M
 
     def _build_workspace(self, m):
-        n, t = self.layers, self.dtype
-        A = [ops.empty((m, n[i + 1]), t) for i in range(self.L)]
+        n, t, L = self.layers, self.dtype, self.L
+        # The output Z_{L+1} (m, k) is column-major: the loss reduces along its rows of
+        # only k entries, which NumPy does ~5x faster as k vector passes over m.
+        A = [ops.empty((m, n[i + 1]), t, "F" if i == L - 1 else "C") for i in range(L)]
         H = [a if act.from_output else ops.empty(a.shape, t)
              for a, act in zip(A, self.activations)]
         hidden = range(self.L - 1) if self.dropout else ()
@@ -215,7 +217,7 @@ class MLP:
                              Zd={i: ops.empty(A[i].shape, t) for i in hidden},
                              G=[ops.empty((m, n[i]), t) for i in range(self.L)])
         output_is_identity = self.activations[-1].name == "identity"
-        ws.Gout = H[-1] if output_is_identity else ops.empty(H[-1].shape, t)
+        ws.Gout = H[-1] if output_is_identity else ops.empty(H[-1].shape, t, "F")
         return ws
 
     def _check_X(self, X):
