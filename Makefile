@@ -39,6 +39,16 @@ demo: $(VENV)/.base data
 course: $(VENV)/.base data
 	$(PY) -m manualnn.demo $(FASHION)
 
+# The epoch benchmark of issue 4: manualnn against its matmul-only bound, PyTorch and
+# scikit-learn; torch is pinned here (never a runtime dependency) to its CPU build.
+$(VENV)/.bench: $(VENV)/.base
+	$(PIP) install -e '.[bench]' 'torch==2.13.0'
+	touch $@
+
+bench: $(VENV)/.bench
+	-@$(MAKE) --no-print-directory data
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_epoch.py
+
 test: $(VENV)/.test
 	$(PY) -m pytest
 
