@@ -1,0 +1,17 @@
+"""README's map from the lecture's equations to code stays true as the code moves."""
+
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROW = re.compile(r"^\| (?P<eq>[^|]+) \| `(?P<code>[^`]+)` \| \[[^\]]+\]\((?P<file>[\w/.]+)#L(?P<line>\d+)\) \|$")
+
+
+def test_every_equation_points_at_its_line():
+    rows = [ROW.match(line) for line in (ROOT / "README.md").read_text().splitlines()]
+    rows = [r for r in rows if r]
+    assert len(rows) >= 10, "the lecture map is missing from README.md"
+    for r in rows:
+        lines = (ROOT / r["file"]).read_text().splitlines()
+        line = lines[int(r["line"]) - 1]
+        assert r["code"] in line, f"{r['eq']}: {r['file']} line {r['line']} is now {line!r}"
