@@ -14,7 +14,6 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-
 from sklearn import neural_network as sk
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning

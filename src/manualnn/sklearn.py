@@ -32,6 +32,15 @@ manualnn's additions:
 
 ``save(folder)`` / ``load(folder)`` read and write the model folder of ``manualnn train``
 (safetensors + model.json), so either side can use a model trained by the other.
+
+Where the estimators differ from scikit-learn's (1.9), on purpose:
+
+- sparse X is accepted and densified (the engine computes on dense arrays);
+- ``partial_fit`` adds one to ``n_iter_`` per call (scikit-learn resets it to 1);
+- L-BFGS on several regression targets minimises the loss whose gradient it is given
+  (scikit-learn pairs the mean over the outputs with the gradient of their sum);
+- ``loss_curve_`` and ``best_loss_`` are also kept for ``solver='lbfgs'`` (per iteration);
+- ``MLPRegressor``'s ``loss`` is keyword-only, see its docstring.
 """
 
 from __future__ import annotations

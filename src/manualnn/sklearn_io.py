@@ -13,8 +13,9 @@ The keys both sides agree on, in the document's ``meta``:
 Saving writes what the CLI can use: a binary classifier's single logistic output z is
 written as the two softmax logits (0, z), which give the same probabilities
 (softmax(0, z) = (1 - sigmoid(z), sigmoid(z))), and ``meta["binary_logistic"]`` lets a
-load turn them back.  Loading a CLI model folds its affine preprocessing into the first
-layer, ``W_1 <- W_1 / scale`` (row-wise), ``b_1 <- b_1 - (shift / scale) W_1``, so the
+load turn them back.  Loading a CLI model sorts its classes (scikit-learn's ``classes_`` are
+sorted; the output units are permuted alike) and folds its affine preprocessing into the
+first layer, ``W_1 <- W_1 / scale`` (row-wise), ``b_1 <- b_1 - (shift / scale) W_1``, so the
 estimator takes raw features as the CLI did.  Estimator parameters and training records
 ride along in ``meta["sklearn"]``; the estimator itself is never pickled into the folder.
 """
@@ -81,7 +82,16 @@ def load(cls, folder):
     if meta.get("binary_logistic"):
         W[-1], b[-1] = W[-1][:, 1:] - W[-1][:, :1], b[-1][1:] - b[-1][:1]
         out = "logistic"
-    _restore(est, W, b, out, meta, saved.get("state", {}))
+    classes = None
+    if "classes" in meta:
+        classes = np.arange(W[-1].shape[1]) if meta.get("multilabel") \
+            else np.asarray(meta["classes"])
+    if out == "softmax":
+        # scikit-learn keeps classes_ sorted (the CLI keeps the dataset's order): permute
+        # the output units to match; the predicted labels stay the same.
+        order = np.argsort(classes, kind="stable")
+        classes, W[-1], b[-1] = classes[order], W[-1][:, order], b[-1][order]
+    _restore(est, W, b, out, classes, meta, saved.get("state", {}))
     return est
 
 
@@ -102,14 +112,13 @@ def _output_kind(meta, W, folder) -> str:
     return kinds[loss]
 
 
-def _restore(est, W, b, out, meta, state) -> None:
+def _restore(est, W, b, out, classes, meta, state) -> None:
     """Set the fitted attributes as a fit would have left them."""
     est.coefs_, est.intercepts_ = W, b
     est.n_features_in_, est.n_layers_ = W[0].shape[0], len(W) + 1
     est.n_outputs_, est.out_activation_ = W[-1].shape[1], out
-    if "classes" in meta:
-        est.classes_ = (np.arange(W[-1].shape[1]) if meta.get("multilabel")
-                        else np.asarray(meta["classes"]))
+    if classes is not None:
+        est.classes_ = classes
     names = meta.get("sklearn", {}).get("feature_names_in_")
     if names is not None:
         est.feature_names_in_ = np.asarray(names, dtype=object)
