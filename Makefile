@@ -44,13 +44,14 @@ course: $(VENV)/.base data
 
 # The epoch benchmark of issue 4: manualnn against its matmul-only bound, PyTorch and
 # scikit-learn; torch is pinned here (never a runtime dependency) to its CPU build.
+# More: make bench BENCH_ARGS='--threads 1,2 --rows 60000'
 $(VENV)/.bench: $(VENV)/.base
 	$(PIP) install -e '.[bench]' 'torch==2.13.0'
 	touch $@
 
 bench: $(VENV)/.bench
 	-@$(MAKE) --no-print-directory data
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_epoch.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_epoch.py $(BENCH_ARGS)
 
 test: $(VENV)/.test
 	$(PY) -m pytest

@@ -1,7 +1,7 @@
 """Seconds per training epoch: manualnn against its matmul-only bound, PyTorch eager and
 scikit-learn, on the four configurations of issue 4.  Run by ``make bench``.
 
-    python benchmarks/bench_epoch.py [--rows N] [--repeats R] [--threads T]
+    python benchmarks/bench_epoch.py [--rows N] [--repeats R] [--threads 1,2]
                                      [--configs abcd] [--out benchmarks/results.md]
 
 In one process, on the same data (Fashion-MNIST's training images scaled to [0, 1] when
@@ -109,11 +109,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=20000,
                     help="training rows, the first of the 60000 (default 20000: the whole "
-                         "run then fits in about 6 minutes on 2 cores)")
+                         "run then takes 3 to 5 minutes on 2 shared cores)")
     ap.add_argument("--repeats", type=int, default=5, help="timed epochs after a warm-up")
-    ap.add_argument("--threads", default="1,2",
-                    help="BLAS and PyTorch thread counts to run, comma-separated "
-                         "(default 1,2)")
+    ap.add_argument("--threads", default="1",
+                    help="BLAS and PyTorch thread counts to run, comma-separated, e.g. 1,2 "
+                         "(default 1: on a 2-core machine shared with other work, a second "
+                         "BLAS thread waits on a busy core and timings swing tenfold)")
     ap.add_argument("--configs", default="abcd", help="which of a, b, c, d (default all)")
     ap.add_argument("--check-rows", type=int, default=None,
                     help="rows for the float64 check (default: --rows)")
