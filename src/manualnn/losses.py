@@ -95,8 +95,7 @@ class SoftmaxCrossEntropy(Loss):
             t = np.empty(m, Z.dtype)
             ws = SimpleNamespace(base=np.arange(m) * s0, col=s1, idx=np.empty(m, np.intp),
                                  r=r, r1=r.reshape(m), zy=np.empty(m, Z.dtype), t=t,
-                                 t64=t if Z.dtype == np.float64 else np.empty(m),
-                                 hit=np.empty(m, bool))
+                                 t64=t if Z.dtype == np.float64 else np.empty(m))
             while len(self._buffers) >= 3:
                 del self._buffers[next(iter(self._buffers))]
             self._buffers[key] = ws
@@ -118,8 +117,8 @@ class SoftmaxCrossEntropy(Loss):
         Z -= ws.r
         # mode="clip": the indices are in range by construction, and "raise" would copy
         zy = np.take(flat, ws.idx, out=ws.zy, mode="clip")
-        # after the shift a row's largest logit is 0: the row is right when z_{i, y_i} is 0
-        self.errors = m - int(np.count_nonzero(np.equal(zy, 0, out=ws.hit)))
+        # after the shift a row's largest logit is 0: the row is wrong when z_{i, y_i} is not
+        self.errors = int(np.count_nonzero(zy))
         rows = ws.t
         if eps:   # rows <- (1 - eps) z_{i, y_i} + eps / k sum_j z_ij, the smoothed target
             np.add.reduce(Z, axis=1, out=rows)
