@@ -40,6 +40,20 @@ def _ints(text: str) -> list[int]:
     return values
 
 
+def _size(text: str) -> int:
+    from .memory import parse_size
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("max_memory: ")) from None
+
+
+def _add_memory_option(group):
+    group.add_argument("--max-memory", type=_size, metavar="BYTES",
+                       help="refuse a run (or split an evaluation) that would need more "
+                            "memory, e.g. 800M or 4G (default: half the available memory)")
+
+
 def _add_model_options(p, defaults=DEFAULTS):
     g = p.add_argument_group("model")
     g.add_argument("--layers", type=_ints, help="all widths, e.g. 784,256,10")
@@ -94,6 +108,7 @@ def _add_train_options(p):
     g.add_argument("--out", metavar="RUN_DIR", help="run folder (default runs/<dataset>-<time>)")
     g.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     g.add_argument("--quiet", action="store_true", help="no table, no progress bar")
+    _add_memory_option(g)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,10 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("run_dir", metavar="RUN_DIR")
     _add_data_options(ev, dataset_default=None)
     ev.add_argument("--plot", action="store_true", help="also write confusion.png")
+    _add_memory_option(ev)
     pr = sub.add_parser("predict", help="labels and probabilities for new inputs")
     pr.add_argument("run_dir", metavar="RUN_DIR")
     pr.add_argument("inputs", metavar="INPUT", nargs="+", help=".npy/.npz array or PNG images")
     pr.add_argument("--output", help="write a .csv or .json file instead of printing")
+    _add_memory_option(pr)
     gc = sub.add_parser("gradcheck", help="check backward against finite differences")
     _add_model_options(gc)
     gc.add_argument("--inputs", type=int, default=20, help="input width when no --layers")
@@ -138,9 +155,14 @@ def main(argv=None) -> int:
         return _fail(str(exc))
     except (ValueError, TypeError, DataError, OSError, TrainingDiverged) as exc:
         return _fail(f"manualnn: error: {exc}")
+    except MemoryError as exc:
+        return _fail(f"manualnn: error: out of memory ({exc}); lower the batch size or "
+                     "the widths")
     except KeyboardInterrupt:
         print("manualnn: interrupted", file=sys.stderr)
         return 130
+    except SystemExit as exc:   # --help and --version: their text is printed, all is well
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else EXIT_USAGE
 
 
 def _fail(message: str) -> int:

@@ -26,11 +26,16 @@ def train(args) -> int:
 
 
 def _resume_config(args):
-    """The saved configuration; --epochs may extend it, other options must not change it."""
+    """The saved configuration; --epochs may extend it and --max-memory, --download apply
+    to this machine; other options must not change it.  Downloads happen only when asked
+    for on this command line, never because a (possibly foreign) config.json says so."""
     from .rundir import read_config
     config = read_config(args.resume)
     if args.epochs != experiment.DEFAULTS["epochs"]:
         config["epochs"] = args.epochs
+    config["download"] = args.download
+    if args.max_memory is not None:
+        config["max_memory"] = args.max_memory
     return experiment.check_config({k: v for k, v in config.items()
                                     if k in experiment.DEFAULTS})
 
@@ -41,14 +46,15 @@ def _log(args):
 
 def evaluate(args) -> int:
     from .evaluation import evaluate_run
-    report = evaluate_run(args.run_dir, args.dataset, args.data_dir, args.download, args.plot)
+    report = evaluate_run(args.run_dir, args.dataset, args.data_dir, args.download, args.plot,
+                          max_memory=args.max_memory)
     print(report)
     return 0
 
 
 def predict(args) -> int:
     from .predict import predict_files
-    text = predict_files(args.run_dir, args.inputs, args.output)
+    text = predict_files(args.run_dir, args.inputs, args.output, max_memory=args.max_memory)
     if text:
         print(text, end="")
     return 0

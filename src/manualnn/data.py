@@ -24,6 +24,7 @@ import numpy as np
 from . import checks
 from .atomic import atomic_open
 from .checks import DataError
+from .npyfile import check_sizes
 
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _IDX_CODES = {np.dtype(v).newbyteorder("="): k for k, v in IDX_TYPES.items()}
@@ -50,9 +51,10 @@ def read_idx(path) -> np.ndarray:
     try:
         with open(path, "rb") as raw:
             gzipped = raw.read(2) == b"\x1f\x8b"
+            size = os.fstat(raw.fileno()).st_size
         opener = _gzip.open if gzipped else open
-        with opener(path, "rb") as f:
-            return _read_idx_stream(f, path)
+        with opener(path, "rb") as f:   # gzip gives at most ~1032 bytes per byte it reads
+            return _read_idx_stream(f, path, size * 1100 if gzipped else size)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -63,7 +65,8 @@ def read_idx(path) -> np.ndarray:
         raise DataError(f"{path}: corrupt gzip data ({exc})") from None
 
 
-def _read_idx_stream(f, path):
+def _read_idx_stream(f, path, size: int):
+    """The array of the IDX stream ``f``, which can hold at most ``size`` bytes in all."""
     head = f.read(4)
     if len(head) < 4 or head[:2] != b"\x00\x00":
         raise DataError(f"{path}: not an IDX file (bad magic number {head.hex() or 'empty'})")
@@ -78,6 +81,9 @@ def _read_idx_stream(f, path):
     shape = struct.unpack(f">{ndim}I", dims_bytes)
     dtype = np.dtype(IDX_TYPES[code])
     expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if expected > size - 4 - 4 * ndim:   # refused before reading (or allocating) any of it
+        raise DataError(f"{path}: truncated: header declares shape {shape} ({expected} data "
+                        f"bytes), more than the file's {size} bytes can hold")
     # Read in bounded chunks so a header that lies about its size cannot make us
     # allocate gigabytes before we notice the file is short.
     chunks, have = [], 0
@@ -153,6 +159,7 @@ def read_npz(path) -> dict[str, np.ndarray]:
 
 
 def _load_npz(handle, path) -> dict[str, np.ndarray]:
+    check_sizes(handle, path)   # before np.load allocates what a header declares
     try:
         archive = np.load(handle, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:

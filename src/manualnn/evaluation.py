@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from . import memory
 from .checks import DataError
 from .datasets import load_dataset
 from .losses import get_loss
@@ -17,8 +18,12 @@ def confusion_matrix(y_true, y_pred, k: int) -> np.ndarray:
     return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
 
 
-def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False) -> str:
-    """A text report: loss, accuracy, per-class accuracy and the confusion matrix."""
+def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
+                 max_memory=None) -> str:
+    """A text report: loss, accuracy, per-class accuracy and the confusion matrix.
+
+    The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py).
+    """
     net, meta, pre = load_run(run_dir)
     config = read_config(run_dir)
     name = dataset or config.get("dataset")
@@ -31,7 +36,14 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
     k = net.layers[-1]
     if ds.n_classes != k:
         raise ValueError(f"dataset: the model has {k} classes, {name} has {ds.n_classes}")
-    Z = net(pre.transform(ds.X_test, net.dtype))
+    rows, size = ds.X_test.shape[0], net.dtype.itemsize
+    fixed = memory.arrays_bytes(ds.X_train, ds.y_train, ds.X_test, ds.y_test) \
+        + rows * (ds.n_features + 3 * k) * size
+    chunk = memory.inference_chunk(
+        net.layers, memory.resolve_limit(max_memory), itemsize=size,
+        activations=[a.name for a in net.activations], bias=net.bias,
+        dropout=net.dropout > 0, fixed_bytes=fixed, what="evaluation")
+    Z = net(pre.transform(ds.X_test, net.dtype), chunk=chunk)
     pred = Z.argmax(axis=1)
     loss = get_loss("softmax_cross_entropy").value_and_grad_(Z, ds.y_test)
     matrix = confusion_matrix(ds.y_test, pred, k)

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from . import checks
+from . import checks, memory
 from .data import train_val_split
 from .datasets import load_dataset
 from .losses import get_loss
@@ -30,7 +30,7 @@ DEFAULTS = {
     "schedule": "cosine", "step_size": 10, "gamma": 0.1, "min_lr": 0.0, "warmup_epochs": 1,
     "epochs": 30, "batch_size": 128, "shuffle": True, "dropout": 0.2, "clip_norm": None,
     "seed": 0, "val_fraction": 0.1, "early_stopping": 0, "preprocess": "standardize",
-    "dtype": "float32", "threads": None, "out": None,
+    "dtype": "float32", "threads": None, "max_memory": None, "out": None,
 }
 OPTIMIZER_OPTIONS = {"sgd": ("momentum", "nesterov"), "adam": ("beta1", "beta2", "eps"),
                      "adamw": ("beta1", "beta2", "eps")}
@@ -59,10 +59,7 @@ def prepare(config: dict):
 
 def build(config: dict, n_features: int, n_classes: int, seeds):
     """The network, loss, optimizer and schedule that ``config`` describes."""
-    layers = config["layers"] or [n_features, *config["hidden"], n_classes]
-    if layers[0] != n_features or layers[-1] != n_classes:
-        raise ValueError(f"layers: expected {n_features} inputs and {n_classes} outputs for "
-                         f"this dataset, got {layers[0]} and {layers[-1]}")
+    layers = layers_for(config, n_features, n_classes)
     net = MLP(layers, config["activation"], bias=config["bias"], init=config["init"],
               dtype=config["dtype"], rng=np.random.default_rng(seeds[1]),
               dropout=config["dropout"])
@@ -84,6 +81,37 @@ def build(config: dict, n_features: int, n_classes: int, seeds):
     return net, loss, optimizer, schedule
 
 
+def layers_for(config: dict, n_features: int, n_classes: int) -> list:
+    """All widths: ``layers``, or the data's inputs, ``hidden`` and the data's classes."""
+    layers = config["layers"] or [n_features, *config["hidden"], n_classes]
+    if layers[0] != n_features or layers[-1] != n_classes:
+        raise ValueError(f"layers: expected {n_features} inputs and {n_classes} outputs for "
+                         f"this dataset, got {layers[0]} and {layers[-1]}")
+    return list(layers)
+
+
+def plan_memory(config: dict, ds, splits, n_classes: int) -> int:
+    """Refuse a run that would need more than ``max_memory`` (memory.plan_training);
+    returns the rows per evaluation chunk that fit."""
+    X = splits["train"][0]
+    layers = layers_for(config, X.shape[1], n_classes)
+    itemsize = checks.float_dtype(config["dtype"]).itemsize
+    arrays = [ds.X_train, ds.y_train, ds.X_test, ds.y_test,
+              *(a for split in splits.values() for a in split)]
+    data = memory.arrays_bytes(*arrays)
+    if config["loss"] != "softmax_cross_entropy":   # one-hot targets, made once per split
+        data += sum(len(split[1]) for split in splits.values()) * n_classes * itemsize
+    states = (1 if config["momentum"] else 0) if config["optimizer"] == "sgd" else 2
+    _, chunk = memory.plan_training(
+        layers, memory.resolve_limit(config["max_memory"]), itemsize=itemsize,
+        batch=config["batch_size"], rows=X.shape[0],
+        eval_sizes=[len(split[1]) for name, split in splits.items() if name != "train"],
+        activations=[config["activation"]] * (len(layers) - 2) + ["identity"],
+        bias=config["bias"], dropout=config["dropout"] > 0, optimizer_states=states,
+        early_stopping=config["early_stopping"] > 0, data_bytes=data)
+    return chunk
+
+
 def targets_for(loss, y, k: int, dtype):
     """Labels as the loss needs them: integers, or one-hot rows for mse / binary CE."""
     if loss.name == "softmax_cross_entropy":
@@ -99,6 +127,7 @@ def run(config: dict, resume_dir=None, log=print, progress: bool = True):
     try:
         ds, splits, pre, seeds = prepare(config)
         X = splits["train"][0]
+        chunk = plan_memory(config, ds, splits, len(ds.classes))
         net, loss, optimizer, schedule = build(config, X.shape[1], len(ds.classes), seeds)
         state = TrainState(shuffle_rng=np.random.default_rng(seeds[3]))
         if resume_dir is not None:
@@ -117,11 +146,11 @@ def run(config: dict, resume_dir=None, log=print, progress: bool = True):
             schedule=schedule, clip_norm=config["clip_norm"],
             validation=tr(splits["val"]) if "val" in splits else None,
             test=tr(splits["test"]) if "test" in splits else None,
-            patience=config["early_stopping"], log=log, progress=progress,
+            patience=config["early_stopping"], log=log, progress=progress, eval_chunk=chunk,
             on_epoch_end=lambda s: folder.save_epoch(net, optimizer, s, meta, arrays))
         folder.save_model(net, state, meta, arrays)
         folder.write_curves(state.history)
-        result = evaluate(net, *tr(splits["test"]), loss) if "test" in splits else None
+        result = evaluate(net, *tr(splits["test"]), loss, chunk) if "test" in splits else None
         return folder.path, net, result
     finally:
         folder.close()
@@ -154,10 +183,22 @@ def check_config(config: dict) -> dict:
         raise ValueError("early_stopping: needs a validation split (val_fraction > 0)")
     if c["threads"] is not None:
         checks.number(c["threads"], "threads", 1, integer=True)
+    if c["max_memory"] is not None:
+        c["max_memory"] = memory.parse_size(c["max_memory"])
+    _widths(c["hidden"], "hidden", 0)
     if c["layers"] is not None:
+        _widths(c["layers"], "layers", 2)
         if "hidden" in config and list(config["hidden"]) != list(c["layers"][1:-1]):
             raise ValueError("layers: give either --layers or --hidden, not both")
         c["hidden"] = list(c["layers"][1:-1])
     if not math.isfinite(c["weight_decay"]) or c["weight_decay"] < 0:
         raise ValueError(f"weight_decay: expected a value >= 0, got {c['weight_decay']!r}")
     return c
+
+
+def _widths(value, name: str, at_least: int) -> None:
+    """A list of at least ``at_least`` positive integer widths (checked before any data)."""
+    if not (isinstance(value, (list, tuple)) and len(value) >= at_least
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in value)):
+        raise ValueError(f"{name}: expected a list of at least {at_least} positive integer "
+                         f"widths, got {value!r}"[:200])

@@ -10,25 +10,38 @@ from __future__ import annotations
 import io
 import json
 import os
+import warnings
+import zipfile
+import zlib
 
 import numpy as np
 
-from . import atomic, checks
+from . import atomic, checks, memory
 from .checks import DataError
+from .npyfile import check_sizes
 from .rundir import load_run
 
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
-def predict_files(run_dir, inputs, output=None) -> str:
-    """Predict for ``inputs`` (paths); write CSV/JSON to ``output`` or return CSV text."""
+def predict_files(run_dir, inputs, output=None, max_memory=None) -> str:
+    """Predict for ``inputs`` (paths); write CSV/JSON to ``output`` or return CSV text.
+
+    The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py).
+    """
     net, meta, pre = load_run(run_dir)
     names, X = read_inputs(inputs, meta.get("image_shape"))
     if X.shape[1] != net.layers[0]:
         raise ValueError(f"INPUT: the model takes {net.layers[0]} features per row, "
                          f"got {X.shape[1]}")
     X = checks.float_array(X, "INPUT", ndim=2)
-    P = softmax(net(pre.transform(X, net.dtype)).astype(np.float64))
+    rows, k = X.shape[0], net.layers[-1]
+    fixed = X.nbytes + rows * (X.shape[1] * net.dtype.itemsize + 3 * k * 8)
+    chunk = memory.inference_chunk(
+        net.layers, memory.resolve_limit(max_memory), itemsize=net.dtype.itemsize,
+        activations=[a.name for a in net.activations], bias=net.bias,
+        dropout=net.dropout > 0, fixed_bytes=fixed)
+    P = softmax(net(pre.transform(X, net.dtype), chunk=chunk).astype(np.float64))
     classes = [str(c) for c in meta["classes"]]
     rows = [{"input": n, "label": classes[int(p.argmax())],
              **{f"p_{c}": round(float(v), 6) for c, v in zip(classes, p)}}
@@ -62,29 +75,40 @@ def read_inputs(paths, image_shape):
 
 
 def read_array(path):
+    """X (n, d) from a .npy file or a .npz archive (its array X, or its only array)."""
     try:
-        data = np.load(path, allow_pickle=False)
+        with open(path, "rb") as handle:
+            check_sizes(handle, path)   # before np.load allocates what a header declares
+            data = _load_array(handle, path)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
-    except (OSError, ValueError, EOFError) as exc:
+    except OSError as exc:
         raise DataError(f"{path}: not a readable NumPy file ({exc})") from None
-    if isinstance(data, np.lib.npyio.NpzFile):
-        with data:
-            keys = list(data.keys())
-            key = "X" if "X" in keys else (keys[0] if len(keys) == 1 else None)
-            if key is None:
-                raise DataError(f"{path}: expected an array named X (or a single array), "
-                                f"found {keys}")
-            try:
-                data = data[key]
-            except (OSError, ValueError, EOFError) as exc:
-                raise DataError(f"{path}: array {key!r} is unreadable ({exc})") from None
     if data.ndim == 1:
         data = data[None, :]
     if data.ndim != 2 or data.dtype.kind not in "biuf":
         raise DataError(f"{path}: expected a numeric array of shape (n, d), got "
                         f"{data.dtype} of shape {data.shape}")
     return data
+
+
+def _load_array(handle, path):
+    try:
+        data = np.load(handle, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: not a readable NumPy file ({exc})") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        return data
+    with data:
+        keys = list(data.keys())
+        key = "X" if "X" in keys else (keys[0] if len(keys) == 1 else None)
+        if key is None:
+            raise DataError(f"{path}: expected an array named X (or a single array), "
+                            f"found {keys}")
+        try:
+            return data[key]
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            raise DataError(f"{path}: array {key!r} is unreadable ({exc})") from None
 
 
 def read_image(path, shape):
@@ -97,13 +121,19 @@ def read_image(path, shape):
     try:
         with open(path, "rb") as f:
             raw = f.read(64 << 20)
-        with Image.open(io.BytesIO(raw)) as img:
-            if img.width * img.height > 1 << 26:
-                raise DataError(f"{path}: image of {img.width}x{img.height} pixels is too big")
-            grey = img.convert("L").resize((shape[1], shape[0]))
-            return np.asarray(grey, dtype=np.float32).reshape(-1)
+        with warnings.catch_warnings():   # Pillow's warnings would add lines to stderr
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw)) as img:
+                if img.width * img.height > 1 << 26:
+                    raise DataError(f"{path}: image of {img.width}x{img.height} pixels is "
+                                    "too big")
+                grey = img.convert("L").resize((shape[1], shape[0]))
+                return np.asarray(grey, dtype=np.float32).reshape(-1)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise DataError(f"{path}: image is too big ({exc})") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         if isinstance(exc, DataError):
             raise

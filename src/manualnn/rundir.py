@@ -26,6 +26,10 @@ from .train import COLUMNS, TrainState
 
 CHECKPOINT, CONFIG, HISTORY, CURVES = ("checkpoint.safetensors", "config.json", "history.csv",
                                        "curves.png")
+MAX_CONFIG = 1 << 20   # bytes; a config.json is a few hundred
+# files only a training writes (under the lock): their leftover temporaries can go
+TRAINING_FILES = (CHECKPOINT, CONFIG, HISTORY, CURVES, serialize.MODEL_FILE,
+                  serialize.CONFIG_FILE)
 
 
 class RunDir:
@@ -110,11 +114,14 @@ def read_config(path) -> dict:
     file = os.path.join(path, CONFIG)
     try:
         with open(file, encoding="utf-8") as f:
-            config = json.load(f)
+            text = f.read(MAX_CONFIG + 1)
+        if len(text) > MAX_CONFIG:
+            raise DataError(f"{file}: larger than {MAX_CONFIG} characters; not a config")
+        config = json.loads(text)
     except FileNotFoundError:
         raise DataError(f"{path}: not a run folder (no {CONFIG})") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{file}: unreadable ({exc})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise DataError(f"{file}: unreadable ({str(exc)[:200]})") from None
     if not isinstance(config, dict):
         raise DataError(f"{file}: expected a JSON object")
     return config
@@ -161,4 +168,10 @@ def load_run(path):
     if pre.n_features not in (None, net.layers[0]):
         raise DataError(f"{path}: preprocessing is fitted for {pre.n_features} features, "
                         f"the network takes {net.layers[0]}")
+    shape = meta.get("image_shape")   # predict resizes pictures to it: bounded by n_1
+    if shape is not None and not (isinstance(shape, list) and len(shape) == 2 and all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape)
+            and shape[0] * shape[1] == net.layers[0]):
+        raise DataError(f"{path}: model.json gives image_shape {str(shape)[:80]}, expected "
+                        f"[rows, cols] with rows x cols = {net.layers[0]} inputs")
     return net, meta, pre

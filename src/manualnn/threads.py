@@ -14,6 +14,8 @@ import contextlib
 
 from . import checks
 
+MAX_THREADS = 1 << 16
+
 
 def limit_threads(n: int | None):
     """A context manager capping the BLAS (and OpenMP) thread pools at ``n`` threads.
@@ -26,6 +28,8 @@ def limit_threads(n: int | None):
     if n is None:
         return contextlib.nullcontext()
     n = int(checks.number(n, "threads", 1, integer=True))
+    if n > MAX_THREADS:   # the BLAS libraries take a C int
+        raise ValueError(f"threads: expected at most {MAX_THREADS}, got {n}")
     from threadpoolctl import threadpool_limits
     return threadpool_limits(limits=n)
 

@@ -59,7 +59,7 @@ def evaluate(net, X, y, loss, chunk: int = 4096):
 def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: TrainState,
         shuffle: bool = True, schedule=None, clip_norm: float | None = None,
         validation=None, test=None, patience: int = 0, callbacks=(), on_epoch_end=None,
-        log=print, progress: bool = True) -> TrainState:
+        log=print, progress: bool = True, eval_chunk: int = 4096) -> TrainState:
     """Train ``net`` on X (m, n_1) and targets y until ``epochs`` epochs are complete.
 
     validation, test  optional (X, y) pairs evaluated after every epoch
@@ -67,6 +67,7 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
                       epochs, and restore the best weights
     callbacks         callables ``f(row, net)``, row a dict of COLUMNS; a true result stops
     on_epoch_end      ``f(state)`` after each epoch (checkpointing)
+    eval_chunk        rows per forward pass when evaluating (bounds its memory)
     Raises :class:`TrainingDiverged` at the first non-finite loss.
     """
     checks.number(epochs, "epochs", 0, integer=True)
@@ -90,7 +91,7 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
         row = {"epoch": state.epoch + 1, "lr": optimizer.lr, "train_loss": total / m,
                "train_err": wrong / m if loss.errors is not None else None}
         for prefix, split in (("val", validation), ("test", test)):
-            ev = evaluate(net, *split, loss) if split is not None else (None, None)
+            ev = evaluate(net, *split, loss, eval_chunk) if split is not None else (None, None)
             row[f"{prefix}_loss"], row[f"{prefix}_err"] = ev
         row["seconds"] = time.perf_counter() - start
         state.history.append(row)
