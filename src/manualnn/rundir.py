@@ -8,12 +8,16 @@
     RUN_DIR/curves.png              loss and error against epoch
     RUN_DIR/.lock                   held while a training runs in the folder
 
-Every file is written atomically, the checkpoint first: after a crash at any moment the
-folder holds a complete model of some completed epoch, and the checkpoint to resume from.
+Every file is written atomically, the model before the checkpoint: after a crash at any
+moment the folder holds the checkpoint of the last saved epoch e (if any) and a complete
+model of epoch e or e + 1, which a resume recomputes bit for bit.  A crash before the
+first checkpoint leaves a folder that a new ``train --out`` may reuse.  Temporary files
+that a crash leaves behind are removed by the next training that takes the lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -38,12 +42,23 @@ class RunDir:
     def __init__(self, path, resume: bool = False):
         self.path = os.fspath(path)
         if resume and not os.path.isfile(self.file(CHECKPOINT)):
-            raise ValueError(f"resume: {self.path} holds no checkpoint to resume from")
+            raise ValueError(f"resume: {self.path} holds no checkpoint to resume from (its "
+                             f"training stopped before the end of its first epoch); start "
+                             f"again with --out {self.path}")
         if not resume and os.path.exists(self.file(CHECKPOINT)):
             raise ValueError(f"out: {self.path} already holds a run; continue it with "
                              f"--resume {self.path} or choose another --out")
         os.makedirs(self.path, exist_ok=True)
         self._lock = _lock(self.file(".lock"), self.path)
+        self._remove_temporaries()
+
+    def _remove_temporaries(self) -> None:
+        """Half-written files of a training that was killed (atomic.py names them)."""
+        for name in os.listdir(self.path):
+            if name.endswith(".tmp") and any(name.startswith(f".{own}.")
+                                             for own in TRAINING_FILES):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.file(name))
 
     def file(self, name: str) -> str:
         return os.path.join(self.path, name)
@@ -62,7 +77,8 @@ class RunDir:
 
     # -- checkpoints -------------------------------------------------------------------
     def save_epoch(self, net, optimizer, state: TrainState, meta: dict, arrays: dict) -> None:
-        """Checkpoint, then model, then history: each atomically, in that order."""
+        """Model, history, then checkpoint: each atomically, in that order, so that a
+        checkpoint of epoch e always comes with a model of epoch e (or e + 1)."""
         opt_arrays, opt_meta = optimizer.state_dict()
         tensors = {f"param.{n}": p for n, p in zip(net.param_names, net.params)}
         tensors.update({f"opt.{n}": a for n, a in opt_arrays.items()})
@@ -73,8 +89,8 @@ class RunDir:
                 "dropout_rng": net.rng.bit_generator.state,
                 "best_loss": state.best_loss if math.isfinite(state.best_loss) else None,
                 "bad_epochs": state.bad_epochs, "stopped_early": state.stopped_early}
-        serialize.save_arrays(self.file(CHECKPOINT), tensors, info)
         self.save_model(net, state, meta, arrays)
+        serialize.save_arrays(self.file(CHECKPOINT), tensors, info)
 
     def save_model(self, net, state: TrainState, meta: dict, arrays: dict) -> None:
         """The model (the best weights so far under early stopping) and history.csv."""
