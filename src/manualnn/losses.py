@@ -91,8 +91,9 @@ class SoftmaxCrossEntropy(Loss):
         ws = self._buffers.get(key)
         if ws is None:
             m, (s0, s1) = Z.shape[0], (st // Z.itemsize for st in Z.strides)
+            # r (m, 1): row maxima, then row sums; idx: flat indices of the z_{i, y_i}
             r = np.empty((m, 1), Z.dtype)
-            t = np.empty(m, Z.dtype)
+            t = np.empty(m, Z.dtype)   # per-row losses; t64: them in float64, for the mean
             ws = SimpleNamespace(base=np.arange(m) * s0, col=s1, idx=np.empty(m, np.intp),
                                  r=r, r1=r.reshape(m), zy=np.empty(m, Z.dtype), t=t,
                                  t64=t if Z.dtype == np.float64 else np.empty(m))
