@@ -52,6 +52,8 @@ $(VENV)/.bench: $(VENV)/.base
 bench: $(VENV)/.bench
 	-@$(MAKE) --no-print-directory data
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_epoch.py $(BENCH_ARGS)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/time_to_accuracy.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_memory.py
 
 test: $(VENV)/.test
 	$(PY) -m pytest
