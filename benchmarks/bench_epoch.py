@@ -73,22 +73,28 @@ def make_runners(cfg, X, y, threads, skip):
 
 
 def time_config(cfg, X, y, repeats, threads, skip, log):
-    """Median seconds per epoch for each contestant (all seconds kept) of one config."""
+    """Median wall and CPU seconds per epoch of each contestant of one config, and every
+    wall-clock epoch.  CPU time (of the whole process, all its threads) leaves out the
+    time the process waited for a core that another job held."""
     runners, missing = make_runners(cfg, X, y, threads, skip)
-    seconds = {r.name: [] for r in runners}
+    wall = {r.name: [] for r in runners}
+    cpu = {r.name: [] for r in runners}
     for rep in range(repeats + 1):   # repeat 0 is the warm-up
         epoch_seed = SEED + 1000 * (ord(cfg.key) - ord("a")) + rep
         order = epoch_order(X.shape[0], epoch_seed)
         for r in runners:
             r.prepare(order)
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             r.epoch(order, epoch_seed)
             if rep:
-                seconds[r.name].append(time.perf_counter() - start)
+                wall[r.name].append(time.perf_counter() - start)
+                cpu[r.name].append(time.process_time() - start_cpu)
         if rep:
-            log(f"  repeat {rep}: " + ", ".join(f"{n} {s[-1]:.3f}s"
-                                                for n, s in seconds.items()))
-    return {n: statistics.median(s) for n, s in seconds.items()}, seconds, missing
+            log(f"  repeat {rep}: " + ", ".join(f"{n} {s[-1]:.3f}s (cpu {cpu[n][-1]:.3f}s)"
+                                                for n, s in wall.items()))
+    median = statistics.median
+    return ({n: median(s) for n, s in wall.items()}, {n: median(s) for n, s in cpu.items()},
+            wall, missing)
 
 
 def float64_check(cfg, X, y, threads, skip):
@@ -137,15 +143,15 @@ def main(argv=None) -> int:
             for key in args.configs:
                 cfg = CONFIGS[key]
                 print(f"config {key}, {threads} thread(s): {cfg.title}", flush=True)
-                medians, seconds, missing = time_config(cfg, X, y, args.repeats, threads,
-                                                        args.skip, print)
+                medians, cpu, seconds, missing = time_config(cfg, X, y, args.repeats,
+                                                             threads, args.skip, print)
                 if key not in checks:   # once per configuration, at the first thread count
                     checks[key] = float64_check(cfg, X[:n_check], y[:n_check], threads,
                                                 args.skip)
                     if checks[key] is not None:
                         print(f"  float64, {n_check} rows: max relative difference manualnn "
                               f"vs PyTorch {checks[key]:.2e}", flush=True)
-                results.append({"cfg": cfg, "threads": threads, "medians": medians,
+                results.append({"cfg": cfg, "threads": threads, "medians": medians, "cpu": cpu,
                                 "seconds": seconds, "missing": missing, "rel": checks[key],
                                 "check_rows": n_check})
     machine = {"cpu": cpu_model(), "cores": os.cpu_count(), "blas": blas,
