@@ -8,20 +8,7 @@ import pytest
 
 from manualnn import simple_ml
 from manualnn.checks import DataError
-
-
-def numerical_gradient(f, W, h=1e-4):
-    g = np.zeros(W.shape)
-    flat = W.reshape(-1)
-    for j in range(flat.size):
-        t = flat[j]
-        flat[j] = t + h
-        up = f()
-        flat[j] = t - h
-        down = f()
-        flat[j] = t
-        g.reshape(-1)[j] = (up - down) / (2 * h)
-    return g
+from numeric import numerical_gradient
 
 
 def course_arrays():
