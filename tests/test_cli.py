@@ -179,3 +179,17 @@ def test_the_lock_refuses_a_second_training(images, tmp_path, capsys):
         assert "another training is running in" in capsys.readouterr().err
     finally:
         holder.close()
+
+
+def test_evaluate_takes_a_model_saved_by_the_estimator(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    from manualnn.datasets import load_dataset
+    from manualnn.sklearn import MLPClassifier
+    ds = load_dataset("digits")
+    clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    clf.fit(ds.X_train, ds.y_train).save(tmp_path / "model")
+    assert main(["evaluate", str(tmp_path / "model")]) == 2
+    assert "not a run folder (no config.json)" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "model"), "--dataset", "digits"]) == 0
+    accuracy = float(capsys.readouterr().out.split("accuracy ")[1].split("%")[0]) / 100
+    assert accuracy == pytest.approx(clf.score(ds.X_test, ds.y_test), abs=5e-5)  # 2 decimals

@@ -25,7 +25,9 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
     The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py).
     """
     net, meta, pre = load_run(run_dir)
-    config = read_config(run_dir)
+    # a model folder saved by manualnn.sklearn has no config.json: --dataset says what to use
+    has_config = os.path.isfile(os.path.join(run_dir, "config.json"))
+    config = read_config(run_dir) if dataset is None or has_config else {}
     name = dataset or config.get("dataset")
     ds = load_dataset(name, data_dir=data_dir or config.get("data_dir"), download=download)
     if ds.X_test is None:
