@@ -190,4 +190,6 @@ def test_config_json_is_read_as_json_only(run_copy, capsys):
     assert _check_main(["train", "--resume", str(copy), "--quiet"], capsys) == 2
     (copy / "config.json").write_text("x" * (rundir.MAX_CONFIG + 1))
     assert _check_main(["train", "--resume", str(copy), "--quiet"], capsys) == 2
+    (copy / "config.json").write_text("[" * 100_000 + "]" * 100_000)   # RecursionError
+    assert _check_main(["train", "--resume", str(copy), "--quiet"], capsys) == 2
     assert os.path.exists(copy / "model.safetensors")

@@ -28,6 +28,7 @@ FUZZ = settings(max_examples=250, deadline=None, derandomize=True, database=None
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
 CLEAR = (DataError, ValueError, TypeError)
+pytestmark = pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")  # zip members
 
 
 def _write(blob: bytes, suffix: str) -> str:

@@ -121,6 +121,35 @@ def test_encrypted_or_exotic_zip_members_are_refused(tmp_path, flag, method, mes
             read(path)
 
 
+def test_a_zip_of_an_unsupported_version_is_refused(tmp_path):
+    """zipfile raises NotImplementedError for it (found by the atheris harness)."""
+    path = tmp_path / "v.npz"
+    np.savez(path, X=np.ones((2, 3)), y=np.zeros(2))
+    blob = bytearray(path.read_bytes())
+    at = blob.find(b"PK\x01\x02")
+    blob[at + 6:at + 8] = struct.pack("<H", 255)   # version needed to extract: 25.5
+    path.write_bytes(bytes(blob))
+    for read in (read_array, read_npz):
+        with pytest.raises(DataError, match=r"not a readable .npz archive \(zip file version"):
+            read(path)
+
+
+@pytest.mark.parametrize("bit, message", [(0x40, "strong encryption"),
+                                          (0x20, "compressed patched data")])
+def test_zip_flags_that_zipfile_cannot_read_are_refused(tmp_path, bit, message):
+    """zipfile raises NotImplementedError when it opens such a member (found by the
+    atheris harness)."""
+    path = tmp_path / "f.npz"
+    np.savez(path, X=np.ones((2, 3)), y=np.zeros(2))
+    blob = bytearray(path.read_bytes())
+    at = blob.find(b"PK\x01\x02")
+    blob[at + 8:at + 10] = struct.pack("<H", bit)   # the first member's flags
+    path.write_bytes(bytes(blob))
+    for read in (read_array, read_npz):
+        with pytest.raises(DataError, match=f"member 'X.npy' is unreadable .*{message}"):
+            read(path)
+
+
 def test_an_unparsable_npy_header_is_a_data_error_not_a_tokenizer_error(tmp_path):
     """NumPy's fallback parser for old headers raises tokenize.TokenError on this one."""
     path = tmp_path / "x.npy"

@@ -48,10 +48,11 @@ def check_sizes(handle, path) -> None:
 def _check_archive(handle, path) -> None:
     """Every member: stored or deflated (what np.savez writes), not encrypted, not
     claiming more than compression can give, and its .npy header within its size."""
-    try:
+    try:   # np.load would fail the same way, some of them with NotImplementedError
         archive = zipfile.ZipFile(handle)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        return   # np.load will say what is wrong with it
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
+            RuntimeError) as exc:
+        raise DataError(f"{path}: not a readable .npz archive ({str(exc)[:80]})") from None
     with archive:
         for info in archive.infolist():
             name = info.filename[:80]
@@ -69,7 +70,8 @@ def _check_archive(handle, path) -> None:
                     if member.read(len(MAGIC)) == MAGIC:
                         with archive.open(info) as again:
                             _check_member(again, info.file_size, path, f" member {name!r}")
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error,
+                    NotImplementedError, RuntimeError) as exc:   # the local header's flags
                 if isinstance(exc, DataError):
                     raise
                 raise DataError(f"{path}: member {name!r} is unreadable ({str(exc)[:80]})") \
