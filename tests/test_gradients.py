@@ -162,3 +162,27 @@ def test_registered_activation_gets_exact_gradients(rng):
         assert max(gradcheck(net, X, y, h=1e-6).values()) <= 1e-7
     finally:
         del ACTIVATIONS["cube"]
+
+
+def test_gradcheck_catches_a_wrong_derivative(rng):
+    from manualnn import register_activation
+    register_activation("bad_tanh", np.tanh, lambda A: 1 - 2 * np.tanh(A) ** 2)
+    try:
+        net = MLP([3, 4, 2], activation="bad_tanh", dtype="float64", rng=rng)
+        X, y = rng.standard_normal((5, 3)), rng.integers(0, 2, 5)
+        errors = gradcheck(net, X, y)
+        assert errors["W1"] > 1e-2 and errors["W2"] < 1e-8
+    finally:
+        del ACTIVATIONS["bad_tanh"]
+
+
+def test_gradcheck_leaves_out_entries_whose_stencil_straddles_a_kink(rng):
+    net = MLP([2, 3, 2], dtype="float64", rng=rng)
+    X = rng.standard_normal((4, 2))
+    # put unit 0 of row 0 a hair (1e-5) above relu's kink: a step of 1e-4 crosses it
+    net.b[0][0] = 1e-5 - X[0] @ net.W[0][:, 0]
+    y = np.array([0, 1, 0, 1])
+    skipped = {}
+    errors = gradcheck(net, X, y, h=1e-4, skipped=skipped)
+    assert skipped["b1"] >= 1 and max(errors.values()) < 1e-8
+    assert max(gradcheck(net, X, y, h=1e-7).values()) < 1e-6   # no crossing with a tiny step

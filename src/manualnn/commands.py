@@ -73,10 +73,11 @@ def gradcheck(args) -> int:
     X = rng.standard_normal((m, layers[0]))
     y = rng.integers(0, k, m) if args.loss == "softmax_cross_entropy" else \
         rng.uniform(size=(m, k))
-    errors = check(net, X, y, args.loss, rng=args.seed)
-    print(f"{'parameter':<10} {'shape':>14} {'max relative error':>20}")
+    skipped = {}
+    errors = check(net, X, y, args.loss, rng=args.seed, skipped=skipped)
+    print(f"{'parameter':<10} {'shape':>14} {'max relative error':>20} {'kinks skipped':>14}")
     for name, p in zip(net.param_names, net.params):
-        print(f"{name:<10} {p.shape!s:>14} {errors[name]:>20.3e}")
+        print(f"{name:<10} {p.shape!s:>14} {errors[name]:>20.3e} {skipped[name]:>14}")
     worst = max(errors.values())
     verdict = "OK" if worst < 1e-6 else "MISMATCH"
     print(f"{verdict}: largest relative error {worst:.3e} (float64 central differences)")
