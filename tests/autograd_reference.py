@@ -20,7 +20,7 @@ ACTIVATIONS = {
 
 
 def loss_value(name, Z, y, w, smoothing=0.0):
-    m, k = Z.shape
+    k = Z.shape[1]
     if name == "softmax_cross_entropy":
         lse = anp.log(anp.sum(anp.exp(Z - anp.max(Z, axis=1, keepdims=True)), axis=1)) \
             + anp.max(Z, axis=1)

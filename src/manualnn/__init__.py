@@ -11,7 +11,18 @@ from .two_layer import two_layer_gradients
 __version__ = "0.1.0"
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "DataError", "INITIALIZERS", "LOSSES", "Loss", "MLP",
-    "get_activation", "get_loss", "gradcheck", "initialize", "register_activation",
-    "two_layer_gradients", "__version__",
+    "ACTIVATIONS",
+    "INITIALIZERS",
+    "LOSSES",
+    "MLP",
+    "Activation",
+    "DataError",
+    "Loss",
+    "__version__",
+    "get_activation",
+    "get_loss",
+    "gradcheck",
+    "initialize",
+    "register_activation",
+    "two_layer_gradients",
 ]
