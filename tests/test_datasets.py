@@ -119,7 +119,7 @@ def test_inconsistent_files_are_named(isolated, damage, words):
 
 
 @pytest.mark.parametrize("kwargs, error, words", [
-    ({"name": "cifar"}, ValueError, "name: expected one of .*'digits'.*'fashion-mnist'"),
+    ({"dataset": "cifar"}, ValueError, "dataset: expected one of .*'digits'.*'fashion-mnist'"),
     ({"name": 3}, TypeError, "name"),
     ({"download": "yes"}, TypeError, "download"),
     ({"data_dir": 5}, TypeError, "data_dir"),
@@ -127,7 +127,7 @@ def test_inconsistent_files_are_named(isolated, damage, words):
 ])
 def test_load_dataset_validates(isolated, kwargs, error, words):
     with pytest.raises(error, match=words):
-        load_dataset(**{"name": "mnist", **kwargs})
+        load_dataset(**{"dataset": "mnist", **kwargs})
 
 
 @pytest.mark.skipif(not os.path.isdir(DEBIAN_FASHION), reason="dataset-fashion-mnist not installed")

@@ -75,8 +75,8 @@ def fast(world, monkeypatch, tmp_path):
         raise DataError("offline: no downloads in the tests")
     monkeypatch.setattr(experiment, "fit", one_epoch)
     monkeypatch.setattr(gradcheck, "gradcheck",
-                        lambda net, X, y, loss, rng: check(net, X, y, loss, max_entries=2,
-                                                           rng=rng))
+                        lambda net, X, y, loss, **kw: check(net, X, y, loss, max_entries=2,
+                                                            **kw))
     monkeypatch.setattr(datasets, "download_file", offline)
     monkeypatch.setattr(datasets, "SYSTEM_DIRS", {})
     monkeypatch.setattr(rundir.RunDir, "write_curves", lambda self, history: None)

@@ -20,7 +20,7 @@ def train(args) -> int:
         config["out"] = args.out or experiment.default_out(args.dataset)
         folder, _, result = experiment.run(config, log=_log(args), progress=not args.quiet)
     if result is not None:
-        print(f"test loss {result[0]:.4f}, test accuracy {1 - result[1]:.2%}")
+        print(f"test accuracy {1 - result[1]:.2%}")
     print(f"run folder: {folder}")
     return 0
 

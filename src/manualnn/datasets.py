@@ -128,7 +128,7 @@ class Dataset:
                 f"{self.n_classes} classes)")
 
 
-def load_dataset(name, data_dir=None, download: bool = False, mirrors=None, checksums=None,
+def load_dataset(dataset, data_dir=None, download: bool = False, mirrors=None, checksums=None,
                  *, label_column: str | None = None,
                  timeout: float = DEFAULT_TIMEOUT) -> Dataset:
     """Load a named dataset or a user file (see the module docstring) as a :class:`Dataset`.
@@ -138,12 +138,12 @@ def load_dataset(name, data_dir=None, download: bool = False, mirrors=None, chec
     registry's.  ``label_column`` applies to CSV files.  Raises :class:`DataError` when
     the data is missing or unusable, saying where it looked and how to get it.
     """
-    if not isinstance(name, (str, os.PathLike)):
-        raise TypeError(f"name: expected a dataset name or a file path, got {name!r}")
+    if not isinstance(dataset, (str, os.PathLike)):
+        raise TypeError(f"dataset: expected a dataset name or a file path, got {dataset!r}")
     if not isinstance(download, bool):
         raise TypeError(f"download: expected True or False, got {download!r}")
     checks.number(timeout, "timeout", 0, low_open=True)
-    text = os.fspath(name)
+    text = os.fspath(dataset)
     if text in REGISTRY:
         return _load_idx_dataset(REGISTRY[text], data_dir, download, mirrors, checksums,
                                  timeout)
@@ -154,7 +154,7 @@ def load_dataset(name, data_dir=None, download: bool = False, mirrors=None, chec
         return load_npz(text)
     if ext == ".csv":
         return load_csv(text, label_column)
-    raise ValueError(f"name: expected one of {sorted([*REGISTRY, 'digits'])} or a path to a "
+    raise ValueError(f"dataset: expected one of {sorted([*REGISTRY, 'digits'])} or a path to a "
                      f".npz or .csv file, got {text!r}")
 
 

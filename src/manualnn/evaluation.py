@@ -51,7 +51,7 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
     matrix = confusion_matrix(ds.y_test, pred, k)
     classes = [str(c) for c in meta["classes"]]
     lines = [f"{name} test split: {len(ds.y_test)} rows",
-             f"loss {loss:.4f}   accuracy {np.mean(pred == ds.y_test):.2%}", "",
+             f"cross-entropy {loss:.4f}   accuracy {np.mean(pred == ds.y_test):.2%}", "",
              f"{'class':<16} {'accuracy':>9} {'rows':>6}"]
     for c in range(k):
         rows = matrix[c].sum()
