@@ -346,3 +346,24 @@ def test_schedules_match_torch():
             assert ours.lr_at(epoch) == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12)
             topt.step()
             sched.step()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_state_too_small_to_matter_is_flushed_to_zero(dtype, monkeypatch):
+    """A moment that decays towards the subnormal range is set to 0 every FLUSH_EVERY
+    steps; every other entry is left exactly as an unflushed step leaves it."""
+    from manualnn import optim
+    tiny = np.finfo(dtype).tiny
+
+    def run(flush_every):
+        monkeypatch.setattr(optim, "FLUSH_EVERY", flush_every)
+        opt = optim.Adam([np.zeros(4, dtype)])
+        for _ in range(31):
+            opt.step([np.zeros(4, dtype)])
+        opt.m[0][...] = [tiny / 8, tiny * 4, 1e-3, -2.5e-7]   # subnormal, tiny, normal ...
+        opt.step([np.zeros(4, dtype)])
+        return opt.m[0]
+
+    flushed, plain = run(32), run(10**9)
+    assert plain[0] != 0 and plain[1] != 0
+    np.testing.assert_array_equal(flushed, [0, 0, plain[2], plain[3]])

@@ -158,8 +158,10 @@ class _Gather:
     def __call__(self, rows):
         n = len(rows)
         Xb, yb = self.Xb[:n], self.yb[:n]
-        np.take(self.X, rows, axis=0, out=Xb)
-        np.take(self.y, rows, axis=0, out=yb)
+        # mode="clip": the rows are valid indices, and the default "raise" copies through
+        # a temporary
+        np.take(self.X, rows, axis=0, out=Xb, mode="clip")
+        np.take(self.y, rows, axis=0, out=yb, mode="clip")
         return Xb, yb
 
 
