@@ -181,6 +181,7 @@ def test_the_lock_refuses_a_second_training(images, tmp_path, capsys):
         holder.close()
 
 
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")   # 5 iterations on purpose
 def test_evaluate_takes_a_model_saved_by_the_estimator(tmp_path, capsys):
     pytest.importorskip("sklearn")
     from manualnn.datasets import load_dataset
