@@ -7,18 +7,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from manualnn.optim import (
-    OPTIMIZERS,
-    SCHEDULES,
-    SGD,
-    Adam,
-    AdamW,
-    CosineSchedule,
-    Warmup,
-    clip_grad_norm,
-    get_optimizer,
-    get_schedule,
-)
+from manualnn.optim import OPTIMIZERS, SGD, Adam, AdamW, clip_grad_norm, get_optimizer
+from manualnn.schedules import SCHEDULES, CosineSchedule, Warmup, get_schedule
 
 SHAPES = [(5, 4), (4,), (4, 3), (3,)]
 MASK = [True, False, True, False]

@@ -7,6 +7,7 @@ expected and what came, and never surfaces later as a NumPy broadcasting error.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
@@ -125,6 +126,15 @@ def choice(value, name: str, options) -> str:
     if value not in options:
         raise ValueError(f"{name}: expected one of {sorted(options)}, got {value!r}")
     return value
+
+
+def construct(cls, name: str, first, **options):
+    """cls(first, **options), with an unknown option reported by name."""
+    known = list(inspect.signature(cls).parameters)[1:]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise TypeError(f"{name}: unexpected option {unknown[0]!r}, expected some of {known}")
+    return cls(first, **options)
 
 
 class DataError(ValueError):

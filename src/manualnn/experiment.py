@@ -16,9 +16,10 @@ from .data import train_val_split
 from .datasets import load_dataset
 from .losses import get_loss
 from .network import MLP
-from .optim import get_optimizer, get_schedule
+from .optim import get_optimizer
 from .preprocess import Preprocessor
 from .rundir import RunDir
+from .schedules import get_schedule
 from .train import TrainState, evaluate, fit
 
 DEFAULTS = {

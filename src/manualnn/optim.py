@@ -1,4 +1,4 @@
-"""Optimizers, learning-rate schedules and gradient clipping.
+"""Optimizers and gradient clipping (learning-rate schedules are in ``schedules``).
 
 An optimizer updates a list of parameter arrays in place from a list of gradients of the
 same shapes and dtypes: ``net.params`` and the ``grads`` of ``net.loss_and_grad``.  The
@@ -16,7 +16,6 @@ default is to decay all); ``[True, False] * L`` exempts the biases of ``net.para
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
@@ -250,7 +249,7 @@ def get_optimizer(name: str, params, **options) -> Optimizer:
     """The optimizer ``name`` ("sgd", "adam", "adamw") over ``params``; options as the class
     takes them (SGD needs ``lr``)."""
     cls = OPTIMIZERS[checks.choice(name, "optimizer", OPTIMIZERS)]
-    return _construct(cls, name, params, **options)
+    return checks.construct(cls, name, params, **options)
 
 
 def clip_grad_norm(grads, max_norm: float) -> float:
@@ -275,109 +274,7 @@ def clip_grad_norm(grads, max_norm: float) -> float:
     return norm
 
 
-# -- learning-rate schedules ---------------------------------------------------------------
-class Schedule:
-    """A learning rate as a function of training progress; constant at ``base_lr`` here.
-
-    ``lr_at(epoch, step, steps_per_epoch)``: epoch counts from 0 and step is the index of
-    the batch within it (0 .. steps_per_epoch - 1).  Set ``optimizer.lr`` from it before
-    each step (or once per epoch with step 0).  Progress in epochs is
-    t = epoch + step / steps_per_epoch.
-    """
-
-    def __init__(self, base_lr: float):
-        self.base_lr = float(checks.number(base_lr, "base_lr", 0, low_open=True))
-
-    def lr_at(self, epoch: int, step: int = 0, steps_per_epoch: int = 1) -> float:
-        spe = checks.number(steps_per_epoch, "steps_per_epoch", 1, integer=True)
-        checks.number(epoch, "epoch", 0, integer=True)
-        checks.number(step, "step", 0, spe - 1, integer=True)
-        return self._lr(int(epoch), int(step), int(spe))
-
-    def _lr(self, epoch: int, step: int, spe: int) -> float:
-        return self.base_lr
-
-    def __repr__(self):
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
-
-
-class ConstantSchedule(Schedule):
-    """lr = base_lr throughout."""
-
-
-class StepSchedule(Schedule):
-    """lr = base_lr * gamma^(epoch // step_size), per epoch, as torch's StepLR."""
-
-    def __init__(self, base_lr, step_size: int, gamma: float = 0.1):
-        super().__init__(base_lr)
-        self.step_size = int(checks.number(step_size, "step_size", 1, integer=True))
-        self.gamma = float(checks.number(gamma, "gamma", 0, low_open=True))
-
-    def _lr(self, epoch, step, spe):
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
-
-
-class CosineSchedule(Schedule):
-    """lr = min_lr + (base_lr - min_lr) (1 + cos(pi t / total_epochs)) / 2, per step.
-
-    t = epoch + step / steps_per_epoch, held at total_epochs afterwards (lr stays min_lr).
-    With steps_per_epoch = 1 (or step 0) it is torch's CosineAnnealingLR stepped per epoch
-    with T_max = total_epochs, eta_min = min_lr.
-    """
-
-    def __init__(self, base_lr, total_epochs: float, min_lr: float = 0.0):
-        super().__init__(base_lr)
-        self.total_epochs = float(checks.number(total_epochs, "total_epochs", 0, low_open=True))
-        self.min_lr = float(checks.number(min_lr, "min_lr", 0, self.base_lr))
-
-    def _lr(self, epoch, step, spe):
-        t = min(epoch + step / spe, self.total_epochs)
-        cos = (1.0 + math.cos(math.pi * t / self.total_epochs)) / 2
-        return self.min_lr + (self.base_lr - self.min_lr) * cos
-
-
-class Warmup(Schedule):
-    """Linear warm-up over another schedule: lr = inner(t) * min(1, (t + 1/spe) / warmup).
-
-    The factor rises per step from 1 / (warmup_epochs spe) to 1 at the last warm-up step,
-    so no step has lr 0; the inner schedule keeps its own clock (its epochs count from the
-    start of training, not from the end of warm-up).
-    """
-
-    def __init__(self, inner: Schedule, warmup_epochs: float):
-        if not isinstance(inner, Schedule):
-            raise TypeError(f"inner: expected a Schedule, got {type(inner).__name__}")
-        self.inner, self.base_lr = inner, inner.base_lr
-        self.warmup_epochs = float(checks.number(warmup_epochs, "warmup_epochs", 0,
-                                                 low_open=True))
-
-    def _lr(self, epoch, step, spe):
-        factor = min(1.0, (epoch + (step + 1) / spe) / self.warmup_epochs)
-        return self.inner._lr(epoch, step, spe) * factor
-
-
-SCHEDULES = {"constant": ConstantSchedule, "step": StepSchedule, "cosine": CosineSchedule}
-
-
-def get_schedule(name: str, base_lr: float, warmup_epochs: float = 0, **options) -> Schedule:
-    """The schedule ``name`` ("constant", "step", "cosine") from ``base_lr``, wrapped in a
-    linear ``Warmup`` when warmup_epochs > 0; options as the class takes them."""
-    cls = SCHEDULES[checks.choice(name, "schedule", SCHEDULES)]
-    warmup_epochs = checks.number(warmup_epochs, "warmup_epochs", 0)
-    schedule = _construct(cls, name, base_lr, **options)
-    return Warmup(schedule, warmup_epochs) if warmup_epochs > 0 else schedule
-
-
 # -- checks --------------------------------------------------------------------------------
-def _construct(cls, name, first, **options):
-    """cls(first, **options), with unknown option names reported by name."""
-    known = list(inspect.signature(cls).parameters)[1:]
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        raise TypeError(f"{name}: unexpected option {unknown[0]!r}, expected some of {known}")
-    return cls(first, **options)
-
-
 def _check_params(params) -> list:
     if isinstance(params, np.ndarray):
         raise TypeError("params: expected a list of arrays, got a single array")
