@@ -132,3 +132,14 @@ def test_cross_entropy_counts_the_misclassified_rows():
     ce(np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [0.0, 0.0, 5.0], [1.0, 1.0, 0.0]]),
        [0, 2, 2, 1])
     assert ce.errors == 1   # row 2 is wrong; a tie for the maximum counts as right
+
+
+def test_gelu_keeps_relative_accuracy_in_its_negative_tail():
+    """float32 against float64 where 1 + tanh(u) would cancel to a few ulps."""
+    a = np.array([-3.0, -5.0, -7.0, -9.0])   # -9 gives -1.3e-28, still a normal float32
+    gelu = get_activation("gelu")
+    exact, fast = gelu.value(a), gelu.value(a.astype(np.float32))
+    assert (exact < 0).all()
+    np.testing.assert_allclose(fast, exact, rtol=1e-5)
+    np.testing.assert_allclose(gelu.derivative(a.astype(np.float32), fast),
+                               gelu.derivative(a, exact), rtol=1e-4)

@@ -162,27 +162,30 @@ class Softplus(Activation):
 
 class GELU(Activation):
     """GELU, tanh form: sigma(a) = a (1 + tanh(u)) / 2 with u = c (a + k a^3),
-    c = sqrt(2 / pi), k = 0.044715;
-    sigma'(a) = (1 + tanh(u)) / 2 + a (1 - tanh(u)^2) c (1 + 3 k a^2) / 2, from A.
+    c = sqrt(2 / pi), k = 0.044715.  Since (1 + tanh(u)) / 2 = s = sigmoid(2u), it is
+    evaluated as sigma(a) = a s, and sigma'(a) = s + a s (1 - s) 2 c (1 + 3 k a^2), from A.
 
-    For |a| >= 10, tanh(u) is +-1 to the last bit in float64, so a is clipped there inside
-    u: a^3 cannot overflow and the result is unchanged.
+    The sigmoid form keeps relative accuracy in the negative tail, where 1 + tanh(u)
+    cancels (float32 would keep only about 1e-7 absolute).  Inside u, a is clipped to
+    +-1e4: a^3 cannot overflow in float32, and s is already exactly 0 or 1 there.
     """
 
     name, from_output = "gelu", False
     c, k = math.sqrt(2 / math.pi), 0.044715
 
-    def _tanh_u(self, A):
-        a = np.clip(A, -10, 10)
-        return np.tanh(self.c * (a + self.k * a * a * a)), a
+    def _s(self, A):
+        a = np.clip(A, -1e4, 1e4)
+        u2 = (2 * self.c) * (a + self.k * a * a * a)
+        E = np.exp(-np.abs(u2))
+        return np.where(u2 >= 0, 1, E) / (1 + E), a
 
     def value(self, A):
-        T, _ = self._tanh_u(A)
-        return 0.5 * A * (1 + T)
+        S, _ = self._s(A)
+        return A * S
 
     def derivative(self, A, Z):
-        T, a = self._tanh_u(A)
-        return 0.5 * (1 + T) + 0.5 * a * (1 - T * T) * self.c * (1 + 3 * self.k * a * a)
+        S, a = self._s(A)
+        return S + a * S * (1 - S) * (2 * self.c) * (1 + 3 * self.k * a * a)
 
 
 class FunctionActivation(Activation):
