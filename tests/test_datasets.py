@@ -14,15 +14,6 @@ from manualnn.datasets import IDX_FILES, load_dataset
 DEBIAN_FASHION = "/usr/share/datasets/fashion-mnist"
 
 
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """No cache, no $MANUALNN_DATA and no system folders from the machine running tests."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("MANUALNN_DATA", raising=False)
-    monkeypatch.setattr(datasets, "SYSTEM_DIRS", {})
-    return tmp_path
-
-
 def make_set(folder, n_train=6, n_test=3, gzip=True, rows=28, labels=None):
     """Four IDX files like MNIST's, with ``n_train`` and ``n_test`` images."""
     folder.mkdir(parents=True, exist_ok=True)

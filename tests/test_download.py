@@ -147,15 +147,6 @@ def test_download_file_validates(tmp_path, kwargs, error, words):
 # --------------------------------------------------------- the dataset registry end to end
 
 
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """No cache, no $MANUALNN_DATA and no system folders from the machine running tests."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("MANUALNN_DATA", raising=False)
-    monkeypatch.setattr(datasets, "SYSTEM_DIRS", {})
-    return tmp_path
-
-
 def _idx_set(folder, n_train=12, n_test=5):
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
