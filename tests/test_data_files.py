@@ -72,8 +72,8 @@ def test_npz_object_arrays_are_refused_without_unpickling(tmp_path):
 
 @pytest.mark.parametrize("content, words", [
     (b"", "empty"),
-    (b"this is not a zip archive", "not a readable .npz"),
-    (b"PK\x03\x04 broken zip", "not a readable .npz"),
+    (b"this is not a zip archive", "not a readable NumPy file"),
+    (b"PK\x03\x04 broken zip", "not a readable .npz archive"),
 ])
 def test_unreadable_npz(tmp_path, content, words):
     path = tmp_path / "x.npz"

@@ -15,16 +15,14 @@ import csv
 import gzip as _gzip
 import os
 import struct
-import zipfile
 import zlib
 from collections.abc import Iterator
 
 import numpy as np
 
-from . import checks
+from . import checks, npyfile
 from .atomic import atomic_open
 from .checks import DataError
-from .npyfile import check_sizes
 
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _IDX_CODES = {np.dtype(v).newbyteorder("="): k for k, v in IDX_TYPES.items()}
@@ -150,39 +148,18 @@ def read_npz(path) -> dict[str, np.ndarray]:
     """
     path = as_path(path)
     _check_file(path)
-    # Our own handle, closed here whatever np.load does (it leaks its own on a bad zip).
-    try:
-        with open(path, "rb") as handle:
-            return _load_npz(handle, path)
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
-def _load_npz(handle, path) -> dict[str, np.ndarray]:
-    check_sizes(handle, path)   # before np.load allocates what a header declares
-    try:
-        archive = np.load(handle, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{path}: not a readable .npz archive ({exc})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
+    arrays = npyfile.load(path, pick=_npz_names)
+    if not isinstance(arrays, dict):
         raise DataError(f"{path}: expected a .npz archive of named arrays X and y, "
                         f"got a single .npy array")
-    with archive:
-        return _npz_arrays(archive, path)
+    return arrays
 
 
-def _npz_arrays(archive, path) -> dict[str, np.ndarray]:
-    names = archive.files
+def _npz_names(path, names) -> list[str]:
     if "X" not in names or "y" not in names or ("X_test" in names) != ("y_test" in names):
         raise DataError(f"{path}: expected arrays X and y (and optionally both X_test and "
                         f"y_test), got {sorted(names)}")
-    arrays = {}
-    for key in ["X", "y"] + [k for k in ("X_test", "y_test") if k in names]:
-        try:
-            arrays[key] = archive[key]
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-            raise DataError(f"{path}: array {key!r} cannot be read ({exc})") from None
-    return arrays
+    return ["X", "y"] + [k for k in ("X_test", "y_test") if k in names]
 
 
 def read_csv(path, label_column: str | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -29,6 +29,37 @@ MAX_RATIO = 1100
 MAX_HEADER = 10_000        # np.load's own default limit on a header's length
 
 
+def load(path, pick=None):
+    """The array of a .npy file, or {name: array} for the members of a .npz archive that
+    ``pick(path, names)`` chooses (all when None).  Headers are checked first, pickles are
+    refused, and every fault is a DataError naming ``path``."""
+    try:
+        with open(path, "rb") as handle:
+            check_sizes(handle, path)   # before np.load allocates what a header declares
+            try:
+                data = np.load(handle, allow_pickle=False)
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+                raise DataError(f"{path}: not a readable NumPy file ({exc})") from None
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                return data
+            with data:
+                return {key: _member(data, key, path)
+                        for key in (pick(path, data.files) if pick else data.files)}
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: expected a file, got a directory") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _member(archive, key, path):
+    try:
+        return archive[key]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DataError(f"{path}: array {key!r} cannot be read ({exc})") from None
+
+
 def check_sizes(handle, path) -> None:
     """Raise DataError when a header in the open binary file ``handle`` declares more data
     than the file can hold.  Leaves the file position where it was."""

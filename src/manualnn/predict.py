@@ -11,14 +11,11 @@ import io
 import json
 import os
 import warnings
-import zipfile
-import zlib
 
 import numpy as np
 
-from . import atomic, checks, memory
+from . import atomic, checks, memory, npyfile
 from .checks import DataError
-from .npyfile import check_sizes
 from .rundir import load_run
 
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -76,14 +73,9 @@ def read_inputs(paths, image_shape):
 
 def read_array(path):
     """X (n, d) from a .npy file or a .npz archive (its array X, or its only array)."""
-    try:
-        with open(path, "rb") as handle:
-            check_sizes(handle, path)   # before np.load allocates what a header declares
-            data = _load_array(handle, path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: not a readable NumPy file ({exc})") from None
+    data = npyfile.load(path, pick=_pick_X)
+    if isinstance(data, dict):
+        (data,) = data.values()
     if data.ndim == 1:
         data = data[None, :]
     if data.ndim != 2 or data.dtype.kind not in "biuf":
@@ -92,23 +84,10 @@ def read_array(path):
     return data
 
 
-def _load_array(handle, path):
-    try:
-        data = np.load(handle, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{path}: not a readable NumPy file ({exc})") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        return data
-    with data:
-        keys = list(data.keys())
-        key = "X" if "X" in keys else (keys[0] if len(keys) == 1 else None)
-        if key is None:
-            raise DataError(f"{path}: expected an array named X (or a single array), "
-                            f"found {keys}")
-        try:
-            return data[key]
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-            raise DataError(f"{path}: array {key!r} is unreadable ({exc})") from None
+def _pick_X(path, names):
+    if "X" in names or len(names) == 1:
+        return ["X" if "X" in names else names[0]]
+    raise DataError(f"{path}: expected an array named X (or a single array), found {names}")
 
 
 def read_image(path, shape):
