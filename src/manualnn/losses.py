@@ -199,6 +199,12 @@ class BinaryCrossEntropy(Loss):
         return self._mean(rows, w)
 
 
+def softmax(Z):
+    """S = exp(Z) normalized over each row of Z (m, k), the max subtracted first; a new array."""
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
 def _float_targets(y, m, k):
     Y = checks.float_array(y, "y")
     if Y.ndim == 1 and k == 1:

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import atomic, checks, memory, npyfile
 from .checks import DataError
+from .losses import softmax
 from .rundir import load_run
 
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -50,11 +51,6 @@ def predict_files(run_dir, inputs, output=None, max_memory=None) -> str:
         raise ValueError(f"output: expected a .csv or .json file name, got {output!r}")
     atomic.write_text(output, _csv(rows) if ext == ".csv" else json.dumps(rows, indent=1))
     return f"wrote {len(rows)} predictions to {output}\n"
-
-
-def softmax(Z):
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    return E / E.sum(axis=1, keepdims=True)
 
 
 def read_inputs(paths, image_shape):

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import checks
 from .activations import get_activation
+from .losses import softmax
 
 
 def two_layer_gradients(X, y, W1, W2, activation="relu"):
@@ -33,13 +34,8 @@ def two_layer_gradients(X, y, W1, W2, activation="relu"):
 
     A = X @ W1
     H = sigma.value(A)
-    S = _softmax(H @ W2)
+    S = softmax(H @ W2)
     I_y = np.eye(k, dtype=S.dtype)[y]
     grad_W2 = H.T @ (S - I_y) / m
     grad_W1 = X.T @ (sigma.derivative(A, H) * ((S - I_y) @ W2.T)) / m
     return grad_W1, grad_W2
-
-
-def _softmax(Z):
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    return E / E.sum(axis=1, keepdims=True)
