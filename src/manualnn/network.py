@@ -17,6 +17,7 @@ activations' derivatives overwrite their outputs), so each backward needs its fo
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -141,19 +142,27 @@ class MLP:
         grads = self._backward(ws.Gout, input_grad)
         return (grads, ws.G[0].copy()) if input_grad else grads
 
-    def loss_and_grad(self, X, y, loss, sample_weight=None):
+    def loss_and_grad(self, X, y, loss, sample_weight=None, update=None):
         """One training step's math: forward with dropout, the loss and G_{L+1}, backward.
 
         X (m, n_1) in the model's dtype and y already checked by ``loss.targets``; returns
         (mean loss, grads).  With an identity output, G_{L+1} = (S - I_y) / m is written
         over the logits buffer.
+
+        ``update(k, Z, D)``, if given, may step ``params[k]`` (a weight W_i) by its
+        gradient Z^T D itself and return True (an optimizer's fused step, see
+        ``SGD.update_product``); then grad W_i is not formed.  It is called once G_i =
+        D_i W_i^T no longer needs W_i, and not at all when the loss is not finite.
         """
         Z = self._forward(X, train=True)
         G = self._ws.Gout
         if G is not Z:
             np.copyto(G, Z)
         value = loss.value_and_grad_(G, y, sample_weight)
-        return value, self._backward(G, False)
+        if update is not None and not math.isfinite(value):
+            self._ws.consumed = True
+            return value, self.grads
+        return value, self._backward(G, False, update)
 
     def __call__(self, X, chunk: int = 4096):
         """Z_{L+1} for X, without dropout, computed ``chunk`` rows at a time (bounded memory)."""
@@ -179,19 +188,22 @@ class MLP:
         self._ws = ws
         return ws.Z[-1]
 
-    def _backward(self, G, input_grad):
+    def _backward(self, G, input_grad, update=None):
         ws = self._ws
         ws.consumed = True
-        dW = self.grads[::2] if self.bias else self.grads
+        k = 2 if self.bias else 1   # W_i is params[k * i], b_i params[k * i + 1]
+        dW, db = self.grads[::k], self.grads[1::k]
         for i in reversed(range(self.L)):
             if ws.dropped and i < self.L - 1:
                 G *= ws.M[i]
             D = self.activations[i].backward_(G, ws.A[i], ws.H[i])
-            ops.matmul(ws.Z[i].T, D, out=dW[i])
             if self.bias:
-                ops.rowsum(D, out=self.grads[2 * i + 1])
+                ops.rowsum(D, out=db[i])
+            Z = ws.Z[i]
             if i > 0 or input_grad:
                 G = ops.matmul(D, self.W[i].T, out=ws.G[i])
+            if update is None or not update(k * i, Z, D):
+                ops.matmul(Z.T, D, out=dW[i])
         return self.grads
 
     # -- helpers -----------------------------------------------------------------------

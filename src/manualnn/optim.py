@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from . import checks
+from . import checks, ops
 
 FLUSH_EVERY = 32
 TINY = {np.dtype(np.float32): 2.0 ** -90, np.dtype(np.float64): 2.0 ** -900}
@@ -42,6 +42,7 @@ class Optimizer:
         self.weight_decay = float(checks.number(weight_decay, "weight_decay", 0))
         self.decay_mask = _check_mask(decay_mask, len(self.params))
         self.t = 0
+        self._fused: set[int] = set()
         self._scratch = [np.empty_like(p) for p in self.params]
         self._decayed = {i: np.empty_like(p) for i, p in enumerate(self.params)
                          if self.l2 and self._decays(i)}
@@ -55,13 +56,24 @@ class Optimizer:
         self._lr = float(checks.number(value, "lr", 0, low_open=True))
 
     def step(self, grads) -> None:
-        """Update every parameter in place from ``grads`` (same order, shapes and dtypes)."""
+        """Update every parameter in place from ``grads`` (same order, shapes and dtypes),
+        except those ``update_product`` has already stepped."""
         _check_grads(grads, self.params)
         self.t += 1
         for i, (p, g) in enumerate(zip(self.params, grads)):
-            self._update(i, p, g)
+            if i not in self._fused:
+                self._update(i, p, g)
         if self.t % FLUSH_EVERY == 0:
             self._flush_tiny()
+        self._fused.clear()
+
+    def update_product(self, i: int, Z: np.ndarray, D: np.ndarray) -> bool:
+        """Step ``params[i]``, of shape (n, p), by the gradient Z^T D (Z (m, n), D (m, p))
+        without storing that gradient, as the first part of the coming ``step``, which then
+        leaves ``params[i]`` alone.  Returns False where this optimizer cannot (then the
+        caller forms the gradient); see ``network.MLP.loss_and_grad(update=)``.
+        """
+        return False
 
     def _flush_tiny(self) -> None:
         """Set state entries too small to matter (float32: below about 5e-35) to zero.
@@ -160,6 +172,33 @@ class SGD(Optimizer):
             raise ValueError("nesterov: expected momentum > 0 with nesterov=True, got momentum=0")
         self.nesterov = nesterov
         self.buf = [np.zeros_like(p) for p in self.params] if self.momentum else []
+        # the product form needs the plain gradient: not with nesterov, nor with L2 decay
+        # under momentum (it enters the buffer); and a BLAS gemm that adds in place
+        self._fusable = [ops.has_blas() and not nesterov and p.ndim == 2
+                         and p.flags.c_contiguous and not (self.momentum and self._decays(i))
+                         for i, p in enumerate(self.params)]
+
+    def update_product(self, i, Z, D):
+        """The SGD step by g = Z^T D as one BLAS gemm that adds into its output:
+
+            no momentum   p <- (1 - lr wd) p - lr Z^T D      (L2 decay folded into beta)
+            momentum      buf <- momentum buf + Z^T D (buf <- Z^T D on the first step),
+                          then p <- p - lr buf (one axpy)
+
+        which saves the passes that storing g and then reading it back would take.
+        """
+        if not self._fusable[i]:
+            return False
+        p = self.params[i]
+        if self.momentum:
+            beta = self.momentum if self.t > 0 else 0.0   # step() has not counted it yet
+            ops.matmul_add(Z.T, D, self.buf[i], 1.0, beta)
+            ops.axpy(-self.lr, self.buf[i], p, self._scratch[i])
+        else:
+            decay = self.weight_decay if self._decays(i) else 0.0
+            ops.matmul_add(Z.T, D, p, -self.lr, 1.0 - self.lr * decay)
+        self._fused.add(i)
+        return True
 
     def _update(self, i, p, g):
         d, s = self._l2_grad(i, p, g), self._scratch[i]
@@ -175,8 +214,7 @@ class SGD(Optimizer):
             if self.nesterov:
                 step = np.multiply(buf, self.momentum, out=s)
                 step += d
-        np.multiply(step, -self.lr, out=s)
-        p += s
+        ops.axpy(-self.lr, step, p, s)
 
 
 class Adam(Optimizer):

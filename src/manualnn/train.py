@@ -113,12 +113,15 @@ def _train_epoch(net, gather, loss, optimizer, epoch, batch_size, rng, schedule,
     """One pass over the batches; returns (sum of batch loss x rows, misclassified rows)."""
     total, wrong, m = 0.0, 0, gather.X.shape[0]
     steps = math.ceil(m / batch_size)
+    # Clipping needs every gradient before any step; otherwise the optimizer may step a
+    # weight by its gradient's product as soon as backward has it (a fused update).
+    update = optimizer.update_product if not clip_norm else None
     with np.errstate(over="ignore", invalid="ignore"):   # a diverging loss is caught below
         for b, rows in enumerate(batch_indices(m, batch_size, rng)):
             Xb, yb = gather(rows)
             if schedule is not None:
                 optimizer.lr = schedule.lr_at(epoch, b, steps)
-            value, grads = net.loss_and_grad(Xb, yb, loss)
+            value, grads = net.loss_and_grad(Xb, yb, loss, update=update)
             if not math.isfinite(value):
                 raise TrainingDiverged(
                     f"training diverged: the loss is {value} at epoch {epoch + 1}, batch "
