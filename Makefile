@@ -8,9 +8,11 @@ FASHION := /usr/share/datasets/fashion-mnist
 
 .PHONY: demo course test bench venv data clean
 
+# [fast]: numba for the one-pass Adam kernel and scipy for BLAS gemm/axpy updates; both
+# optional (manualnn falls back to NumPy without them), installed here for speed.
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -e '.[plot]'
+	$(PIP) install -e '.[plot,fast]'
 	touch $@
 
 # PyTorch (CPU build, pinned: an unpinned install pulls a multi-GB CUDA build) only

@@ -1,7 +1,7 @@
 """A steady training step allocates no arrays that grow with the batch or the layers.
 
 After the first step has made the workspaces (and the optimizer its state), a step --
-``net.loss_and_grad`` then ``optimizer.step`` -- must neither keep new memory nor make
+``net.loss_and_grad`` (with the optimizer's fused update) then ``optimizer.step`` -- must neither keep new memory nor make
 temporaries proportional to the batch size m or the layer widths.  tracemalloc sees
 NumPy's array memory as well as Python's.
 
@@ -36,8 +36,8 @@ def _step_memory(m, widths, make_opt, dtype, bias, steps=2):
     y = rng.integers(0, widths[-1], m)
     opt = make_opt(net.params)
 
-    def step():
-        _, grads = net.loss_and_grad(X, y, loss)
+    def step():   # as train.fit runs it: SGD may step weights inside backward
+        _, grads = net.loss_and_grad(X, y, loss, update=opt.update_product)
         opt.step(grads)
 
     step()   # the first step makes the workspaces and the optimizer's state

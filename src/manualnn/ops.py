@@ -11,11 +11,14 @@ cheapest calls: a row sum is a BLAS product with a ones vector, not a ufunc redu
 
 Two primitives reach BLAS through scipy where it is installed (``manualnn[fast]``), for
 what NumPy cannot do in one pass: ``matmul_add`` (gemm with beta, adding a product into
-its output) and ``axpy`` (y += a x).  Without scipy they fall back to NumPy.
+its output) and ``axpy`` (y += a x).  Without scipy they fall back to NumPy, and so
+they do, together with the numba kernels of ``kernels``, after ``extras(False)`` or with
+the environment variable MANUALNN_KERNELS=numpy.
 """
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 
 import numpy as np
@@ -23,6 +26,7 @@ import numpy as np
 xp = np
 _ONES: dict = {}
 AXPY_MIN = 4096   # entries; see axpy
+_EXTRAS: bool | None = None
 
 
 def matmul(A, B, out):
@@ -82,11 +86,29 @@ def has_blas() -> bool:
     return _blas("gemm", np.dtype(np.float64)) is not None
 
 
+def extras(enabled: bool | None = None) -> bool:
+    """Whether the optional fast paths run: scipy's BLAS here, numba's kernels in
+    ``kernels`` (``pip install 'manualnn[fast]'``; each is used only where installed).
+
+    On unless the environment variable MANUALNN_KERNELS is "numpy"; ``extras(False)``
+    turns them off (NumPy alone, to compare), ``extras(True)`` on.  Optimizers decide at
+    construction whether they can fuse their update into a product.
+    """
+    global _EXTRAS
+    if enabled is not None:
+        _EXTRAS = bool(enabled)
+    elif _EXTRAS is None:
+        _EXTRAS = os.environ.get("MANUALNN_KERNELS", "") != "numpy"
+    return _EXTRAS
+
+
 _BLAS: dict = {}
 
 
 def _blas(name: str, dtype):
     """scipy's BLAS routine ``name`` for float32/float64 (sgemm, daxpy, ...), or None."""
+    if not extras():
+        return None
     key = (name, dtype)
     if key not in _BLAS:
         try:

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from . import checks, ops
+from . import checks, kernels, ops
 
 FLUSH_EVERY = 32
 TINY = {np.dtype(np.float32): 2.0 ** -90, np.dtype(np.float64): 2.0 ** -900}
@@ -238,29 +238,15 @@ class Adam(Optimizer):
         self.v = [np.zeros_like(p) for p in self.params]
 
     def _update(self, i, p, g):
-        g = self._decay(i, p, g)
-        m, v, s = self.m[i], self.v[i], self._scratch[i]
-        w = 1.0 - self.beta1
-        np.subtract(g, m, out=s)
-        if w < 0.5:   # torch's lerp takes this branch for weight < 0.5, the other beyond
-            s *= w
-            m += s
-        else:
-            s *= 1.0 - w
-            np.subtract(g, s, out=m)
-        np.multiply(g, 1.0 - self.beta2, out=s)
-        s *= g
-        v *= self.beta2
-        v += s
-        np.sqrt(v, out=s)
-        s /= math.sqrt(1.0 - self.beta2 ** self.t)   # math.sqrt: a float, not np.float64
-        s += self.eps
-        np.divide(m, s, out=s)
-        s *= -self.lr / (1.0 - self.beta1 ** self.t)
-        p += s
+        keep, g = self._decay(i, p, g)
+        kernels.adam_(p, g, self.m[i], self.v[i], self._scratch[i], w=1.0 - self.beta1,
+                      beta2=self.beta2, step=self.lr / (1.0 - self.beta1 ** self.t),
+                      scale=1.0 / math.sqrt(1.0 - self.beta2 ** self.t), eps=self.eps,
+                      keep=keep)
 
     def _decay(self, i, p, g):
-        return self._l2_grad(i, p, g)
+        """(keep, g): Adam's weight decay is L2, added to the gradient."""
+        return 1.0, self._l2_grad(i, p, g)
 
 
 class AdamW(Adam):
@@ -275,9 +261,8 @@ class AdamW(Adam):
         super().__init__(params, lr, beta1, beta2, eps, weight_decay, decay_mask)
 
     def _decay(self, i, p, g):
-        if self._decays(i):
-            p *= 1.0 - self.lr * self.weight_decay
-        return g
+        """(keep, g): AdamW's decay scales p by keep = 1 - lr wd inside the update."""
+        return (1.0 - self.lr * self.weight_decay if self._decays(i) else 1.0), g
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}

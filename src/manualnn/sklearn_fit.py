@@ -31,6 +31,7 @@ import warnings
 
 import numpy as np
 
+from . import kernels
 from .losses import Loss
 from .network import MLP
 
@@ -176,23 +177,14 @@ class AdamRule:
         self.lr, self.beta_1, self.beta_2, self.epsilon = float(lr), beta_1, beta_2, epsilon
         self.weight_decay, self.t = weight_decay, 0
         self.m, self.v = np.zeros_like(flat.theta), np.zeros_like(flat.theta)
-        self._a, self._b = np.empty_like(flat.theta), np.empty_like(flat.theta)
+        self._a = np.empty_like(flat.theta)
 
     def step(self, flat):
-        g, a, b = flat.grad, self._a, self._b
         self.t += 1
         _decay(flat, self.lr, self.weight_decay)
-        self.m *= self.beta_1
-        self.m += np.multiply(g, 1 - self.beta_1, out=a)
-        self.v *= self.beta_2
-        np.multiply(g, g, out=a)
-        self.v += np.multiply(a, 1 - self.beta_2, out=a)
         lr_t = self.lr * math.sqrt(1 - self.beta_2 ** self.t) / (1 - self.beta_1 ** self.t)
-        np.sqrt(self.v, out=b)
-        b += self.epsilon
-        np.multiply(self.m, lr_t, out=a)
-        a /= b
-        flat.theta -= a
+        kernels.adam_(flat.theta, flat.grad, self.m, self.v, self._a, w=1 - self.beta_1,
+                      beta2=self.beta_2, step=lr_t, scale=1.0, eps=self.epsilon)
 
     def iteration_ends(self, samples_seen: int):
         pass

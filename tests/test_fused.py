@@ -1,0 +1,195 @@
+"""The fast paths give the plain path's numbers: BLAS gemm/axpy updates, the fused SGD
+step inside backward, and the compiled Adam kernel against its NumPy passes."""
+
+import numpy as np
+import pytest
+
+from manualnn import MLP, get_loss, kernels, ops
+from manualnn.optim import SGD, Adam, AdamW
+from manualnn.train import TrainState, fit
+
+
+@pytest.fixture
+def extras_off():
+    """NumPy alone for the test (ops.extras(False)), then back as it was."""
+    before = ops.extras()
+    ops.extras(False)
+    yield
+    ops.extras(before)
+
+
+@pytest.fixture(params=["blas", "numpy"])
+def blas_mode(request):
+    """Run a test with scipy's BLAS (when installed) and with the NumPy fallback."""
+    if request.param == "blas" and not ops.has_blas():
+        pytest.skip("scipy is not installed (pip install 'manualnn[fast]')")
+    if request.param == "numpy":
+        request.getfixturevalue("extras_off")
+    return request.param
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def kernel_mode(request):
+    """Run a test with the numba kernel (when installed) and with NumPy's passes."""
+    if request.param == "compiled":
+        pytest.importorskip("numba", reason="numba is not installed (manualnn[fast])")
+    else:
+        request.getfixturevalue("extras_off")
+    assert bool(kernels.compiled()) == (request.param == "compiled")
+    return request.param
+
+
+# -- ops -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["CC", "FF", "FC", "CF"])
+@pytest.mark.parametrize("beta", [0.0, 0.7, 1.0])
+def test_matmul_add_is_alpha_product_plus_beta_out(blas_mode, dtype, layout, beta, rng):
+    def make(shape, order):
+        a = rng.standard_normal(shape).astype(dtype)
+        return np.asfortranarray(a) if order == "F" else a
+    A, B = make((7, 5), layout[0]), make((5, 3), layout[1])
+    out = rng.standard_normal((7, 3)).astype(dtype)
+    want = -0.3 * (A.astype(np.float64) @ B) + beta * out
+    if beta == 0:
+        out[...] = np.nan   # BLAS ignores the output's old values when beta = 0
+    got = ops.matmul_add(A, B, out, -0.3, beta)
+    assert got is out and out.dtype == dtype
+    np.testing.assert_allclose(out, want, rtol=1e-5 if dtype == np.float32 else 1e-13,
+                               atol=1e-6 if dtype == np.float32 else 1e-14)
+
+
+@pytest.mark.parametrize("n", [10, ops.AXPY_MIN, 3 * ops.AXPY_MIN + 1])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_axpy_adds_a_times_x_in_place(blas_mode, n, dtype, rng):
+    x, y = rng.standard_normal((2, n)).astype(dtype)
+    want = y.astype(np.float64) - 0.25 * x
+    scratch = np.empty_like(y)
+    assert ops.axpy(-0.25, x, y, scratch) is y
+    np.testing.assert_allclose(y, want, rtol=1e-6 if dtype == np.float32 else 1e-15)
+
+
+# -- the fused SGD step --------------------------------------------------------------------
+SGDS = {
+    "plain": dict(lr=0.1),
+    "decay": dict(lr=0.1, weight_decay=0.05),
+    "momentum": dict(lr=0.05, momentum=0.9),
+    "momentum-decay-masked": dict(lr=0.05, momentum=0.8, weight_decay=0.1,
+                                  decay_mask=[False, False, True, False]),
+    "nesterov": dict(lr=0.05, momentum=0.9, nesterov=True),
+}
+
+
+def _two_nets(seed=3, dropout=0.0):
+    """Two equal networks (with equal dropout masks to come)."""
+    return [MLP([6, 9, 4], activation="tanh", dtype="float64", rng=seed, dropout=dropout)
+            for _ in range(2)]
+
+
+@pytest.mark.parametrize("name", sorted(SGDS))
+def test_fused_sgd_steps_like_the_plain_step(blas_mode, name, rng):
+    X, y = rng.standard_normal((40, 6)), rng.integers(0, 4, 40)
+    loss = get_loss("softmax_cross_entropy")
+    fused_net, plain_net = _two_nets()
+    fused, plain = SGD(fused_net.params, **SGDS[name]), SGD(plain_net.params, **SGDS[name])
+    done = []
+
+    def update(k, Z, D):
+        done.append(fused.update_product(k, Z, D))
+        return done[-1]
+
+    for start in (0, 10, 20, 30, 0, 10):
+        rows = slice(start, start + 10)
+        fused.step(fused_net.loss_and_grad(X[rows], y[rows], loss, update=update)[1])
+        plain.step(plain_net.loss_and_grad(X[rows], y[rows], loss)[1])
+    for got, want in zip(fused_net.params, plain_net.params):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    # weights only (params 0 and 2); nesterov and decay under momentum keep the plain step
+    expect_fused = blas_mode == "blas" and name != "nesterov"
+    assert len(done) == 12
+    if name == "momentum-decay-masked":
+        assert done[:2] == [False, expect_fused]   # backward meets W_2 (decayed) first
+    else:
+        assert all(d == expect_fused for d in done)
+
+
+def test_fit_fuses_and_matches_the_clipped_path_when_clipping_is_off(rng):
+    """train.fit hands SGD the products; with clip_norm huge (never clipping) it forms
+    the gradients instead: the weights agree."""
+    X, y = rng.standard_normal((64, 6)), rng.integers(0, 4, 64)
+    loss = get_loss("softmax_cross_entropy")
+    nets = _two_nets(dropout=0.3)
+    for net, clip in zip(nets, (None, 1e30)):
+        opt = SGD(net.params, lr=0.1, momentum=0.9)
+        fit(net, X, y, loss, opt, epochs=3, batch_size=16, clip_norm=clip,
+            state=TrainState(shuffle_rng=np.random.default_rng(0)), log=lambda *a: None)
+    for got, want in zip(nets[0].params, nets[1].params):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_no_fused_update_when_the_loss_is_not_finite(rng):
+    net = MLP([3, 4, 2], dtype="float64", rng=0)
+    net.W[1][0, 0] = np.inf
+    calls = []
+    with np.errstate(invalid="ignore"):
+        value, _ = net.loss_and_grad(rng.standard_normal((5, 3)), np.zeros(5, int),
+                                     get_loss("softmax_cross_entropy"),
+                                     update=lambda *a: calls.append(a) or True)
+    assert not np.isfinite(value) and calls == []
+
+
+# -- the Adam kernel -----------------------------------------------------------------------
+@pytest.mark.parametrize("w", [0.1, 0.7])   # the two branches of torch's lerp
+@pytest.mark.parametrize("keep", [1.0, 0.99])
+def test_compiled_adam_is_the_numpy_passes_bit_for_bit_in_float64(w, keep, rng):
+    pytest.importorskip("numba", reason="numba is not installed (manualnn[fast])")
+    assert kernels.compiled(), "numba is installed, so the kernel must compile"
+    p, g, m, v = rng.standard_normal((4, 3000))
+    v = np.abs(v)
+    kw = dict(w=w, beta2=0.99, step=3e-3, scale=1.7, eps=1e-8, keep=keep)
+    a, b = [x.copy() for x in (p, g, m, v)], [x.copy() for x in (p, g, m, v)]
+    kernels.compiled()(a[0], a[1], a[2], a[3], w < 0.5, w, 1 - w, 0.99, 1 - 0.99, -3e-3,
+                       1.7, 1e-8, keep)
+    kernels._adam_numpy(*b, np.empty_like(p), *kw.values())
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("cls", [Adam, AdamW])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_adam_trains_alike_with_and_without_the_kernel(kernel_mode, cls, dtype, rng):
+    X = rng.standard_normal((48, 6)).astype(dtype)
+    y = rng.integers(0, 4, 48)
+    net = MLP([6, 9, 4], dtype=dtype, rng=5)
+    opt = cls(net.params, lr=0.01, weight_decay=0.1, decay_mask=[True, False] * 2)
+    loss = get_loss("softmax_cross_entropy")
+    for start in range(0, 48, 8):
+        opt.step(net.loss_and_grad(X[start:start + 8], y[start:start + 8], loss)[1])
+    assert all(p.dtype == dtype for p in net.params + opt.m + opt.v)
+    want = _adam_reference(cls, dtype, X, y)
+    tol = 2e-5 if dtype == "float32" else 1e-13
+    for got, ref in zip(net.params, want):
+        np.testing.assert_allclose(got, ref, rtol=tol, atol=tol)
+
+
+def _adam_reference(cls, dtype, X, y):
+    """The same run with the NumPy passes, always."""
+    net = MLP([6, 9, 4], dtype=dtype, rng=5)
+    opt = cls(net.params, lr=0.01, weight_decay=0.1, decay_mask=[True, False] * 2)
+    loss = get_loss("softmax_cross_entropy")
+    before = ops.extras()
+    ops.extras(False)
+    try:
+        for start in range(0, 48, 8):
+            opt.step(net.loss_and_grad(X[start:start + 8], y[start:start + 8], loss)[1])
+    finally:
+        ops.extras(before)
+    return net.params
+
+
+def test_environment_variable_turns_the_extras_off(monkeypatch):
+    monkeypatch.setattr(ops, "_EXTRAS", None)
+    monkeypatch.setenv("MANUALNN_KERNELS", "numpy")
+    assert ops.extras() is False and kernels.compiled() is False and not ops.has_blas()
+    monkeypatch.setattr(ops, "_EXTRAS", None)
+    monkeypatch.delenv("MANUALNN_KERNELS")
+    assert ops.extras() is True
