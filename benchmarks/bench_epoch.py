@@ -35,7 +35,7 @@ import time
 import numpy as np
 import peers
 import report
-from runners import CONFIGS, Bound, Manualnn, epoch_order
+from runners import CONFIGS, Bound, Manualnn, ManualnnNumpy, epoch_order
 
 from manualnn.data import read_idx
 from manualnn.threads import blas_info, limit_threads
@@ -60,7 +60,9 @@ def load_data(folder: str, rows: int):
 
 def make_runners(cfg, X, y, threads, skip):
     """The contestants that can run here, and the reasons for those that cannot."""
-    runners, missing = [Bound(cfg, X, y, SEED), Manualnn(cfg, X, y, SEED)], {}
+    runners = [Bound(cfg, X, y, SEED), Manualnn(cfg, X, y, SEED),
+               ManualnnNumpy(cfg, X, y, SEED)]
+    missing = {}
     for name, available, build in (
             ("PyTorch", peers.torch_available, lambda: peers.Torch(cfg, X, y, SEED, threads)),
             ("scikit-learn", peers.sklearn_available, lambda: peers.Sklearn(cfg, X, y, SEED))):
@@ -181,7 +183,7 @@ def cpu_model() -> str:
 
 def versions() -> dict:
     out = {"numpy": np.__version__}
-    for name in ("torch", "sklearn"):
+    for name in ("torch", "sklearn", "scipy", "numba"):
         try:
             out[name] = __import__(name).__version__
         except ImportError:

@@ -77,8 +77,8 @@ def parts(cfg, seed=0):
                         lambda D=D, W=W, o=ws.G[i]: ops.matmul(D, W.T, out=o)))
     out.append((f"optimizer {type(opt).__name__}.step", lambda: opt.step(grads)))
 
-    def step():
-        _, g = net.loss_and_grad(Xb, yb, loss)
+    def step():   # as train.fit runs it: SGD may fuse a weight's update into backward
+        _, g = net.loss_and_grad(Xb, yb, loss, update=opt.update_product)
         opt.step(g)
     out.append(("whole step: loss_and_grad + step", step))
     return out

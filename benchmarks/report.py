@@ -32,10 +32,11 @@ def rows_of(results, which="medians"):
     for r in results:
         med = r[which]
         mine, bound = med.get("manualnn"), med.get("matmul bound")
+        plain = med.get("manualnn, NumPy only")
         row = {"key": r["cfg"].key, "title": r["cfg"].title, "threads": r["threads"],
-               "bound": bound, "mine": mine,
-                   "ratio": mine / bound if mine and bound else None, "rel": r["rel"],
-                   "check_rows": r["check_rows"]}
+               "bound": bound, "mine": mine, "plain": plain,
+               "ratio": mine / bound if mine and bound else None, "rel": r["rel"],
+               "check_rows": r["check_rows"]}
         for peer in PEER_TARGET:
             t = med.get(peer)
             row[peer] = t
@@ -56,6 +57,18 @@ def table(rows) -> str:
             f"{_x(r['ratio'])} | {_s(r['PyTorch'])} | {_x(r['PyTorch speed-up'])} | "
             f"{_s(r['scikit-learn'])} | {_x(r['scikit-learn speed-up'])} | {rel} | "
             f"{r['threads']} |")
+    return "\n".join(lines)
+
+
+def fast_table(rows) -> str:
+    """manualnn with its optional fast paths (manualnn[fast]) against NumPy alone."""
+    lines = ["| config | manualnn s | NumPy only s | speed-up from [fast] | NumPy only / bound |"
+             " threads |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        gain = r["plain"] / r["mine"] if r["plain"] and r["mine"] else None
+        over = r["plain"] / r["bound"] if r["plain"] and r["bound"] else None
+        lines.append(f"| {r['key']} | {_s(r['mine'])} | {_s(r['plain'])} | {_x(gain)} | "
+                     f"{_x(over)} | {r['threads']} |")
     return "\n".join(lines)
 
 
@@ -112,7 +125,8 @@ def render(results, machine) -> str:
          "row runs NumPy's BLAS and PyTorch (`torch.set_num_threads`) with the same number "
          "of threads."),
         (f"- Python {machine['python']}, NumPy {v['numpy']}, PyTorch {v['torch']}, "
-        f"scikit-learn {v['sklearn']}."),
+        f"scikit-learn {v['sklearn']}; manualnn's optional fast paths: scipy {v['scipy']} "
+        f"(BLAS gemm/axpy), numba {v['numba']} (Adam kernel)."),
         f"- Data: {machine['data']}.",
         (f"- Seconds per epoch: median of {machine['repeats']} epochs after one warm-up "
         "epoch; the contestants take turns within each repeat.  float32 throughout."),
@@ -124,6 +138,14 @@ def render(results, machine) -> str:
          "machine."),
         "",
         table(rows_of(results, "cpu")),
+        "",
+        "## What the optional fast paths pay",
+        "",
+        ("manualnn as above (with `manualnn[fast]`: SGD's update fused into its gradient's "
+         "BLAS gemm, Adam as one numba loop) against the same code with NumPy alone "
+         "(`MANUALNN_KERNELS=numpy`), wall-clock medians of the same run:"),
+        "",
+        fast_table(rows),
         "",
         "## Targets of issue 4",
         "",
@@ -141,7 +163,8 @@ def render(results, machine) -> str:
         "G W^T, no G_1) into buffers made once, on batches sliced from rows gathered "
         "before the clock starts."),
         ("- manualnn: `manualnn.train.fit` for one epoch (shuffled gather into a reused "
-        "buffer, `MLP.loss_and_grad`, `manualnn.optim` SGD/Adam), as a user runs it."),
+        "buffer, `MLP.loss_and_grad`, `manualnn.optim` SGD/Adam), as a user runs it; "
+        "\"NumPy only\" is the same with `ops.extras(False)`."),
         ("- PyTorch: eager `nn.Sequential` of `nn.Linear` + ReLU, `CrossEntropyLoss`, "
         "`torch.optim.SGD`/`Adam`, batches gathered by index from tensors in memory."),
         ("- scikit-learn: `MLPClassifier(alpha=0, shuffle=False)`, one `partial_fit` per "

@@ -9,9 +9,11 @@ once through the rows of the training set in the given order, batch by batch, an
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
-from manualnn import MLP, get_loss
+from manualnn import MLP, get_loss, ops
 from manualnn.optim import SGD, Adam
 from manualnn.train import TrainState, fit
 
@@ -134,6 +136,31 @@ class Manualnn:
 
     def params(self):
         return [p.copy() for p in self.net.params]
+
+
+class ManualnnNumpy(Manualnn):
+    """manualnn with NumPy alone (``ops.extras(False)``): what the optional fast paths of
+    ``manualnn[fast]`` (SGD fused into a BLAS gemm, Adam as one numba loop) are worth."""
+
+    name = "manualnn, NumPy only"
+
+    def __init__(self, *args, **kwargs):
+        with numpy_only():   # the optimizer decides at construction whether it fuses
+            super().__init__(*args, **kwargs)
+
+    def epoch(self, order, epoch_seed):
+        with numpy_only():
+            super().epoch(order, epoch_seed)
+
+
+@contextmanager
+def numpy_only():
+    before = ops.extras()
+    ops.extras(False)
+    try:
+        yield
+    finally:
+        ops.extras(before)
 
 
 def _quiet(*args, **kwargs):
