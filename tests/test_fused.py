@@ -1,6 +1,10 @@
 """The fast paths give the plain path's numbers: BLAS gemm/axpy updates, the fused SGD
 step inside backward, and the compiled Adam kernel against its NumPy passes."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -193,3 +197,20 @@ def test_environment_variable_turns_the_extras_off(monkeypatch):
     monkeypatch.setattr(ops, "_EXTRAS", None)
     monkeypatch.delenv("MANUALNN_KERNELS")
     assert ops.extras() is True
+
+
+def test_limit_threads_also_caps_scipys_blas_loaded_later():
+    """scipy brings its own OpenBLAS, loaded at ops' first BLAS call: --threads must cap it
+    too (a fresh process, where nothing has loaded it yet)."""
+    pytest.importorskip("scipy", reason="scipy is not installed (manualnn[fast])")
+    code = ("from threadpoolctl import threadpool_info\n"
+            "from manualnn import ops\n"
+            "from manualnn.threads import limit_threads\n"
+            "with limit_threads(1):\n"
+            "    assert ops.has_blas()\n"
+            "    blas = [d for d in threadpool_info() if d['user_api'] == 'blas']\n"
+            "    print(len(blas), sorted({d['num_threads'] for d in blas}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "",
+                                          "MANUALNN_KERNELS": ""}).stdout.split(" ", 1)
+    assert int(out[0]) >= 2 and out[1].strip() == "[1]", out

@@ -30,6 +30,10 @@ def limit_threads(n: int | None):
     n = int(checks.number(n, "threads", 1, integer=True))
     if n > MAX_THREADS:   # the BLAS libraries take a C int
         raise ValueError(f"threads: expected at most {MAX_THREADS}, got {n}")
+    try:   # scipy's own BLAS (ops' fast paths) is loaded lazily: load it now, to limit it too
+        import scipy.linalg.blas  # noqa: F401
+    except ImportError:
+        pass
     from threadpoolctl import threadpool_limits
     return threadpool_limits(limits=n)
 
