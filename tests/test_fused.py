@@ -1,5 +1,6 @@
-"""The fast paths give the plain path's numbers: BLAS gemm/axpy updates, the fused SGD
-step inside backward, and the compiled Adam kernel against its NumPy passes."""
+"""The fast paths give the plain path's numbers: BLAS gemm/axpy updates, the optimizers'
+updates made inside backward (SGD's folded into the product), and the compiled Adam
+kernel against its NumPy passes."""
 
 import os
 import subprocess
@@ -97,8 +98,8 @@ def test_fused_sgd_steps_like_the_plain_step(blas_mode, name, rng):
     fused, plain = SGD(fused_net.params, **SGDS[name]), SGD(plain_net.params, **SGDS[name])
     done = []
 
-    def update(k, Z, D):
-        done.append(fused.update_product(k, Z, D))
+    def update(k, Z, D, dW):
+        done.append(fused.update_product(k, Z, D, dW))
         return done[-1]
 
     for start in (0, 10, 20, 30, 0, 10):
@@ -107,23 +108,24 @@ def test_fused_sgd_steps_like_the_plain_step(blas_mode, name, rng):
         plain.step(plain_net.loss_and_grad(X[rows], y[rows], loss)[1])
     for got, want in zip(fused_net.params, plain_net.params):
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
-    # weights only (params 0 and 2); nesterov and decay under momentum keep the plain step
-    expect_fused = blas_mode == "blas" and name != "nesterov"
-    assert len(done) == 12
-    if name == "momentum-decay-masked":
-        assert done[:2] == [False, expect_fused]   # backward meets W_2 (decayed) first
-    else:
-        assert all(d == expect_fused for d in done)
+    assert done == [True] * 12 and fused.t == plain.t == 6   # both weights, six steps
+    # the gemm form where BLAS is here, except with nesterov and with L2 decay under
+    # momentum (on W_2 only); the other weights step from their formed gradient at once
+    blas = blas_mode == "blas" and name != "nesterov"
+    want = [blas, False, blas and name != "momentum-decay-masked", False]
+    assert fused._fusable == want
 
 
-def test_fit_fuses_and_matches_the_clipped_path_when_clipping_is_off(rng):
-    """train.fit hands SGD the products; with clip_norm huge (never clipping) it forms
-    the gradients instead: the weights agree."""
+@pytest.mark.parametrize("make", [lambda p: SGD(p, lr=0.1, momentum=0.9),
+                                  lambda p: AdamW(p, lr=0.01)])
+def test_fit_updates_inside_backward_like_the_clipped_path_when_clipping_is_off(make, rng):
+    """train.fit lets the optimizer step each weight inside backward; with clip_norm huge
+    (never clipping) it forms all gradients first instead: the weights agree."""
     X, y = rng.standard_normal((64, 6)), rng.integers(0, 4, 64)
     loss = get_loss("softmax_cross_entropy")
     nets = _two_nets(dropout=0.3)
     for net, clip in zip(nets, (None, 1e30)):
-        opt = SGD(net.params, lr=0.1, momentum=0.9)
+        opt = make(net.params)
         fit(net, X, y, loss, opt, epochs=3, batch_size=16, clip_norm=clip,
             state=TrainState(shuffle_rng=np.random.default_rng(0)), log=lambda *a: None)
     for got, want in zip(nets[0].params, nets[1].params):

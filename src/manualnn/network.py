@@ -149,9 +149,9 @@ class MLP:
         (mean loss, grads).  With an identity output, G_{L+1} = (S - I_y) / m is written
         over the logits buffer.
 
-        ``update(k, Z, D)``, if given, may step ``params[k]`` (a weight W_i) by its
-        gradient Z^T D itself and return True (an optimizer's fused step, see
-        ``SGD.update_product``); then grad W_i is not formed.  It is called once G_i =
+        ``update(k, Z, D, dW)``, if given, may step ``params[k]`` (a weight W_i) by its
+        gradient Z^T D at once and return True (``Optimizer.update_product``); then
+        ``dW`` (the gradient's buffer) need not be filled.  It is called as soon as G_i =
         D_i W_i^T no longer needs W_i, and not at all when the loss is not finite.
         """
         Z = self._forward(X, train=True)
@@ -202,7 +202,7 @@ class MLP:
             Z = ws.Z[i]
             if i > 0 or input_grad:
                 G = ops.matmul(D, self.W[i].T, out=ws.G[i])
-            if update is None or not update(k * i, Z, D):
+            if update is None or not update(k * i, Z, D, dW[i]):
                 ops.matmul(Z.T, D, out=dW[i])
         return self.grads
 

@@ -59,7 +59,8 @@ class Optimizer:
         """Update every parameter in place from ``grads`` (same order, shapes and dtypes),
         except those ``update_product`` has already stepped."""
         _check_grads(grads, self.params)
-        self.t += 1
+        if not self._fused:   # else update_product has begun this step and counted it
+            self.t += 1
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if i not in self._fused:
                 self._update(i, p, g)
@@ -67,13 +68,24 @@ class Optimizer:
             self._flush_tiny()
         self._fused.clear()
 
-    def update_product(self, i: int, Z: np.ndarray, D: np.ndarray) -> bool:
-        """Step ``params[i]``, of shape (n, p), by the gradient Z^T D (Z (m, n), D (m, p))
-        without storing that gradient, as the first part of the coming ``step``, which then
-        leaves ``params[i]`` alone.  Returns False where this optimizer cannot (then the
-        caller forms the gradient); see ``network.MLP.loss_and_grad(update=)``.
+    def update_product(self, i: int, Z: np.ndarray, D: np.ndarray, out: np.ndarray) -> bool:
+        """Step ``params[i]``, of shape (n, p), by its gradient Z^T D (Z (m, n), D (m, p))
+        now, as the first part of the coming ``step``, which then leaves it alone; see
+        ``network.MLP.loss_and_grad(update=)``.  ``out`` is the gradient's buffer.
+
+        Here: the gradient goes into ``out`` and the usual update follows at once, while
+        the weight (just read for G_i = D_i W_i^T) and its gradient are still in cache.
+        An optimizer may instead fold the update into the product (``SGD``).
         """
-        return False
+        self._begin()
+        ops.matmul(Z.T, D, out=out)
+        self._update(i, self.params[i], out)
+        self._fused.add(i)
+        return True
+
+    def _begin(self) -> None:
+        if not self._fused:   # the first weight of a step counts the step
+            self.t += 1
 
     def _flush_tiny(self) -> None:
         """Set state entries too small to matter (float32: below about 5e-35) to zero.
@@ -178,7 +190,7 @@ class SGD(Optimizer):
                          and p.flags.c_contiguous and not (self.momentum and self._decays(i))
                          for i, p in enumerate(self.params)]
 
-    def update_product(self, i, Z, D):
+    def update_product(self, i, Z, D, out):
         """The SGD step by g = Z^T D as one BLAS gemm that adds into its output:
 
             no momentum   p <- (1 - lr wd) p - lr Z^T D      (L2 decay folded into beta)
@@ -188,10 +200,11 @@ class SGD(Optimizer):
         which saves the passes that storing g and then reading it back would take.
         """
         if not self._fusable[i]:
-            return False
+            return super().update_product(i, Z, D, out)
+        self._begin()
         p = self.params[i]
         if self.momentum:
-            beta = self.momentum if self.t > 0 else 0.0   # step() has not counted it yet
+            beta = self.momentum if self.t > 1 else 0.0
             ops.matmul_add(Z.T, D, self.buf[i], 1.0, beta)
             ops.axpy(-self.lr, self.buf[i], p, self._scratch[i])
         else:
