@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 
-from . import kernels
+from . import kernels, ops
 from .losses import Loss
 from .network import MLP
 
@@ -123,7 +123,7 @@ def objective(net, flat, loss, X, T, w, alpha):
         s = X.shape[0] if w is None else float(w.sum())
         coef = flat.theta[:flat.n_coef]
         penalty = 0.5 * alpha * float(np.dot(coef, coef)) / s
-        flat.grad[:flat.n_coef] += np.multiply(coef, alpha / s, out=flat.scratch)
+        ops.axpy(alpha / s, coef, flat.grad[:flat.n_coef], flat.scratch)
     return value + penalty, value * loss.report + penalty
 
 
