@@ -62,8 +62,9 @@ def table(rows) -> str:
 
 def fast_table(rows) -> str:
     """manualnn with its optional fast paths (manualnn[fast]) against NumPy alone."""
-    lines = ["| config | manualnn s | NumPy only s | speed-up from [fast] | NumPy only / bound |"
-             " threads |", "|---|---|---|---|---|---|"]
+    head = ("| config | manualnn s | NumPy only s | speed-up from [fast] | NumPy only / bound "
+            "| threads |")
+    lines = [head, "|---|---|---|---|---|---|"]
     for r in rows:
         gain = r["plain"] / r["mine"] if r["plain"] and r["mine"] else None
         over = r["plain"] / r["bound"] if r["plain"] and r["bound"] else None

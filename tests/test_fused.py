@@ -75,12 +75,12 @@ def test_axpy_adds_a_times_x_in_place(blas_mode, n, dtype, rng):
 
 # -- the fused SGD step --------------------------------------------------------------------
 SGDS = {
-    "plain": dict(lr=0.1),
-    "decay": dict(lr=0.1, weight_decay=0.05),
-    "momentum": dict(lr=0.05, momentum=0.9),
-    "momentum-decay-masked": dict(lr=0.05, momentum=0.8, weight_decay=0.1,
-                                  decay_mask=[False, False, True, False]),
-    "nesterov": dict(lr=0.05, momentum=0.9, nesterov=True),
+    "plain": {"lr": 0.1},
+    "decay": {"lr": 0.1, "weight_decay": 0.05},
+    "momentum": {"lr": 0.05, "momentum": 0.9},
+    "momentum-decay-masked": {"lr": 0.05, "momentum": 0.8, "weight_decay": 0.1,
+                                  "decay_mask": [False, False, True, False]},
+    "nesterov": {"lr": 0.05, "momentum": 0.9, "nesterov": True},
 }
 
 
@@ -151,7 +151,7 @@ def test_compiled_adam_is_the_numpy_passes_bit_for_bit_in_float64(w, keep, rng):
     assert kernels.compiled(), "numba is installed, so the kernel must compile"
     p, g, m, v = rng.standard_normal((4, 3000))
     v = np.abs(v)
-    kw = dict(w=w, beta2=0.99, step=3e-3, scale=1.7, eps=1e-8, keep=keep)
+    kw = {"w": w, "beta2": 0.99, "step": 3e-3, "scale": 1.7, "eps": 1e-8, "keep": keep}
     a, b = [x.copy() for x in (p, g, m, v)], [x.copy() for x in (p, g, m, v)]
     kernels.compiled()(a[0], a[1], a[2], a[3], w < 0.5, w, 1 - w, 0.99, 1 - 0.99, -3e-3,
                        1.7, 1e-8, keep)
@@ -216,3 +216,22 @@ def test_limit_threads_also_caps_scipys_blas_loaded_later():
                          check=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "",
                                           "MANUALNN_KERNELS": ""}).stdout.split(" ", 1)
     assert int(out[0]) >= 2 and out[1].strip() == "[1]", out
+
+
+def test_a_numba_that_cannot_compile_falls_back_to_numpy_with_a_warning(monkeypatch):
+    numba = pytest.importorskip("numba", reason="numba is not installed (manualnn[fast])")
+
+    def broken_njit(**options):
+        def decorate(f):
+            def fail(*args):
+                raise numba.core.errors.TypingError("no LLVM here")
+            return fail
+        return decorate
+
+    monkeypatch.setattr(numba, "njit", broken_njit)
+    monkeypatch.setattr(kernels, "_COMPILED", None)
+    with pytest.warns(RuntimeWarning, match="could not compile"):
+        assert kernels.compiled() is False
+    p, g, m, v = np.ones((4, 8))
+    kernels.adam_(p, g, m, v, np.empty(8), w=0.1, beta2=0.9, step=0.1, scale=1.0, eps=1e-8)
+    assert np.all(p < 1)   # the NumPy passes stepped it

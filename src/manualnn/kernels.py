@@ -2,8 +2,9 @@
 
 Per entry of a parameter p with gradient g and moments m, v:
 
-    p <- keep p                                   (decoupled weight decay; keep = 1 - lr wd)
-    m <- m + w (g - m)                            (w = 1 - beta1; as g - (1 - w)(g - m) for w >= 0.5)
+    p <- keep p                            (decoupled weight decay: keep = 1 - lr wd)
+    m <- m + w (g - m)                     (w = 1 - beta1; for w >= 0.5 as g - (1 - w)(g - m),
+                                            torch's lerp)
     v <- beta2 v + (1 - beta2) g^2
     p <- p - step m / (scale sqrt(v) + eps)
 
@@ -14,11 +15,14 @@ NumPy needs about a dozen passes over p, g, m, v and a scratch array for this, a
 a network of a few hundred thousand weights they cost more than the matrix products of
 the step.  With numba installed (``pip install 'manualnn[fast]'``) the update is one
 loop that reads each array once.  Without numba, or with ``ops.extras(False)`` (or the
-environment variable MANUALNN_KERNELS=numpy), the NumPy passes run; both compute the formula above in the
-parameter's dtype, in the same order, so they agree to a rounding or two.
+environment variable MANUALNN_KERNELS=numpy), the NumPy passes run.  Both compute the
+formula above in the parameter's dtype, operation for operation in the same order: in
+float64 they agree bit for bit, in float32 to a rounding.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -73,12 +77,14 @@ def _adam_numpy(p, g, m, v, s, w, beta2, step, scale, eps, keep):
 
 
 def _compile():
+    """numba's loop, compiled and tried once on a small array; False if that fails."""
     try:
         import numba
     except ImportError:
         return False
 
-    @numba.njit(cache=True, nogil=True, error_model="numpy")   # no zero-division checks: it vectorizes
+    # error_model="numpy": no zero-division checks inside the loop, so that it vectorizes
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
     def loop(p, g, m, v, low, w, w1, beta2, c2, minus_step, scale, eps, keep):
         for j in range(p.size):   # the operations of _adam_numpy, in its order
             gj, mj = g[j], m[j]
@@ -86,4 +92,12 @@ def _compile():
             vj = v[j] * beta2 + gj * c2 * gj
             m[j], v[j] = mj, vj
             p[j] = p[j] * keep + mj / (np.sqrt(vj) * scale + eps) * minus_step
+
+    try:
+        a = np.ones(4)
+        loop(a, a.copy(), a.copy(), a.copy(), True, 0.1, 0.9, 0.9, 0.1, -0.1, 1.0, 1e-8, 1.0)
+    except Exception as error:  # noqa: BLE001  (whatever fails, NumPy serves)
+        warnings.warn(f"manualnn: numba could not compile Adam's kernel ({error}); "
+                      "using NumPy", RuntimeWarning, stacklevel=3)
+        return False
     return loop
