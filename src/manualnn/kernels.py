@@ -82,18 +82,8 @@ def _compile():
         import numba
     except ImportError:
         return False
-
-    # error_model="numpy": no zero-division checks inside the loop, so that it vectorizes
-    @numba.njit(cache=True, nogil=True, error_model="numpy")
-    def loop(p, g, m, v, low, w, w1, beta2, c2, minus_step, scale, eps, keep):
-        for j in range(p.size):   # the operations of _adam_numpy, in its order
-            gj, mj = g[j], m[j]
-            mj = mj + (gj - mj) * w if low else gj - (gj - mj) * w1
-            vj = v[j] * beta2 + gj * c2 * gj
-            m[j], v[j] = mj, vj
-            p[j] = p[j] * keep + mj / (np.sqrt(vj) * scale + eps) * minus_step
-
-    try:
+    try:   # numba raises at decoration where no cache folder is writable, and may at the call
+        loop = numba.njit(cache=True, nogil=True, error_model="numpy")(_adam_loop)
         a = np.ones(4)
         loop(a, a.copy(), a.copy(), a.copy(), True, 0.1, 0.9, 0.9, 0.1, -0.1, 1.0, 1e-8, 1.0)
     except Exception as error:  # noqa: BLE001  (whatever fails, NumPy serves)
@@ -101,3 +91,13 @@ def _compile():
                       "using NumPy", RuntimeWarning, stacklevel=3)
         return False
     return loop
+
+
+# error_model="numpy" above: no zero-division checks inside the loop, so that it vectorizes
+def _adam_loop(p, g, m, v, low, w, w1, beta2, c2, minus_step, scale, eps, keep):
+    for j in range(p.size):   # the operations of _adam_numpy, in its order
+        gj, mj = g[j], m[j]
+        mj = mj + (gj - mj) * w if low else gj - (gj - mj) * w1
+        vj = v[j] * beta2 + gj * c2 * gj
+        m[j], v[j] = mj, vj
+        p[j] = p[j] * keep + mj / (np.sqrt(vj) * scale + eps) * minus_step
