@@ -118,7 +118,7 @@ def environment(args, started: float) -> str:
     import scipy
     import sklearn
 
-    from manualnn import __version__
+    from manualnn import __version__, kernels
     from manualnn.threads import blas_info
 
     blas, load = blas_info(), os.getloadavg()
@@ -132,7 +132,8 @@ def environment(args, started: float) -> str:
         (f"BLAS: {blas.get('library')} {blas.get('version')} ({blas.get('kernel')}), "
          f"threads {args.threads or blas.get('threads')}"),
         (f"Python {platform.python_version()}, NumPy {np.__version__}, scikit-learn "
-         f"{sklearn.__version__}, SciPy {scipy.__version__}, manualnn {__version__}"),
+         f"{sklearn.__version__}, SciPy {scipy.__version__}, manualnn {__version__} "
+         f"(Adam's numba kernel: {'on' if kernels.compiled() else 'off, NumPy passes'})"),
         (f"settings: max_iter={args.max_iter} for both (other parameters at their defaults: "
          f"adam, lr 1e-3, batch 200, alpha 1e-4, tol 1e-4, n_iter_no_change 10), "
          f"seeds 0..{args.seeds - 1}{quick}"),
