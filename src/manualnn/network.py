@@ -200,7 +200,7 @@ class MLP:
             if self.bias:
                 ops.rowsum(D, out=db[i])
             Z = ws.Z[i]
-            if i > 0 or input_grad:
+            if i > 0 or input_grad:   # before an update may change W_i
                 G = ops.matmul(D, self.W[i].T, out=ws.G[i])
             if update is None or not update(k * i, Z, D, dW[i]):
                 ops.matmul(Z.T, D, out=dW[i])
