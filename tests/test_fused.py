@@ -1,6 +1,6 @@
 """The fast paths give the plain path's numbers: BLAS gemm/axpy updates, the optimizers'
-updates made inside backward (SGD's folded into the product), and the compiled Adam
-kernel against its NumPy passes."""
+updates made inside backward (SGD's folded into the product), and the compiled Adam and
+softmax cross-entropy loops against their NumPy passes."""
 
 import os
 import subprocess
@@ -177,6 +177,46 @@ def test_adam_trains_alike_with_and_without_the_kernel(kernel_mode, cls, dtype, 
         np.testing.assert_allclose(got, ref, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+@pytest.mark.parametrize("m, k", [(1, 3), (7, 1), (100, 10), (33, 4)])
+def test_compiled_softmax_cross_entropy_is_the_numpy_passes(dtype, order, eps, m, k, rng):
+    pytest.importorskip("numba", reason="numba is not installed (manualnn[fast])")
+    assert kernels.compiled("softmax_cross_entropy")
+    Z = np.asarray(rng.standard_normal((m, k)) * 5, dtype=dtype, order=order)
+    Z[::3, 0] = Z[::3, -1]   # ties between the label's logit and another
+    y = rng.integers(0, k, m)
+    (fast, G_fast, wrong_fast), (slow, G_slow, wrong_slow) = _both_paths(Z, y, eps)
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    assert wrong_fast == wrong_slow and G_fast.dtype == dtype
+    assert fast == pytest.approx(slow, rel=tol)
+    np.testing.assert_allclose(G_fast, G_slow, rtol=tol, atol=tol / m)
+
+
+def test_compiled_softmax_cross_entropy_passes_nan_on(rng):
+    pytest.importorskip("numba", reason="numba is not installed (manualnn[fast])")
+    Z = rng.standard_normal((5, 4))
+    Z[2, 1], Z[4] = np.nan, np.inf
+    with np.errstate(invalid="ignore"):
+        (fast, _, wrong_fast), (slow, _, wrong_slow) = _both_paths(Z, np.array([0, 1, 1, 2, 3]))
+    assert np.isnan(fast) and np.isnan(slow) and wrong_fast == wrong_slow
+
+
+def _both_paths(Z, y, eps=0.0):
+    """(loss, G, errors) from the compiled loop, then from the NumPy passes."""
+    out = []
+    for extras in (True, False):
+        before = ops.extras()
+        ops.extras(extras)
+        try:
+            loss, G = get_loss("softmax_cross_entropy", label_smoothing=eps), Z.copy(order="K")
+            out.append((loss.value_and_grad_(G, y), G, loss.errors))
+        finally:
+            ops.extras(before)
+    return out
+
+
 def _adam_reference(cls, dtype, X, y):
     """The same run with the NumPy passes, always."""
     net = MLP([6, 9, 4], dtype=dtype, rng=5)
@@ -225,7 +265,7 @@ def test_a_numba_that_cannot_compile_falls_back_to_numpy_with_a_warning(monkeypa
         raise RuntimeError("cannot cache function '_adam_loop': no locator available")
 
     monkeypatch.setattr(numba, "njit", broken_njit)
-    monkeypatch.setattr(kernels, "_COMPILED", None)
+    monkeypatch.setattr(kernels, "_COMPILED", {})
     with pytest.warns(RuntimeWarning, match="could not compile"):
         assert kernels.compiled() is False
     p, g, m, v = np.ones((4, 8))

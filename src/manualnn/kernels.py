@@ -1,6 +1,7 @@
-"""Adam's update as one compiled pass over memory, with a NumPy fallback.
+"""Compiled loops (numba, optional) where NumPy's passes over memory cost the most, each
+with its NumPy fallback: Adam's update, and the softmax cross-entropy of a small output.
 
-Per entry of a parameter p with gradient g and moments m, v:
+Adam, per entry of a parameter p with gradient g and moments m, v:
 
     p <- keep p                            (decoupled weight decay: keep = 1 - lr wd)
     m <- m + w (g - m)                     (w = 1 - beta1; for w >= 0.5 as g - (1 - w)(g - m),
@@ -9,33 +10,39 @@ Per entry of a parameter p with gradient g and moments m, v:
     p <- p - step m / (scale sqrt(v) + eps)
 
 PyTorch's Adam takes step = lr / (1 - beta1^t), scale = 1 / sqrt(1 - beta2^t);
-scikit-learn's takes step = lr sqrt(1 - beta2^t) / (1 - beta1^t), scale = 1.
+scikit-learn's takes step = lr sqrt(1 - beta2^t) / (1 - beta1^t), scale = 1.  NumPy needs
+about a dozen passes over p, g, m, v and a scratch array for this, and on a network of a
+few hundred thousand weights they cost more than the matrix products of the step; the
+compiled loop reads each array once.  It does NumPy's operations in NumPy's order: in
+float64 the two agree bit for bit, in float32 to a rounding.
 
-NumPy needs about a dozen passes over p, g, m, v and a scratch array for this, and on
-a network of a few hundred thousand weights they cost more than the matrix products of
-the step.  With numba installed (``pip install 'manualnn[fast]'``) the update is one
-loop that reads each array once.  Without numba, or with ``ops.extras(False)`` (or the
-environment variable MANUALNN_KERNELS=numpy), the NumPy passes run.  Both compute the
-formula above in the parameter's dtype, operation for operation in the same order: in
-float64 they agree bit for bit, in float32 to a rounding.
+The softmax cross-entropy (``losses.SoftmaxCrossEntropy``) makes about fifteen NumPy calls
+on an output of m x 10 entries, each costing more in set-up than in arithmetic; the
+compiled loop goes row by row, once.  Its sums run in float64, so it agrees with the NumPy
+passes to a few roundings.
+
+With numba installed (``pip install 'manualnn[fast]'``) the loops compile on first use and
+are cached on disk.  Without numba, or with ``ops.extras(False)`` (or the environment
+variable MANUALNN_KERNELS=numpy), or where numba fails to compile, the NumPy passes run.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 
 from . import ops
 
-_COMPILED = None   # the numba loop once made; False when numba is missing
+_COMPILED: dict = {}   # name -> the compiled loop, or False where numba cannot make it
 
 
 def adam_(p, g, m, v, scratch, *, w, beta2, step, scale, eps, keep=1.0):
     """Adam's update of p, m and v in place (see the module docstring), all of one shape
     and dtype; ``scratch`` is a spare of that shape for the NumPy passes.
     """
-    loop = compiled()
+    loop = compiled("adam")
     if loop and p.flags.c_contiguous and g.flags.c_contiguous:
         t = p.dtype.type   # scalars in the array's dtype: float32 math stays float32
         loop(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), w < 0.5, t(w),
@@ -44,14 +51,26 @@ def adam_(p, g, m, v, scratch, *, w, beta2, step, scale, eps, keep=1.0):
     _adam_numpy(p, g, m, v, scratch, w, beta2, step, scale, eps, keep)
 
 
-def compiled():
-    """The compiled loop, or False without numba or with ``ops.extras()`` off."""
-    global _COMPILED
+def softmax_cross_entropy_(Z, y, eps: float):
+    """(mean loss, misclassified rows) of Z (m, k) against labels y (m,), with Z
+    overwritten by G = (S - Q) / m as ``losses.SoftmaxCrossEntropy`` defines them; None
+    where the compiled loop is not available (the caller then runs its NumPy passes).
+    """
+    loop = compiled("softmax_cross_entropy")
+    if not loop:
+        return None
+    total, wrong = loop(Z, y, float(eps), 1.0 / Z.shape[0])
+    return total, int(wrong)
+
+
+def compiled(name: str = "adam"):
+    """The compiled loop ``name`` ("adam", "softmax_cross_entropy"), or False without
+    numba or with ``ops.extras()`` off."""
     if not ops.extras():
         return False
-    if _COMPILED is None:
-        _COMPILED = _compile()
-    return _COMPILED
+    if name not in _COMPILED:
+        _COMPILED[name] = _compile(*_LOOPS[name])
+    return _COMPILED[name]
 
 
 def _adam_numpy(p, g, m, v, s, w, beta2, step, scale, eps, keep):
@@ -76,24 +95,24 @@ def _adam_numpy(p, g, m, v, s, w, beta2, step, scale, eps, keep):
     p += s
 
 
-def _compile():
-    """numba's loop, compiled and tried once on a small array; False if that fails."""
+def _compile(function, *warm_up):
+    """numba's compiled ``function``, tried once on ``warm_up``; False if that fails."""
     try:
         import numba
     except ImportError:
         return False
     try:   # numba raises at decoration where no cache folder is writable, and may at the call
-        loop = numba.njit(cache=True, nogil=True, error_model="numpy")(_adam_loop)
-        a = np.ones(4)
-        loop(a, a.copy(), a.copy(), a.copy(), True, 0.1, 0.9, 0.9, 0.1, -0.1, 1.0, 1e-8, 1.0)
+        loop = numba.njit(cache=True, nogil=True, error_model="numpy")(function)
+        loop(*warm_up)
     except Exception as error:  # noqa: BLE001  (whatever fails, NumPy serves)
-        warnings.warn(f"manualnn: numba could not compile Adam's kernel ({error}); "
+        warnings.warn(f"manualnn: numba could not compile {function.__name__} ({error}); "
                       "using NumPy", RuntimeWarning, stacklevel=3)
         return False
     return loop
 
 
-# error_model="numpy" above: no zero-division checks inside the loop, so that it vectorizes
+# The loops below are compiled with error_model="numpy": no zero-division checks inside
+# them, so that LLVM can vectorize (with Python's checks, Adam's loop was slower than NumPy).
 def _adam_loop(p, g, m, v, low, w, w1, beta2, c2, minus_step, scale, eps, keep):
     for j in range(p.size):   # the operations of _adam_numpy, in its order
         gj, mj = g[j], m[j]
@@ -101,3 +120,37 @@ def _adam_loop(p, g, m, v, low, w, w1, beta2, c2, minus_step, scale, eps, keep):
         vj = v[j] * beta2 + gj * c2 * gj
         m[j], v[j] = mj, vj
         p[j] = p[j] * keep + mj / (np.sqrt(vj) * scale + eps) * minus_step
+
+
+def _softmax_cross_entropy_loop(Z, y, eps, inv_m):
+    """Row by row: shift by the row's max, l_i = log sum exp - smoothed target logit,
+    G_i = (softmax - q_i) / m; returns (sum of l_i / m, rows whose label is not a max)."""
+    m, k = Z.shape
+    total, wrong = 0.0, 0
+    for i in range(m):
+        top = Z[i, 0]
+        for j in range(1, k):
+            top = max(top, Z[i, j])
+        zy = Z[i, y[i]] - top
+        wrong += zy != 0   # after the shift the largest logit is 0 (NaN counts as wrong)
+        shifted, sum_exp = 0.0, 0.0
+        for j in range(k):
+            z = Z[i, j] - top
+            shifted += z
+            Z[i, j] = np.exp(z)
+            sum_exp += Z[i, j]
+        total += math.log(sum_exp) - ((1 - eps) * zy + eps / k * shifted)
+        scale = inv_m / sum_exp
+        for j in range(k):
+            Z[i, j] = Z[i, j] * scale - eps / k * inv_m
+        Z[i, y[i]] -= (1 - eps) * inv_m
+    return total * inv_m, wrong
+
+
+_ONES = np.ones(4)
+_LOOPS = {   # name: (function, arguments of a first call that compiles it)
+    "adam": (_adam_loop, _ONES.copy(), _ONES.copy(), _ONES.copy(), _ONES.copy(), True, 0.1,
+             0.9, 0.9, 0.1, -0.1, 1.0, 1e-8, 1.0),
+    "softmax_cross_entropy": (_softmax_cross_entropy_loop, np.zeros((2, 3)),
+                              np.array([0, 2], np.intp), 0.1, 0.5),
+}
