@@ -1,7 +1,8 @@
 """A steady training step allocates no arrays that grow with the batch or the layers.
 
 After the first step has made the workspaces (and the optimizer its state), a step --
-``net.loss_and_grad`` (with the optimizer's fused update) then ``optimizer.step`` -- must neither keep new memory nor make
+``net.loss_and_grad`` (with the optimizer's updates inside backward) then
+``optimizer.step`` -- must neither keep new memory nor make
 temporaries proportional to the batch size m or the layer widths.  tracemalloc sees
 NumPy's array memory as well as Python's.
 
