@@ -271,3 +271,20 @@ def test_a_numba_that_cannot_compile_falls_back_to_numpy_with_a_warning(monkeypa
     p, g, m, v = np.ones((4, 8))
     kernels.adam_(p, g, m, v, np.empty(8), w=0.1, beta2=0.9, step=0.1, scale=1.0, eps=1e-8)
     assert np.all(p < 1)   # the NumPy passes stepped it
+
+
+def test_compiled_softmax_cross_entropy_refuses_a_label_it_cannot_index(rng):
+    """Compiled code has no bounds checks: the loop must stop at such a label, not read
+    past the row (value_and_grad_ trusts its caller, but never with memory)."""
+    pytest.importorskip("numba", reason="numba is not installed (manualnn[fast])")
+    loss = get_loss("softmax_cross_entropy")
+    for bad in (4, -1, 10**12):
+        with pytest.raises(ValueError, match=rf"y: expected labels in \[0, 4\), got {bad}"):
+            loss.value_and_grad_(rng.standard_normal((6, 4)), np.array([0, 1, bad, 2, 3, 0]))
+
+
+def test_adam_kernel_refuses_arrays_of_other_shapes():
+    p = np.ones(8)
+    with pytest.raises(ValueError, match=r"g, m, v: expected the shape \(8,\) of p"):
+        kernels.adam_(p, np.ones(4), np.ones(8), np.ones(8), np.ones(8), w=0.1, beta2=0.9,
+                      step=0.1, scale=1.0, eps=1e-8)

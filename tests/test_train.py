@@ -6,10 +6,11 @@ import os
 import numpy as np
 import pytest
 
-from manualnn import experiment
+from manualnn import MLP, experiment, get_loss
+from manualnn.optim import SGD
 from manualnn.rundir import RunDir, load_run
 from manualnn.serialize import load_model
-from manualnn.train import TrainingDiverged
+from manualnn.train import TrainingDiverged, TrainState, evaluate, fit
 
 
 @pytest.fixture
@@ -200,3 +201,30 @@ def test_a_finished_run_folder_is_not_overwritten(blobs, tmp_path):
 def test_impossible_hyperparameters_are_refused_up_front(options, message):
     with pytest.raises(ValueError, match=message):
         experiment.check_config(options)
+
+
+def test_fit_and_evaluate_reject_bad_labels_and_data_before_training():
+    """Checked once at the boundary: labels out of range would otherwise index past the
+    logits in the compiled loss (a crash, not an error), and a NaN in X would read as a
+    diverging learning rate."""
+    net = MLP([4, 5, 3], rng=0)
+    X = np.random.default_rng(0).random((20, 4)).astype(np.float32)
+    loss = get_loss("softmax_cross_entropy")
+
+    def train(X, y):
+        fit(net, X, y, loss, SGD(net.params, 0.1), epochs=1, batch_size=5,
+            state=TrainState(), log=lambda *a: None)
+
+    with pytest.raises(ValueError, match=r"y: expected labels in \[0, 3\), got values from 0 to"):
+        train(X, np.r_[np.zeros(19, int), 10**9])
+    with pytest.raises(ValueError, match=r"y: expected labels in \[0, 3\)"):
+        evaluate(net, X, np.full(20, -1), loss)
+    with pytest.raises(ValueError, match="X: expected 4 columns"):
+        train(X[:, :3], np.zeros(20, int))
+    with pytest.raises(TypeError, match="X: expected float32 like the network, got float64"):
+        train(X.astype(np.float64), np.zeros(20, int))
+    X[7, 2] = np.nan
+    with pytest.raises(ValueError, match="X: expected finite values, got NaN or infinity in "
+                                         "batch 2 of epoch 1"):
+        fit(net, X, np.zeros(20, int), loss, SGD(net.params, 0.1), epochs=1, batch_size=5,
+            shuffle=False, state=TrainState(), log=lambda *a: None)

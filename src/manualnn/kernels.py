@@ -43,7 +43,10 @@ def adam_(p, g, m, v, scratch, *, w, beta2, step, scale, eps, keep=1.0):
     and dtype; ``scratch`` is a spare of that shape for the NumPy passes.
     """
     loop = compiled("adam")
-    if loop and p.flags.c_contiguous and g.flags.c_contiguous:
+    if p.shape != g.shape or p.shape != m.shape or p.shape != v.shape:   # the loop trusts them
+        raise ValueError(f"g, m, v: expected the shape {p.shape} of p, got {g.shape}, "
+                         f"{m.shape}, {v.shape}")
+    if loop and all(a.flags.c_contiguous for a in (p, g, m, v)):
         t = p.dtype.type   # scalars in the array's dtype: float32 math stays float32
         loop(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), w < 0.5, t(w),
              t(1.0 - w), t(beta2), t(1.0 - beta2), t(-step), t(scale), t(eps), t(keep))
@@ -60,6 +63,8 @@ def softmax_cross_entropy_(Z, y, eps: float):
     if not loop:
         return None
     total, wrong = loop(Z, y, float(eps), 1.0 / Z.shape[0])
+    if wrong < 0:   # the loop stopped at a label it cannot index (it does not read beyond)
+        raise ValueError(f"y: expected labels in [0, {Z.shape[1]}), got {y[-1 - wrong]}")
     return total, int(wrong)
 
 
@@ -124,10 +129,13 @@ def _adam_loop(p, g, m, v, low, w, w1, beta2, c2, minus_step, scale, eps, keep):
 
 def _softmax_cross_entropy_loop(Z, y, eps, inv_m):
     """Row by row: shift by the row's max, l_i = log sum exp - smoothed target logit,
-    G_i = (softmax - q_i) / m; returns (sum of l_i / m, rows whose label is not a max)."""
+    G_i = (softmax - q_i) / m; returns (sum of l_i / m, rows whose label is not a max),
+    or (0, -1 - i) at the first row i whose label is out of range."""
     m, k = Z.shape
     total, wrong = 0.0, 0
     for i in range(m):
+        if y[i] < 0 or y[i] >= k:   # no bounds checks in compiled code: never index with it
+            return 0.0, -1 - i
         top = Z[i, 0]
         for j in range(1, k):
             top = max(top, Z[i, j])

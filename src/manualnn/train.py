@@ -47,6 +47,7 @@ def evaluate(net, X, y, loss, chunk: int = 4096):
     The error compares the arg-max of each output row with the label (or with the arg-max
     of a one-hot target row).  Runs ``chunk`` rows at a time: memory stays bounded.
     """
+    y = loss.targets(y, X.shape[0], net.layers[-1])
     total, wrong = 0.0, 0
     for start in range(0, X.shape[0], chunk):
         Z, yb = net(X[start:start + chunk]), y[start:start + chunk]
@@ -72,6 +73,11 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     """
     checks.number(epochs, "epochs", 0, integer=True)
     checks.number(batch_size, "batch_size", 1, integer=True)
+    # shapes, dtype and labels once here; a NaN in X is found when it makes the loss NaN
+    X = checks.float_array(X, "X", ndim=2, cols=net.layers[0], finite=False)
+    if X.dtype != net.dtype:
+        raise TypeError(f"X: expected {net.dtype} like the network, got {X.dtype}")
+    y = loss.targets(y, X.shape[0], net.layers[-1])
     if patience and validation is None:
         raise ValueError("patience: early stopping needs a validation split (val_fraction > 0)")
     if state.epoch == 0 and not state.history:
@@ -123,6 +129,9 @@ def _train_epoch(net, gather, loss, optimizer, epoch, batch_size, rng, schedule,
                 optimizer.lr = schedule.lr_at(epoch, b, steps)
             value, grads = net.loss_and_grad(Xb, yb, loss, update=update)
             if not math.isfinite(value):
+                if not np.isfinite(Xb).all():   # bad data, not a bad learning rate
+                    raise ValueError(f"X: expected finite values, got NaN or infinity in "
+                                     f"batch {b + 1} of epoch {epoch + 1}")
                 raise TrainingDiverged(
                     f"training diverged: the loss is {value} at epoch {epoch + 1}, batch "
                     f"{b + 1}; lower the learning rate (the last completed epoch is {epoch})")
