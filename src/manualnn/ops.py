@@ -47,10 +47,9 @@ def matmul_add(A, B, out, alpha: float, beta: float):
     if gemm is not None and out.flags.c_contiguous and A.dtype == B.dtype == out.dtype:
         (a, trans_a), (b, trans_b) = _fortran(B.T), _fortran(A.T)
         if a is not None and b is not None:
-            r = gemm(alpha, a, b, beta=beta, c=out.T, trans_a=trans_a, trans_b=trans_b,
-                     overwrite_c=1)
-            if not np.may_share_memory(r, out):   # never seen: the wrapper copied
-                out.T[...] = r
+            # out.T is Fortran-ordered in gemm's dtype: overwrite_c makes it the result
+            gemm(alpha, a, b, beta=beta, c=out.T, trans_a=trans_a, trans_b=trans_b,
+                 overwrite_c=1)
             return out
     product = xp.matmul(A, B)
     product *= alpha
@@ -71,10 +70,7 @@ def axpy(a: float, x, y, scratch):
     """
     f = _blas("axpy", y.dtype) if y.size >= AXPY_MIN else None
     if f is not None and x.dtype == y.dtype and x.flags.c_contiguous and y.flags.c_contiguous:
-        yf = y.reshape(-1)
-        r = f(x.reshape(-1), yf, a=a)
-        if not np.may_share_memory(r, y):
-            yf[...] = r
+        f(x.reshape(-1), y.reshape(-1), a=a)   # a contiguous y of axpy's dtype: in place
         return y
     np.multiply(x, a, out=scratch)
     y += scratch
