@@ -5,6 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from damage import MUTATIONS, damaged
 from manualnn.checks import DataError
 from manualnn.data import read_csv
 from manualnn.datasets import load_csv, load_dataset, load_npz
@@ -176,10 +177,9 @@ def test_corrupted_npz_gives_data_error_or_a_dataset(tmp_path, data, compressed)
     path = tmp_path / "fuzz.npz"
     save = np.savez_compressed if compressed else np.savez
     save(path, X=np.arange(12.0).reshape(4, 3), y=np.array([0, 1, 0, 1]))
-    blob = bytearray(path.read_bytes())
-    for _ in range(data.draw(st.integers(1, 4))):
-        blob[data.draw(st.integers(0, len(blob) - 1))] = data.draw(st.integers(0, 255))
-    path.write_bytes(bytes(blob[:data.draw(st.integers(1, len(blob)))]))
+    blob = path.read_bytes()
+    mutations = data.draw(MUTATIONS.filter(bool))
+    path.write_bytes(damaged(blob, mutations, data.draw(st.integers(1, len(blob)))))
     try:
         load_npz(path)
     except DataError:

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from damage import MUTATIONS, damaged
 from manualnn.checks import DataError
 from manualnn.data import read_idx, write_idx
 
@@ -137,13 +138,10 @@ def test_unreadable_file(tmp_path):
 @given(data=st.data(), zipped=st.booleans())
 def test_corrupted_bytes_give_data_error_or_an_array(tmp_path, data, zipped):
     """Any byte damage is either harmless (same-length data) or a DataError, never a crash."""
-    blob = bytearray(_images(tmp_path, zipped).read_bytes())
-    for _ in range(data.draw(st.integers(1, 4))):
-        i = data.draw(st.integers(0, len(blob) - 1))
-        blob[i] = data.draw(st.integers(0, 255))
-    cut = data.draw(st.integers(0, len(blob)))
+    blob = _images(tmp_path, zipped).read_bytes()
+    mutations = data.draw(MUTATIONS.filter(bool))
     path = tmp_path / "fuzz"
-    path.write_bytes(bytes(blob[:cut]))
+    path.write_bytes(damaged(blob, mutations, data.draw(st.integers(0, len(blob)))))
     try:
         arr = read_idx(path)
     except DataError:

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from damage import MUTATIONS, damaged
 from manualnn.checks import DataError
 from manualnn.network import MLP
 from manualnn.predict import predict_files, read_array, read_image, read_inputs
@@ -105,13 +106,9 @@ def test_generated_pngs_give_pixels_or_a_clear_error(blob):
 
 
 @FUZZ
-@given(st.sampled_from(PICTURES), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)),
-                                           max_size=6), st.integers(0, 10**6))
+@given(st.sampled_from(PICTURES), MUTATIONS, st.integers(0, 10**6))
 def test_mutated_pictures_give_pixels_or_a_clear_error(seed, mutations, keep):
-    blob = bytearray(seed)
-    for position, value in mutations:
-        blob[position % len(blob)] = value
-    _check_picture(bytes(blob[:keep]))
+    _check_picture(damaged(seed, mutations, keep))
 
 
 def test_the_seed_pictures_are_read():
@@ -188,14 +185,9 @@ ARRAYS = _valid_arrays()
 
 
 @FUZZ
-@given(st.sampled_from(range(len(ARRAYS))),
-       st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=6),
-       st.integers(0, 10**6))
+@given(st.sampled_from(range(len(ARRAYS))), MUTATIONS, st.integers(0, 10**6))
 def test_mutated_array_files_load_or_give_a_clear_error(which, mutations, keep):
-    blob = bytearray(ARRAYS[which])
-    for position, value in mutations:
-        blob[position % len(blob)] = value
-    _check_array(bytes(blob[:keep]), ".npy" if which == 0 else ".npz")
+    _check_array(damaged(ARRAYS[which], mutations, keep), ".npy" if which == 0 else ".npz")
 
 
 @FUZZ
