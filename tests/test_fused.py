@@ -125,9 +125,13 @@ def test_fit_updates_inside_backward_like_the_clipped_path_when_clipping_is_off(
     loss = get_loss("softmax_cross_entropy")
     nets = _two_nets(dropout=0.3)
     for net, clip in zip(nets, (None, 1e30)):
-        opt = make(net.params)
+        opt, calls = make(net.params), []
+        inner = opt.update_product
+        opt.update_product = lambda *a, inner=inner, calls=calls: calls.append(a[0]) or inner(*a)
         fit(net, X, y, loss, opt, epochs=3, batch_size=16, clip_norm=clip,
             state=TrainState(shuffle_rng=np.random.default_rng(0)), log=lambda *a: None)
+        # 3 epochs x 4 batches x (W_2, W_1) inside backward, or none when clipping
+        assert calls == ([2, 0] * 12 if clip is None else [])
     for got, want in zip(nets[0].params, nets[1].params):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
 

@@ -69,7 +69,9 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     callbacks         callables ``f(row, net)``, row a dict of COLUMNS; a true result stops
     on_epoch_end      ``f(state)`` after each epoch (checkpointing)
     eval_chunk        rows per forward pass when evaluating (bounds its memory)
-    Raises :class:`TrainingDiverged` at the first non-finite loss.
+    Raises :class:`TrainingDiverged` at the first non-finite loss (``ValueError`` instead
+    when the batch itself holds a NaN or infinity), and ``ValueError``/``TypeError`` up
+    front for X of the wrong shape or dtype or targets the loss does not accept.
     """
     checks.number(epochs, "epochs", 0, integer=True)
     checks.number(batch_size, "batch_size", 1, integer=True)
