@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from manualnn.checks import DataError
-from manualnn.data import batch_indices, encode_labels, stratified_split, train_val_split
+from manualnn.data import Gather, batch_indices, encode_labels, stratified_split, train_val_split
 
 # ----------------------------------------------------------------------------- labels
 
@@ -146,6 +146,22 @@ def test_shuffled_batches_differ_between_epochs_of_one_generator():
     first = np.concatenate(list(batch_indices(50, 50, rng)))
     second = np.concatenate(list(batch_indices(50, 50, rng)))
     assert not np.array_equal(first, second)
+
+
+def test_gather_copies_the_rows_of_each_batch_into_reused_buffers():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((23, 3, 2)).astype(np.float32), rng.integers(0, 5, (23, 4))
+    gather = Gather(X, Y, None)
+    seen = []
+    for rows in batch_indices(23, 5, rng):
+        Xb, Yb, none = gather(rows)
+        np.testing.assert_array_equal(Xb, X[rows])
+        np.testing.assert_array_equal(Yb, Y[rows])
+        assert none is None and Xb.dtype == X.dtype and Xb.flags.c_contiguous
+        seen.append(Xb)
+    assert gather.m == 23
+    assert seen[0] is seen[1]   # one buffer, written over
+    assert seen[-1].shape == (3, 3, 2)   # the short last batch has its own
 
 
 @pytest.mark.parametrize("m, batch_size, rng, error", [

@@ -150,18 +150,22 @@ def test_no_fused_update_when_the_loss_is_not_finite(rng):
 # -- the Adam kernel -----------------------------------------------------------------------
 @pytest.mark.parametrize("w", [0.1, 0.7])   # the two branches of torch's lerp
 @pytest.mark.parametrize("keep", [1.0, 0.99])
-def test_compiled_adam_is_the_numpy_passes_bit_for_bit_in_float64(w, keep, rng):
+@pytest.mark.parametrize("decay", [0.0, 3e-4])
+def test_compiled_adam_is_the_numpy_passes_bit_for_bit_in_float64(w, keep, decay, rng):
     pytest.importorskip("numba", reason="numba is not installed (manualnn[fast])")
     assert kernels.compiled(), "numba is installed, so the kernel must compile"
     p, g, m, v = rng.standard_normal((4, 3000))
     v = np.abs(v)
-    kw = {"w": w, "beta2": 0.99, "step": 3e-3, "scale": 1.7, "eps": 1e-8, "keep": keep}
+    kw = {"w": w, "beta2": 0.99, "step": 3e-3, "scale": 1.7, "eps": 1e-8, "keep": keep,
+          "decay": decay}
     a, b = [x.copy() for x in (p, g, m, v)], [x.copy() for x in (p, g, m, v)]
     kernels.compiled()(a[0], a[1], a[2], a[3], w < 0.5, w, 1 - w, 0.99, 1 - 0.99, -3e-3,
-                       1.7, 1e-8, keep)
+                       1.7, 1e-8, keep, decay)
     kernels._adam_numpy(*b, np.empty_like(p), *kw.values())
-    for x, y in zip(a, b):
+    for x, y in zip(a[::2] + a[3:], b[::2] + b[3:]):   # p, m, v
         np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(a[1], g)   # the loop adds the penalty without storing it
+    np.testing.assert_array_equal(b[1], g + p * decay)   # the NumPy passes store it
 
 
 @pytest.mark.parametrize("cls", [Adam, AdamW])

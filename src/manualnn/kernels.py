@@ -3,6 +3,7 @@ with its NumPy fallback: Adam's update, and the softmax cross-entropy of a small
 
 Adam, per entry of a parameter p with gradient g and moments m, v:
 
+    g <- g + decay p                       (an L2 penalty's gradient, added in the pass)
     p <- keep p                            (decoupled weight decay: keep = 1 - lr wd)
     m <- m + w (g - m)                     (w = 1 - beta1; for w >= 0.5 as g - (1 - w)(g - m),
                                             torch's lerp)
@@ -38,9 +39,10 @@ from . import ops
 _COMPILED: dict = {}   # name -> the compiled loop, or False where numba cannot make it
 
 
-def adam_(p, g, m, v, scratch, *, w, beta2, step, scale, eps, keep=1.0):
+def adam_(p, g, m, v, scratch, *, w, beta2, step, scale, eps, keep=1.0, decay=0.0):
     """Adam's update of p, m and v in place (see the module docstring), all of one shape
-    and dtype; ``scratch`` is a spare of that shape for the NumPy passes.
+    and dtype; ``scratch`` is a spare of that shape for the NumPy passes.  With ``decay``
+    the NumPy passes add ``decay p`` into g in place; the compiled loop leaves g alone.
     """
     loop = compiled("adam")
     if p.shape != g.shape or p.shape != m.shape or p.shape != v.shape:   # the loop trusts them
@@ -49,9 +51,10 @@ def adam_(p, g, m, v, scratch, *, w, beta2, step, scale, eps, keep=1.0):
     if loop and all(a.flags.c_contiguous for a in (p, g, m, v)):
         t = p.dtype.type   # scalars in the array's dtype: float32 math stays float32
         loop(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), w < 0.5, t(w),
-             t(1.0 - w), t(beta2), t(1.0 - beta2), t(-step), t(scale), t(eps), t(keep))
+             t(1.0 - w), t(beta2), t(1.0 - beta2), t(-step), t(scale), t(eps), t(keep),
+             t(decay))
         return
-    _adam_numpy(p, g, m, v, scratch, w, beta2, step, scale, eps, keep)
+    _adam_numpy(p, g, m, v, scratch, w, beta2, step, scale, eps, keep, decay)
 
 
 def softmax_cross_entropy_(Z, y, eps: float):
@@ -78,7 +81,10 @@ def compiled(name: str = "adam"):
     return _COMPILED[name]
 
 
-def _adam_numpy(p, g, m, v, s, w, beta2, step, scale, eps, keep):
+def _adam_numpy(p, g, m, v, s, w, beta2, step, scale, eps, keep, decay):
+    if decay:
+        np.multiply(p, decay, out=s)
+        g += s
     if keep != 1.0:
         p *= keep
     np.subtract(g, m, out=s)
@@ -118,9 +124,9 @@ def _compile(function, *warm_up):
 
 # The loops below are compiled with error_model="numpy": no zero-division checks inside
 # them, so that LLVM can vectorize (with Python's checks, Adam's loop was slower than NumPy).
-def _adam_loop(p, g, m, v, low, w, w1, beta2, c2, minus_step, scale, eps, keep):
+def _adam_loop(p, g, m, v, low, w, w1, beta2, c2, minus_step, scale, eps, keep, decay):
     for j in range(p.size):   # the operations of _adam_numpy, in its order
-        gj, mj = g[j], m[j]
+        gj, mj = g[j] + p[j] * decay if decay else g[j], m[j]
         mj = mj + (gj - mj) * w if low else gj - (gj - mj) * w1
         vj = v[j] * beta2 + gj * c2 * gj
         m[j], v[j] = mj, vj
@@ -158,7 +164,7 @@ def _softmax_cross_entropy_loop(Z, y, eps, inv_m):
 _ONES = np.ones(4)
 _LOOPS = {   # name: (function, arguments of a first call that compiles it)
     "adam": (_adam_loop, _ONES.copy(), _ONES.copy(), _ONES.copy(), _ONES.copy(), True, 0.1,
-             0.9, 0.9, 0.1, -0.1, 1.0, 1e-8, 1.0),
+             0.9, 0.9, 0.1, -0.1, 1.0, 1e-8, 1.0, 0.0),
     "softmax_cross_entropy": (_softmax_cross_entropy_loop, np.zeros((2, 3)),
                               np.array([0, 2], np.intp), 0.1, 0.5),
 }

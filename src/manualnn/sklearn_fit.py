@@ -32,6 +32,7 @@ import warnings
 import numpy as np
 
 from . import kernels, ops
+from .data import Gather
 from .losses import Loss
 from .network import MLP
 
@@ -58,6 +59,11 @@ class FlatParams:
         self.grad_coefs, self.grad_intercepts = views[2 * L:3 * L], views[3 * L:]
         for view, value in zip(views[:2 * L], [*coefs, *intercepts]):
             view[...] = value
+
+    def add_penalty_grad(self, c: float) -> None:
+        """grad W_i += c W_i for every coefficient: the L2 penalty's gradient."""
+        if c:
+            ops.axpy(c, self.theta[:self.n_coef], self.grad[:self.n_coef], self.scratch)
 
     def network(self, activation: str, dropout: float = 0.0, rng=None) -> MLP:
         """An :class:`MLP` computing on theta itself, writing its gradients into ``grad``."""
@@ -115,16 +121,18 @@ class HalfPoissonDeviance(Loss):
 
 
 def objective(net, flat, loss, X, T, w, alpha):
-    """Objective and gradient (into ``flat.grad``) on one batch; returns (objective,
-    reported loss), both with the L2 penalty."""
+    """Objective and gradient on one batch: returns (objective, reported loss, c), both
+    values with the L2 penalty; ``flat.grad`` holds the data loss's gradient, to which
+    the penalty's, c W_i, is still to be added (``add_penalty_grad``, or inside Adam's
+    pass, where it costs no pass of its own)."""
     value, _ = net.loss_and_grad(X, T, loss, w)
-    penalty = 0.0
+    penalty = c = 0.0
     if alpha:
         s = X.shape[0] if w is None else float(w.sum())
         coef = flat.theta[:flat.n_coef]
-        penalty = 0.5 * alpha * float(np.dot(coef, coef)) / s
-        ops.axpy(alpha / s, coef, flat.grad[:flat.n_coef], flat.scratch)
-    return value + penalty, value * loss.report + penalty
+        c = alpha / s
+        penalty = 0.5 * c * float(np.dot(coef, coef))
+    return value + penalty, value * loss.report + penalty, c
 
 
 # -- optimizers: scikit-learn's update rules on the flat vector ---------------------------
@@ -138,9 +146,12 @@ class SGDRule:
         self.velocity = np.zeros_like(flat.theta) if momentum else None
         self._a, self._b = np.empty_like(flat.theta), np.empty_like(flat.theta)
 
-    def step(self, flat):
+    def step(self, flat, c: float):
+        """One update on ``flat.grad`` plus the penalty's c W."""
         theta, g, a = flat.theta, flat.grad, self._a
-        _decay(flat, self.lr, self.weight_decay)
+        flat.add_penalty_grad(c)
+        if self.weight_decay:
+            theta[:flat.n_coef] *= 1.0 - self.lr * self.weight_decay
         np.multiply(g, self.lr, out=a)
         if self.velocity is None:
             theta -= a
@@ -179,23 +190,23 @@ class AdamRule:
         self.m, self.v = np.zeros_like(flat.theta), np.zeros_like(flat.theta)
         self._a = np.empty_like(flat.theta)
 
-    def step(self, flat):
+    def step(self, flat, c: float):
+        """One update on ``flat.grad`` plus the penalty's c W (added in Adam's pass), with
+        the decoupled decay also inside it: coefficients and intercepts in turn."""
         self.t += 1
-        _decay(flat, self.lr, self.weight_decay)
         lr_t = self.lr * math.sqrt(1 - self.beta_2 ** self.t) / (1 - self.beta_1 ** self.t)
-        kernels.adam_(flat.theta, flat.grad, self.m, self.v, self._a, w=1 - self.beta_1,
-                      beta2=self.beta_2, step=lr_t, scale=1.0, eps=self.epsilon)
+        keep = 1.0 - self.lr * self.weight_decay
+        for part, decay, kept in ((slice(None, flat.n_coef), c, keep),
+                                  (slice(flat.n_coef, None), 0.0, 1.0)):
+            kernels.adam_(flat.theta[part], flat.grad[part], self.m[part], self.v[part],
+                          self._a[part], w=1 - self.beta_1, beta2=self.beta_2, step=lr_t,
+                          scale=1.0, eps=self.epsilon, keep=kept, decay=decay)
 
     def iteration_ends(self, samples_seen: int):
         pass
 
     def trigger_stopping(self):
         return True, "Stopping."
-
-
-def _decay(flat, lr, weight_decay):
-    if weight_decay:
-        flat.theta[:flat.n_coef] *= 1.0 - lr * weight_decay
 
 
 def make_optimizer(est, flat):
@@ -209,25 +220,20 @@ def make_optimizer(est, flat):
 
 # -- the stochastic loop -------------------------------------------------------------------
 class Batches:
-    """Mini-batches of (X, T, w), in order or through a permutation gathered into buffers."""
+    """Mini-batches of (X, T, w): slices in order, or the rows of a permutation gathered."""
 
     def __init__(self, X, T, w, batch_size):
         self.X, self.T, self.w, self.size = X, T, w, batch_size
-        self._buffers = {}
+        self._gather = Gather(X, T, w)
 
     def __call__(self, order):
         n = self.X.shape[0]
         for start in range(0, n, self.size):
-            stop = min(start + self.size, n)
-            if order is None:
-                rows = slice(start, stop)
-                yield self.X[rows], self.T[rows], None if self.w is None else self.w[rows]
+            if order is not None:
+                yield self._gather(order[start:start + self.size])
                 continue
-            idx = order[start:stop]
-            if idx.size not in self._buffers:
-                self._buffers[idx.size] = np.empty((idx.size, self.X.shape[1]), self.X.dtype)
-            Xb = np.take(self.X, idx, axis=0, out=self._buffers[idx.size])
-            yield Xb, self.T[idx], None if self.w is None else self.w[idx]
+            rows = slice(start, min(start + self.size, n))
+            yield self.X[rows], self.T[rows], None if self.w is None else self.w[rows]
 
 
 def fit_stochastic(est, flat, net, loss, data, rs, incremental):
@@ -250,8 +256,9 @@ def fit_stochastic(est, flat, net, loss, data, rs, incremental):
             order = order[rs.permutation(n)]
         total = 0.0
         for Xb, Tb, wb in batches(order if est.shuffle else None):
-            total += objective(net, flat, loss, Xb, Tb, wb, est.alpha)[1] * Xb.shape[0]
-            opt.step(flat)
+            _, reported, c = objective(net, flat, loss, Xb, Tb, wb, est.alpha)
+            total += reported * Xb.shape[0]
+            opt.step(flat, c)
         est.n_iter_ += 1
         est.t_ += n
         est.loss_ = total / n
@@ -341,7 +348,8 @@ def fit_lbfgs(est, flat, net, loss, data):
 
     def fun(x):
         flat.theta[...] = x
-        value, reported = objective(net, flat, loss, X, T, w, est.alpha)
+        value, reported, c = objective(net, flat, loss, X, T, w, est.alpha)
+        flat.add_penalty_grad(c)
         last["x"], last["reported"] = x.copy(), reported
         return value, flat.grad.astype(np.float64)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import checks
-from .data import batch_indices
+from .data import Gather, batch_indices
 from .optim import clip_grad_norm
 
 COLUMNS = ["epoch", "lr", "train_loss", "train_err", "val_loss", "val_err", "test_loss",
@@ -84,7 +84,7 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
         raise ValueError("patience: early stopping needs a validation split (val_fraction > 0)")
     if state.epoch == 0 and not state.history:
         log(_header(validation is not None, test is not None))
-    gather = _Gather(X, y, batch_size)
+    gather = Gather(X, y)
     while state.epoch < epochs and not state.stopped_early:
         start = time.perf_counter()
         rng = state.shuffle_rng if shuffle else None
@@ -119,7 +119,7 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
 def _train_epoch(net, gather, loss, optimizer, epoch, batch_size, rng, schedule, clip_norm,
                  bar):
     """One pass over the batches; returns (sum of batch loss x rows, misclassified rows)."""
-    total, wrong, m = 0.0, 0, gather.X.shape[0]
+    total, wrong, m = 0.0, 0, gather.m
     steps = math.ceil(m / batch_size)
     # Clipping needs every gradient before any step; otherwise the optimizer may step a
     # weight by its gradient's product as soon as backward has it (a fused update).
@@ -158,25 +158,6 @@ def _early_stopping(net, state, val_loss, patience):
     else:
         state.bad_epochs += 1
         state.stopped_early = state.bad_epochs >= patience
-
-
-class _Gather:
-    """Copies the shuffled rows of a batch into buffers made once (``np.take(out=)``)."""
-
-    def __init__(self, X, y, batch_size):
-        self.X, self.y = X, y
-        rows = min(batch_size, X.shape[0])
-        self.Xb = np.empty((rows,) + X.shape[1:], X.dtype)
-        self.yb = np.empty((rows,) + y.shape[1:], y.dtype)
-
-    def __call__(self, rows):
-        n = len(rows)
-        Xb, yb = self.Xb[:n], self.yb[:n]
-        # mode="clip": the rows are valid indices, and the default "raise" copies through
-        # a temporary
-        np.take(self.X, rows, axis=0, out=Xb, mode="clip")
-        np.take(self.y, rows, axis=0, out=yb, mode="clip")
-        return Xb, yb
 
 
 def _header(val, test):
