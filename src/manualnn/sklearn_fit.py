@@ -21,7 +21,8 @@ What scikit-learn's MLP does per batch, and what this module does the same way:
 All parameters live in one contiguous vector theta = [W_1, ..., W_L, b_1, ..., b_L]
 (coefficients first, so the penalty and the decay touch one slice), and the network's
 gradients in one vector of the same layout: an optimizer step is a handful of in-place
-ufuncs over theta, and L-BFGS gets its flat vector for free.
+ufuncs over theta (SGD) or one compiled pass over each of its two slices that adds the
+penalty's gradient as it goes (Adam), and L-BFGS gets its flat vector for free.
 """
 
 from __future__ import annotations
