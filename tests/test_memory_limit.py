@@ -1,6 +1,7 @@
 """--max-memory: sizes, the training estimate against tracemalloc, refusals, and the
 evaluation and prediction chunks that a limit splits instead of refusing."""
 
+import json
 import tracemalloc
 
 import numpy as np
@@ -107,6 +108,14 @@ def test_resume_takes_the_limit_of_its_own_command_line(data, tmp_path, capsys):
     assert main(args) == 0
     assert main(["train", "--resume", str(out), "--max-memory", "100K", "--quiet"]) == 2
     assert "more than the limit of 100.0 KiB" in capsys.readouterr().err
+    # and a limit saved by the first machine does not follow the run to the next one
+    out2 = tmp_path / "r2"
+    assert main([*args[:-3], "--out", str(out2), "--max-memory", "50M", "--quiet"]) == 0
+    config = json.loads((out2 / "config.json").read_text())
+    config["max_memory"] = 100_000   # as if the first machine had been tight
+    (out2 / "config.json").write_text(json.dumps(config))
+    assert main(["train", "--resume", str(out2), "--epochs", "2", "--quiet"]) == 0, \
+        capsys.readouterr().err
 
 
 def test_a_tight_limit_splits_evaluation_instead_of_refusing(data, tmp_path, monkeypatch):

@@ -33,9 +33,7 @@ def _resume_config(args):
     config = read_config(args.resume)
     if args.epochs != experiment.DEFAULTS["epochs"]:
         config["epochs"] = args.epochs
-    config["download"] = args.download
-    if args.max_memory is not None:
-        config["max_memory"] = args.max_memory
+    config["download"], config["max_memory"] = args.download, args.max_memory
     return experiment.check_config({k: v for k, v in config.items()
                                     if k in experiment.DEFAULTS})
 

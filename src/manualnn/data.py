@@ -377,4 +377,3 @@ class Gather:
                                 for a in self.arrays]
         return tuple(a if a is None else np.take(a, rows, axis=0, out=out, mode="clip")
                      for a, out in zip(self.arrays, self._buffers[n]))
-
