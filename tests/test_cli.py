@@ -1,5 +1,6 @@
 """The ``manualnn`` command end to end, and every way it refuses bad input."""
 
+import importlib
 import json
 import os
 import subprocess
@@ -97,6 +98,19 @@ def test_gradcheck_prints_a_table(capsys):
                  "--classes", "3"]) == 0
     text = capsys.readouterr().out
     assert "W1" in text and "b3" in text and text.strip().splitlines()[-1].startswith("OK")
+
+
+def test_gradcheck_says_when_an_array_could_not_be_checked(capsys, monkeypatch):
+    gradcheck = importlib.import_module("manualnn.gradcheck")   # the module, not the function
+
+    def none_checked(net, *args, skipped, **kwargs):
+        skipped.update({name: p.size for name, p in zip(net.param_names, net.params)})
+        return {name: (float("nan") if name == "W1" else 0.0) for name in net.param_names}
+
+    monkeypatch.setattr(gradcheck, "gradcheck", none_checked)
+    assert main(["gradcheck", "--hidden", "3", "--inputs", "2", "--classes", "2"]) == 1
+    assert capsys.readouterr().out.strip().splitlines()[-1] == (
+        "UNCHECKED: every sampled entry of W1 straddles a kink")
 
 
 def test_explain_gives_every_shape(capsys):

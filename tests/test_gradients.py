@@ -176,6 +176,17 @@ def test_gradcheck_catches_a_wrong_derivative(rng):
         del ACTIVATIONS["bad_tanh"]
 
 
+def test_gradcheck_reports_nan_where_every_entry_straddles_a_kink(rng):
+    net = MLP([2, 1, 2], dtype="float64", rng=rng)
+    X = np.array([[1.0, -2.0]])
+    net.b[0][0] = 1e-5 - X[0] @ net.W[0][:, 0]   # the one hidden unit a hair above 0
+    skipped = {}
+    errors = gradcheck(net, X, np.array([1]), h=1e-4, skipped=skipped)
+    assert skipped["W1"] == 2 and skipped["b1"] == 1
+    assert np.isnan(errors["W1"]) and np.isnan(errors["b1"])   # not "0: all good"
+    assert errors["W2"] < 1e-6
+
+
 def test_gradcheck_leaves_out_entries_whose_stencil_straddles_a_kink(rng):
     net = MLP([2, 3, 2], dtype="float64", rng=rng)
     X = rng.standard_normal((4, 2))

@@ -33,8 +33,9 @@ def gradcheck(net: MLP, X, y, loss="softmax_cross_entropy", sample_weight=None,
     X (m, n_1) and targets y for ``loss``; the check runs on a float64 copy of ``net``
     without dropout.  Arrays with more than ``max_entries`` entries are checked on that
     many entries drawn at random (``rng``); ``None`` checks every entry.
-    Returns {"W1": err, "b1": err, ...}; ``skipped``, when given a dict, receives the
-    number of entries of each array left out for straddling a kink.
+    Returns {"W1": err, "b1": err, ...}, NaN for an array whose every checked entry
+    straddles a kink; ``skipped``, when given a dict, receives the number of entries of
+    each array left out for that.
     """
     net64 = net.copy(dtype=np.float64, dropout=0.0)
     X = net64._check_X(X)
@@ -55,13 +56,20 @@ def gradcheck(net: MLP, X, y, loss="softmax_cross_entropy", sample_weight=None,
             entries = rng.choice(p.size, size=max_entries, replace=False)
         numeric, d1, d2 = np.array([_derivative(f, p.reshape(-1), j, h) for j in entries]).T
         analytic = g.reshape(-1)[entries]
-        scale = max(np.abs(analytic).max(), np.abs(numeric).max())
-        smooth = np.abs(d1 - d2) <= 1e-5 * scale
+        smooth = np.abs(d1 - d2) <= 1e-5 * max(np.abs(analytic).max(), np.abs(numeric).max())
         if skipped is not None:
             skipped[name] = int(np.count_nonzero(~smooth))
-        worst = np.abs(analytic - numeric)[smooth].max(initial=0.0)
-        errors[name] = float(worst / scale) if scale else 0.0
+        errors[name] = _relative_error(analytic[smooth], numeric[smooth])
     return errors
+
+
+def _relative_error(analytic, numeric) -> float:
+    """max |analytic - numeric| / max(|analytic|, |numeric|) over the entries checked;
+    0 where both are all zero, NaN where no entry could be checked."""
+    if analytic.size == 0:
+        return float("nan")
+    scale = max(np.abs(analytic).max(), np.abs(numeric).max())
+    return float(np.abs(analytic - numeric).max() / scale) if scale else 0.0
 
 
 def _derivative(f, flat, j, h):
