@@ -15,3 +15,12 @@ def test_every_equation_points_at_its_line():
         lines = (ROOT / r["file"]).read_text().splitlines()
         line = lines[int(r["line"]) - 1]
         assert r["code"] in line, f"{r['eq']}: {r['file']} line {r['line']} is now {line!r}"
+
+
+def test_every_see_section_reference_has_its_section():
+    text = (ROOT / "README.md").read_text()
+    headings = set(re.findall(r"^#+ (.+)$", text, flags=re.M))
+    refs = re.findall(r"\(see ([A-Z][\w -]*)\)", text)
+    assert refs, "README no longer refers to its sections: drop this test"
+    for ref in refs:
+        assert ref in headings, f"README says (see {ref}), but has no such section"
