@@ -113,6 +113,25 @@ def test_gradcheck_says_when_an_array_could_not_be_checked(capsys, monkeypatch):
         "UNCHECKED: every sampled entry of W1 straddles a kink")
 
 
+@pytest.mark.parametrize("argv, hint", [
+    (["train", "--dataset", "digits"], "lower --batch-size or the widths"),
+    (["evaluate", "runs/x"], "--max-memory to evaluate in smaller chunks"),
+    (["predict", "runs/x", "a.npy"], "--max-memory to predict in smaller chunks"),
+])
+def test_out_of_memory_is_one_line_with_a_hint_for_the_command(argv, hint, capsys,
+                                                                monkeypatch):
+    from manualnn import commands
+
+    def exhausted(args):
+        raise MemoryError("Unable to allocate 8.0 GiB")
+
+    monkeypatch.setattr(commands, argv[0], exhausted)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("manualnn: error: out of memory (Unable to allocate 8.0 GiB)")
+    assert hint in err and "\n" not in err
+
+
 def test_explain_gives_every_shape(capsys):
     assert main(["explain", "--layers", "784,400,10", "--no-bias", "--batch-size", "100"]) == 0
     text = capsys.readouterr().out

@@ -19,7 +19,7 @@ def test_every_equation_points_at_its_line():
 
 def test_every_see_section_reference_has_its_section():
     text = (ROOT / "README.md").read_text()
-    headings = set(re.findall(r"^#+ (.+)$", text, flags=re.M))
+    headings = set(re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE))
     refs = re.findall(r"\(see ([A-Z][\w -]*)\)", text)
     assert refs, "README no longer refers to its sections: drop this test"
     for ref in refs:

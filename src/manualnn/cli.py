@@ -145,9 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MEMORY_HINTS = {"train": "lower --batch-size or the widths, or set --max-memory",
+                "evaluate": "set --max-memory to evaluate in smaller chunks",
+                "predict": "set --max-memory to predict in smaller chunks"}
+
+
 def main(argv=None) -> int:
+    command = None
     try:
         args = build_parser().parse_args(argv)
+        command = args.command
         from .threads import limit_threads
         with limit_threads(getattr(args, "threads", None)):
             return _dispatch(args)
@@ -156,8 +163,8 @@ def main(argv=None) -> int:
     except (ValueError, TypeError, DataError, OSError, TrainingDiverged) as exc:
         return _fail(f"manualnn: error: {exc}")
     except MemoryError as exc:
-        return _fail(f"manualnn: error: out of memory ({exc}); lower the batch size or "
-                     "the widths")
+        hint = MEMORY_HINTS.get(command, "use smaller sizes")
+        return _fail(f"manualnn: error: out of memory ({exc}); {hint}")
     except KeyboardInterrupt:
         print("manualnn: interrupted", file=sys.stderr)
         return 130

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import experiment
@@ -76,7 +78,7 @@ def gradcheck(args) -> int:
     print(f"{'parameter':<10} {'shape':>14} {'max relative error':>20} {'kinks skipped':>14}")
     for name, p in zip(net.param_names, net.params):
         print(f"{name:<10} {p.shape!s:>14} {errors[name]:>20.3e} {skipped[name]:>14}")
-    unchecked = [name for name, e in errors.items() if e != e]
+    unchecked = [name for name, e in errors.items() if math.isnan(e)]
     if unchecked:
         print(f"UNCHECKED: every sampled entry of {', '.join(unchecked)} straddles a kink")
         return 1
