@@ -132,6 +132,17 @@ def test_out_of_memory_is_one_line_with_a_hint_for_the_command(argv, hint, capsy
     assert hint in err and "\n" not in err
 
 
+@pytest.mark.parametrize("text, message", [
+    ('{"epochs": 3, "epochs": 5}', "config.json: file is not valid JSON (duplicate key"),
+    ('{"epochs": NaN}', "config.json: file is not valid JSON (NaN is not JSON"),
+    ("[1, 2]", "config.json: expected a JSON object"),
+])
+def test_resume_reads_config_json_as_strict_json(text, message, tmp_path, capsys):
+    (tmp_path / "config.json").write_text(text)
+    assert main(["train", "--resume", str(tmp_path), "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_explain_gives_every_shape(capsys):
     assert main(["explain", "--layers", "784,400,10", "--no-bias", "--batch-size", "100"]) == 0
     text = capsys.readouterr().out

@@ -128,16 +128,9 @@ class RunDir:
 
 def read_config(path) -> dict:
     file = os.path.join(path, CONFIG)
-    try:
-        with open(file, encoding="utf-8") as f:
-            text = f.read(MAX_CONFIG + 1)
-        if len(text) > MAX_CONFIG:
-            raise DataError(f"{file}: larger than {MAX_CONFIG} characters; not a config")
-        config = json.loads(text)
-    except FileNotFoundError:
-        raise DataError(f"{path}: not a run folder (no {CONFIG})") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise DataError(f"{file}: unreadable ({str(exc)[:200]})") from None
+    config = serialize.read_json(file, MAX_CONFIG)
+    if config is None:
+        raise DataError(f"{path}: not a run folder (no {CONFIG})")
     if not isinstance(config, dict):
         raise DataError(f"{file}: expected a JSON object")
     return config

@@ -91,7 +91,7 @@ def load_model(folder):
         specs, metadata, data_start = _read_header(f, path)
         doc = _check_model_doc(_header_doc(metadata, path), path)
         config = os.path.join(folder, CONFIG_FILE)
-        config_doc = _read_json(config)
+        config_doc = read_json(config)
         if config_doc is not None:  # missing after a crash mid-save: the header is enough
             _compare(_check_model_doc(config_doc, config), doc, folder)
         arch = doc["architecture"]
@@ -280,14 +280,15 @@ def _header_doc(metadata: dict, path):
     return _parse_json(metadata[HEADER_KEY].encode("utf-8"), path, "header document")
 
 
-def _read_json(path):
-    """The parsed file, or None where there is none."""
+def read_json(path, limit: int = MAX_HEADER):
+    """The parsed file (strict JSON, at most ``limit`` bytes), or None where there is
+    none; DataError naming the file for anything else."""
     if not os.path.lexists(path):
         return None
     with _open(path) as f:
-        raw = f.read(MAX_HEADER + 1)
-    if len(raw) > MAX_HEADER:
-        _fail(path, f"larger than {MAX_HEADER} bytes")
+        raw = f.read(limit + 1)
+    if len(raw) > limit:
+        _fail(path, f"larger than {limit} bytes")
     return _parse_json(raw, path, "file")
 
 
