@@ -197,6 +197,8 @@ def test_a_finished_run_folder_is_not_overwritten(blobs, tmp_path):
     ({"clip_norm": -1.0}, r"clip_norm: expected a value in \(0, inf\]"),
     ({"weight_decay": -0.1}, "weight_decay: expected a value >= 0"),
     ({"colour": "red"}, r"config: unknown options \['colour'\]"),
+    ({"hidden": [16, 0]}, r"hidden: expected a list of positive integer widths, got \[16, 0\]"),
+    ({"layers": [784]}, r"layers: expected a list of at least 2 positive integer widths"),
 ])
 def test_impossible_hyperparameters_are_refused_up_front(options, message):
     with pytest.raises(ValueError, match=message):

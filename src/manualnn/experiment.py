@@ -201,5 +201,6 @@ def _widths(value, name: str, at_least: int) -> None:
     """A list of at least ``at_least`` positive integer widths (checked before any data)."""
     if not (isinstance(value, (list, tuple)) and len(value) >= at_least
             and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in value)):
-        raise ValueError(f"{name}: expected a list of at least {at_least} positive integer "
-                         f"widths, got {value!r}"[:200])
+        count = f"at least {at_least} " if at_least else ""
+        raise ValueError(f"{name}: expected a list of {count}positive integer widths, "
+                         f"got {value!r}"[:200])
