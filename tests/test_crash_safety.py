@@ -177,12 +177,14 @@ def test_a_folder_killed_before_its_first_checkpoint_is_reusable(data, tmp_path,
     assert main(train_args(data, epochs=1) + ["--out", str(out)]) == 0
     os.unlink(out / rundir.CHECKPOINT)   # as a kill between config.json and epoch 1 leaves it
     (out / ".checkpoint.safetensors.abc123.tmp").write_bytes(b"half a checkpoint")
+    (out / ".notes.txt.abc123.tmp").write_bytes(b"not ours")   # kept: not a training file
     assert main(["train", "--resume", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "holds no checkpoint to resume from" in err[0]
     assert f"start again with --out {out}" in err[0]
     assert main(train_args(data, epochs=1) + ["--out", str(out)]) == 0
-    assert os.listdir(out).count(rundir.CHECKPOINT) == 1 and not temporaries(out)
+    assert os.listdir(out).count(rundir.CHECKPOINT) == 1
+    assert temporaries(out) == [".notes.txt.abc123.tmp"]
 
 
 def test_a_second_process_on_the_same_folder_is_refused(data, tmp_path):

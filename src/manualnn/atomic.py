@@ -11,13 +11,16 @@ import contextlib
 import os
 import tempfile
 
+_PREFIX, _SUFFIX = ".{}.", ".tmp"   # the temporary file of "name": ".name.XXXXXXXX.tmp"
+
 
 @contextlib.contextmanager
 def atomic_open(path, mode: str = "wb"):
     """Open a temporary file that replaces ``path`` when the block ends without error."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=_PREFIX.format(os.path.basename(path)), suffix=_SUFFIX,
+                               dir=folder)
     try:
         with os.fdopen(fd, mode) as f:
             yield f
@@ -29,6 +32,16 @@ def atomic_open(path, mode: str = "wb"):
             os.unlink(tmp)
         raise
     fsync_dir(folder)
+
+
+def remove_leftovers(folder, names) -> None:
+    """Delete the temporary files that writes of ``names`` in ``folder`` left behind when
+    their process was killed (a write that completes leaves none)."""
+    for entry in os.listdir(folder):
+        if entry.endswith(_SUFFIX) and any(entry.startswith(_PREFIX.format(name))
+                                           for name in names):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(folder, entry))
 
 
 def write_bytes(path, data: bytes) -> None:

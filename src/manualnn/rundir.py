@@ -17,7 +17,6 @@ that a crash leaves behind are removed by the next training that takes the lock.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -50,15 +49,7 @@ class RunDir:
                              f"--resume {self.path} or choose another --out")
         os.makedirs(self.path, exist_ok=True)
         self._lock = _lock(self.file(".lock"), self.path)
-        self._remove_temporaries()
-
-    def _remove_temporaries(self) -> None:
-        """Half-written files of a training that was killed (atomic.py names them)."""
-        for name in os.listdir(self.path):
-            if name.endswith(".tmp") and any(name.startswith(f".{own}.")
-                                             for own in TRAINING_FILES):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.file(name))
+        atomic.remove_leftovers(self.path, TRAINING_FILES)   # of a training that was killed
 
     def file(self, name: str) -> str:
         return os.path.join(self.path, name)
