@@ -14,7 +14,7 @@ from manualnn.predict import predict_files
 
 @pytest.mark.parametrize("text, size", [("4096", 4096), ("512K", 512 << 10), ("800m", 800 << 20),
                                         ("1.5G", 3 << 29), ("2GiB", 2 << 30), ("1 TB", 1 << 40),
-                                        (123, 123)])
+                                        ("100B", 100), ("3 KB", 3 << 10), (123, 123)])
 def test_sizes(text, size):
     assert memory.parse_size(text) == size
 
@@ -22,7 +22,8 @@ def test_sizes(text, size):
 @pytest.mark.parametrize("text, error", [("", ValueError), ("-1", ValueError),
                                          ("1e9", ValueError), ("0", ValueError),
                                          ("12 apples", ValueError), (1.5, TypeError),
-                                         (True, TypeError), (None, TypeError)])
+                                         (True, TypeError), (None, TypeError),
+                                         ("5iB", ValueError), ("5 i", ValueError)])
 def test_bad_sizes_are_named(text, error):
     with pytest.raises(error, match="max_memory"):
         memory.parse_size(text)
@@ -157,3 +158,9 @@ def test_prediction_and_evaluation_are_split_to_fit(data, tmp_path, monkeypatch,
     capsys.readouterr()
     assert main(["evaluate", str(out), "--max-memory", "820K"]) == 0
     assert "accuracy" in capsys.readouterr().out and len(rows) > 1 and max(rows) < 300
+
+
+@pytest.mark.parametrize("size, text", [(0, "0 B"), (1023, "1023 B"), (1536, "1.5 KiB"),
+                                        (5 << 20, "5.0 MiB"), (9000 << 40, "9000.0 TiB")])
+def test_sizes_are_described_in_the_largest_unit_below_1024(size, text):
+    assert memory.describe(size) == text

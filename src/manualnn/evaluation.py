@@ -41,10 +41,7 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
     rows, size = ds.X_test.shape[0], net.dtype.itemsize
     fixed = memory.arrays_bytes(ds.X_train, ds.y_train, ds.X_test, ds.y_test) \
         + rows * (ds.n_features + 3 * k) * size
-    chunk = memory.inference_chunk(
-        net.layers, memory.resolve_limit(max_memory), itemsize=size,
-        activations=[a.name for a in net.activations], bias=net.bias,
-        dropout=net.dropout > 0, fixed_bytes=fixed, what="evaluation")
+    chunk = memory.inference_chunk(net, max_memory, fixed_bytes=fixed, what="evaluation")
     Z = net(pre.transform(ds.X_test, net.dtype), chunk=chunk)
     pred = Z.argmax(axis=1)
     loss = get_loss("softmax_cross_entropy").value_and_grad_(Z, ds.y_test)

@@ -30,7 +30,7 @@ from .activations import ACTIVATIONS
 
 DEFAULT_FRACTION = 0.5
 MAX_CHUNK = 4096          # rows per evaluation chunk when memory is plentiful
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", re.IGNORECASE)
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:([KMGT])I?B?|B)?\s*", re.IGNORECASE)
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
@@ -43,7 +43,7 @@ def parse_size(value, name: str = "max_memory") -> int:
     if isinstance(value, str) and match is None:
         raise ValueError(f"{name}: expected a size like 4096, 512K, 800M or 2G, got {value!r}"
                          [:200])
-    size = value if isinstance(value, int) else int(float(match[1]) * _UNITS[match[2].upper()])
+    size = value if isinstance(value, int) else int(float(match[1]) * _UNITS[(match[2] or "").upper()])
     if size < 1:
         raise ValueError(f"{name}: expected at least 1 byte, got {value!r}")
     return size
@@ -85,11 +85,13 @@ def resolve_limit(max_memory) -> int | None:
 
 def describe(size: int) -> str:
     """1536 -> '1.5 KiB'."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size} B" if unit == "B" else f"{size:.1f} {unit}"
+    if size < 1024:
+        return f"{size} B"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
         size /= 1024
-    raise AssertionError("unreachable")
+        if size < 1024 or unit == "TiB":
+            break
+    return f"{size:.1f} {unit}"
 
 
 def param_count(layers, bias: bool = True) -> int:
@@ -178,14 +180,17 @@ def plan_training(layers, limit: int | None, **sizes) -> tuple[int, int]:
     return need, chunk
 
 
-def inference_chunk(layers, limit: int | None, *, itemsize: int, activations=None,
-                    bias: bool = True, dropout: bool = False, fixed_bytes: int = 0,
+def inference_chunk(net, max_memory, *, fixed_bytes: int = 0,
                     what: str = "prediction") -> int:
-    """Rows per forward chunk so that ``fixed_bytes`` (inputs, outputs) plus the weights
-    plus the workspaces fit ``limit``; ValueError when not even one row fits."""
+    """Rows per forward chunk of ``net`` so that ``fixed_bytes`` (inputs, outputs) plus
+    the weights plus the workspaces fit ``max_memory`` (as ``resolve_limit`` takes it);
+    ValueError when not even one row fits."""
+    limit = resolve_limit(max_memory)
     if limit is None:
         return MAX_CHUNK
-    base = fixed_bytes + param_count(layers, bias) * itemsize
+    layers, itemsize = net.layers, net.dtype.itemsize
+    activations, dropout = [a.name for a in net.activations], net.dropout > 0
+    base = fixed_bytes + param_count(layers, net.bias) * itemsize
     # two workspaces (full chunks and the last one) and one chunk's temporaries
     per_row = 2 * row_bytes(layers, itemsize, activations, dropout) \
         + _transient(layers, itemsize, 1, activations)

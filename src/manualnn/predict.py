@@ -35,10 +35,7 @@ def predict_files(run_dir, inputs, output=None, max_memory=None) -> str:
     X = checks.float_array(X, "INPUT", ndim=2)
     rows, k = X.shape[0], net.layers[-1]
     fixed = X.nbytes + rows * (X.shape[1] * net.dtype.itemsize + 3 * k * 8)
-    chunk = memory.inference_chunk(
-        net.layers, memory.resolve_limit(max_memory), itemsize=net.dtype.itemsize,
-        activations=[a.name for a in net.activations], bias=net.bias,
-        dropout=net.dropout > 0, fixed_bytes=fixed)
+    chunk = memory.inference_chunk(net, max_memory, fixed_bytes=fixed)
     P = softmax(net(pre.transform(X, net.dtype), chunk=chunk).astype(np.float64))
     classes = [str(c) for c in meta["classes"]]
     rows = [{"input": n, "label": classes[int(p.argmax())],
