@@ -157,6 +157,10 @@ def test_python_dash_m_works_and_errors_are_one_line(tmp_path):
     code, out, err = run_cli("train", "--dataset", "imagenet", "--out", str(tmp_path / "r"))
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert "imagenet" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()   # a run that wrote nothing leaves no folder behind
+    (tmp_path / "mine").mkdir()            # but a folder the user made stays
+    assert run_cli("train", "--dataset", "imagenet", "--out", str(tmp_path / "mine"))[0] == 2
+    assert os.listdir(tmp_path / "mine") == [".lock"]
 
 
 @pytest.mark.parametrize("args, message", [

@@ -31,6 +31,7 @@ CHECKPOINT, CONFIG, HISTORY, CURVES = ("checkpoint.safetensors", "config.json", 
                                        "curves.png")
 MAX_CONFIG = 1 << 20   # bytes; a config.json is a few hundred
 # files only a training writes (under the lock): their leftover temporaries can go
+LOCK = ".lock"
 TRAINING_FILES = (CHECKPOINT, CONFIG, HISTORY, CURVES, serialize.MODEL_FILE,
                   serialize.CONFIG_FILE)
 
@@ -47,17 +48,24 @@ class RunDir:
         if not resume and os.path.exists(self.file(CHECKPOINT)):
             raise ValueError(f"out: {self.path} already holds a run; continue it with "
                              f"--resume {self.path} or choose another --out")
+        self._created = not os.path.exists(self.path)
         os.makedirs(self.path, exist_ok=True)
-        self._lock = _lock(self.file(".lock"), self.path)
+        self._lock = _lock(self.file(LOCK), self.path)
         atomic.remove_leftovers(self.path, TRAINING_FILES)   # of a training that was killed
 
     def file(self, name: str) -> str:
         return os.path.join(self.path, name)
 
     def close(self):
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
+        """Release the lock; a folder made here that holds nothing else (the run failed
+        before writing anything: an unknown dataset, a refused memory plan) goes too."""
+        if self._lock is None:
+            return
+        self._lock.close()
+        self._lock = None
+        if self._created and os.listdir(self.path) == [LOCK]:
+            os.unlink(self.file(LOCK))
+            os.rmdir(self.path)
 
     # -- config ------------------------------------------------------------------------
     def write_config(self, config: dict) -> None:
