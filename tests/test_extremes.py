@@ -79,17 +79,20 @@ def _edges(dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_in_place_training_hooks_are_finite_at_the_edges(name, dtype):
-    """forward_ and backward_ (what a training step calls) at the edges of float32 and
-    float64, with floating-point errors raised: no overflow, no NaN, dtype kept."""
+    """forward_layer_ and backward_layer_ (what a training step calls) at the edges of
+    float32 and float64, with a zero bias and floating-point errors raised: no overflow, no
+    NaN, dtype kept (relu's compiled loops included, where numba is installed)."""
     act = get_activation(name)
     A = _edges(dtype)
+    b, db = np.zeros(A.shape[1], dtype), np.empty(A.shape[1], dtype)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        Z = act.forward_(A.copy()) if act.from_output else act.value(A)
-        D = act.backward_(np.ones_like(A), A.copy(), Z.copy())
-    assert Z.dtype == dtype and D.dtype == dtype
+        Z = act.forward_layer_(A.copy(), b, np.empty_like(A))
+        D = act.backward_layer_(np.ones_like(A), A.copy(), Z.copy(), db)
+    assert Z.dtype == dtype and D.dtype == dtype and db.dtype == dtype
     assert np.isfinite(Z).all() and np.isfinite(D).all(), (Z, D)
     np.testing.assert_array_equal(Z, act.value(A))
     np.testing.assert_array_equal(D, act.derivative(A, act.value(A)))
+    np.testing.assert_array_equal(db, D.sum(axis=0))   # three rows: the same sums
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "softplus", "gelu", "tanh"])

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from manualnn import MLP, get_loss, kernels, ops
+from manualnn import MLP, get_activation, get_loss, kernels, ops
 from manualnn.optim import SGD, Adam, AdamW
 from manualnn.train import TrainState, fit
 
@@ -209,6 +209,92 @@ def test_compiled_softmax_cross_entropy_passes_nan_on(rng):
     with np.errstate(invalid="ignore"):
         (fast, _, wrong_fast), (slow, _, wrong_slow) = _both_paths(Z, np.array([0, 1, 1, 2, 3]))
     assert np.isnan(fast) and np.isnan(slow) and wrong_fast == wrong_slow
+
+
+# -- the relu loops --------------------------------------------------------------------
+def _relu_both_paths(A, b, G):
+    """(Z, D, db) of a relu layer with a bias, from the compiled loops, then from NumPy's."""
+    relu, out = get_activation("relu"), []
+    for extras in (True, False):
+        before = ops.extras()
+        ops.extras(extras)
+        try:
+            Z = relu.forward_layer_(A.copy(), b, None)
+            db = np.full_like(b, np.nan)
+            D = relu.backward_layer_(G.copy(), None, Z.copy(), db)
+            out.append((Z, D, db))
+        finally:
+            ops.extras(before)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, n", [(1, 1), (7, 3), (200, 100)])
+def test_compiled_relu_layer_is_the_numpy_passes(dtype, m, n, rng):
+    pytest.importorskip("numba", reason="numba is not installed (manualnn[fast])")
+    assert kernels.compiled("relu_bias") and kernels.compiled("relu_backward")
+    A = rng.standard_normal((m, n)).astype(dtype)
+    b = rng.standard_normal(n).astype(dtype)
+    G = rng.standard_normal((m, n)).astype(dtype)
+    A[0, 0] = -b[0]   # A + b exactly 0: the mask is 0 there
+    (Zc, Dc, dbc), (Zn, Dn, dbn) = _relu_both_paths(A, b, G)
+    assert Zc.dtype == Dc.dtype == dbc.dtype == dtype
+    np.testing.assert_array_equal(Zc, Zn)
+    np.testing.assert_array_equal(Dc, Dn)
+    tol = 1e-5 if dtype == np.float32 else 1e-13   # the column sums add in another order
+    np.testing.assert_allclose(dbc, dbn, rtol=tol, atol=tol * np.abs(Dn).sum(0).max())
+
+
+def test_compiled_relu_layer_passes_nan_inf_and_signed_zeros_on_as_numpy_does():
+    pytest.importorskip("numba", reason="numba is not installed (manualnn[fast])")
+    A = np.array([[np.nan, np.inf, -np.inf, -0.0, 0.0, 2.0]])
+    b = np.zeros(6)
+    G = np.array([[1.0, 2.0, 3.0, 4.0, 5.0, np.nan]])
+    with np.errstate(invalid="ignore"):
+        (Zc, Dc, dbc), (Zn, Dn, dbn) = _relu_both_paths(A, b, G)
+    np.testing.assert_array_equal(Zc, Zn)
+    np.testing.assert_array_equal(np.signbit(Zc), np.signbit(Zn))
+    np.testing.assert_array_equal(Dc, Dn)
+    np.testing.assert_array_equal(np.signbit(Dc), np.signbit(Dn))
+    np.testing.assert_array_equal(dbc, dbn)
+    assert np.isnan(Zc[0, 0]) and np.isnan(Dc[0, 0]) and np.isnan(Dc[0, 5])
+
+
+def test_relu_layer_takes_numpys_passes_where_the_loop_cannot_run(rng):
+    """An F-ordered A, a bias of another dtype, no bias: the hooks still compute the layer."""
+    relu = get_activation("relu")
+    A = np.asfortranarray(rng.standard_normal((5, 4)))
+    b = rng.standard_normal(4)
+    for args in ((A.copy(order="K"), b), (A.copy(order="C"), b.astype(np.float32)),
+                 (A.copy(order="C"), None)):
+        want = np.maximum(args[0] + (0 if args[1] is None else args[1]), 0)
+        np.testing.assert_array_equal(relu.forward_layer_(*args, None), want)
+    G, Z = rng.standard_normal((5, 4)), np.maximum(A, 0)
+    D = relu.backward_layer_(np.asfortranarray(G), None, Z.copy(), db := np.empty(4))
+    np.testing.assert_allclose(D, G * (Z > 0), rtol=0, atol=0)
+    np.testing.assert_allclose(db, (G * (Z > 0)).sum(0), rtol=1e-14)
+    assert relu.backward_layer_(G.copy(), None, Z.copy(), None) is not None
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_network_gradients_are_the_same_with_and_without_the_relu_loops(dtype, rng):
+    X = rng.standard_normal((30, 8)).astype(dtype)
+    y = rng.integers(0, 3, 30)
+    loss, out = get_loss("softmax_cross_entropy"), []
+    for extras in (True, False):
+        before = ops.extras()
+        ops.extras(extras)
+        try:
+            net = MLP([8, 16, 12, 3], dtype=dtype, rng=2)
+            value, grads = net.loss_and_grad(X, y, loss)
+            out.append((value, [g.copy() for g in grads]))
+        finally:
+            ops.extras(before)
+    tol = 1e-5 if dtype == "float32" else 1e-13
+    assert out[0][0] == pytest.approx(out[1][0], rel=tol)
+    for got, want in zip(out[0][1], out[1][1]):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
 
 
 def _both_paths(Z, y, eps=0.0):

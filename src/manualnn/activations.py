@@ -12,6 +12,10 @@ Two in-place hooks serve the training step without allocating:
 - ``backward_(G, A, Z)`` turns G into G o sigma'(A).  It may overwrite Z (and A):
   by the time backward reaches layer i, Z_{i+1} has already served for grad W_{i+1}.
 
+The network calls them through ``forward_layer_`` (add the bias, then sigma) and
+``backward_layer_`` (D, then b's gradient: the sum of D's rows), which relu runs as one
+compiled pass each where numba is installed (see ``kernels``).
+
 Add your own with :func:`register_activation`.
 """
 
@@ -20,6 +24,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from . import kernels, ops
 
 
 class Activation:
@@ -45,6 +51,24 @@ class Activation:
     def backward_(self, G, A, Z):
         G *= self.derivative(A, Z)
         return G
+
+    def forward_layer_(self, A, b, H):
+        """A <- A + b (b None: no bias), then H <- sigma(A); H is A itself where
+        ``from_output``.  Returns H."""
+        if b is not None:
+            A += b
+        if self.from_output:
+            return self.forward_(A)
+        H[...] = self.value(A)
+        return H
+
+    def backward_layer_(self, G, A, Z, db):
+        """D = ``backward_(G, A, Z)``, and db <- the sum of D's rows (b's gradient; db None:
+        no bias).  Returns D."""
+        D = self.backward_(G, A, Z)
+        if db is not None:
+            ops.rowsum(D, out=db)
+        return D
 
     def __repr__(self):
         return f"<activation {self.name}>"
@@ -88,6 +112,16 @@ class ReLU(Activation):
         np.minimum(Z, 1, out=Z)
         np.ceil(Z, out=Z)
         return np.multiply(G, Z, out=G)
+
+    def forward_layer_(self, A, b, H):
+        if b is not None and kernels.relu_bias_(A, b):
+            return A
+        return super().forward_layer_(A, b, H)
+
+    def backward_layer_(self, G, A, Z, db):
+        if db is not None and kernels.relu_backward_(G, Z, db):
+            return G
+        return super().backward_layer_(G, A, Z, db)
 
 
 class LeakyReLU(Activation):

@@ -1,5 +1,6 @@
 """Compiled loops (numba, optional) where NumPy's passes over memory cost the most, each
-with its NumPy fallback: Adam's update, and the softmax cross-entropy of a small output.
+with its NumPy fallback: Adam's update, a relu layer's element-wise work, and the softmax
+cross-entropy of a small output.
 
 Adam, per entry of a parameter p with gradient g and moments m, v:
 
@@ -16,6 +17,12 @@ about a dozen passes over p, g, m, v and a scratch array for this, and on a netw
 few hundred thousand weights they cost more than the matrix products of the step; the
 compiled loop reads each array once.  It does NumPy's operations in NumPy's order: in
 float64 the two agree bit for bit, in float32 to a rounding.
+
+A relu layer's element-wise work (``activations.ReLU``) is two loops over its m x n
+entries: forward Z = max(A + b, 0) in place, backward D = G o 1[Z > 0] with the column
+sums of D (b's gradient) gathered in the same pass, where NumPy makes two and four passes
+(the bias, the maximum; the mask in two, the product, the sum).  Both give NumPy's values
+bit for bit but the column sums, which add the rows in another order.
 
 The softmax cross-entropy (``losses.SoftmaxCrossEntropy``) makes about fifteen NumPy calls
 on an output of m x 10 entries, each costing more in set-up than in arithmetic; the
@@ -71,9 +78,31 @@ def softmax_cross_entropy_(Z, y, eps: float):
     return total, int(wrong)
 
 
+def relu_bias_(A, b) -> bool:
+    """A <- max(A + b, 0) in place, A (m, n) and b (n,) of one dtype, in one compiled
+    pass; False (nothing done) where that loop is not available or A is not C-ordered."""
+    loop = compiled("relu_bias")
+    if not (loop and A.flags.c_contiguous and A.dtype == b.dtype and b.shape == A.shape[1:]):
+        return False
+    loop(A, b)
+    return True
+
+
+def relu_backward_(G, Z, db) -> bool:
+    """G <- G o 1[Z > 0] and db <- its column sums, for the output Z >= 0 of a relu layer,
+    G and Z (m, n), db (n,), all of one dtype, in one compiled pass; False (nothing done)
+    where that loop is not available or G, Z are not C-ordered."""
+    loop = compiled("relu_backward")
+    if not (loop and G.flags.c_contiguous and Z.flags.c_contiguous and G.shape == Z.shape
+            and G.dtype == Z.dtype == db.dtype and db.shape == G.shape[1:]):
+        return False
+    loop(G, Z, db)
+    return True
+
+
 def compiled(name: str = "adam"):
-    """The compiled loop ``name`` ("adam", "softmax_cross_entropy"), or False without
-    numba or with ``ops.extras()`` off."""
+    """The compiled loop ``name`` ("adam", "softmax_cross_entropy", "relu_bias",
+    "relu_backward"), or False without numba or with ``ops.extras()`` off."""
     if not ops.extras():
         return False
     if name not in _COMPILED:
@@ -161,10 +190,35 @@ def _softmax_cross_entropy_loop(Z, y, eps, inv_m):
     return total * inv_m, wrong
 
 
+def _relu_bias_loop(A, b):
+    """A <- max(A + b, 0) as np.maximum has it: -0 and NaN pass through."""
+    m, n = A.shape
+    for i in range(m):
+        for j in range(n):
+            a = A[i, j] + b[j]
+            A[i, j] = 0 if a < 0 else a   # noqa: FURB136  (spelled out: NaN and -0 kept)
+
+
+def _relu_backward_loop(G, Z, db):
+    """G <- G o 1[Z > 0], db <- sum of G's rows.  For Z >= 0 the NumPy passes' mask
+    ceil(min(Z, 1)) is 1 where Z > 0 and Z itself (0, -0 or NaN) elsewhere: so is this."""
+    m, n = G.shape
+    for j in range(n):
+        db[j] = 0
+    for i in range(m):
+        for j in range(n):
+            z = Z[i, j]
+            d = G[i, j] if z > 0 else G[i, j] * z
+            G[i, j] = d
+            db[j] += d
+
+
 _ONES = np.ones(4)
 _LOOPS = {   # name: (function, arguments of a first call that compiles it)
     "adam": (_adam_loop, _ONES.copy(), _ONES.copy(), _ONES.copy(), _ONES.copy(), True, 0.1,
              0.9, 0.9, 0.1, -0.1, 1.0, 1e-8, 1.0, 0.0),
     "softmax_cross_entropy": (_softmax_cross_entropy_loop, np.zeros((2, 3)),
                               np.array([0, 2], np.intp), 0.1, 0.5),
+    "relu_bias": (_relu_bias_loop, np.zeros((2, 3)), np.zeros(3)),
+    "relu_backward": (_relu_backward_loop, np.zeros((2, 3)), np.zeros((2, 3)), np.zeros(3)),
 }

@@ -179,9 +179,7 @@ class MLP:
         ws.Z[0], ws.dropped, ws.consumed = X, drop, False
         for i, act in enumerate(self.activations):
             A = ops.matmul(ws.Z[i], self.W[i], out=ws.A[i])
-            if self.bias:
-                A += self.b[i]
-            H = act.forward_(A) if act.from_output else _assign(ws.H[i], act.value(A))
+            H = act.forward_layer_(A, self.b[i] if self.bias else None, ws.H[i])
             if drop and i < self.L - 1:
                 H = np.multiply(H, self._draw_mask(ws.M[i]), out=ws.Zd[i])
             ws.Z[i + 1] = H
@@ -196,9 +194,8 @@ class MLP:
         for i in reversed(range(self.L)):
             if ws.dropped and i < self.L - 1:
                 G *= ws.M[i]
-            D = self.activations[i].backward_(G, ws.A[i], ws.H[i])
-            if self.bias:
-                ops.rowsum(D, out=db[i])
+            D = self.activations[i].backward_layer_(G, ws.A[i], ws.H[i],
+                                                    db[i] if self.bias else None)
             Z = ws.Z[i]
             if i > 0 or input_grad:   # before an update may change W_i
                 G = ops.matmul(D, self.W[i].T, out=ws.G[i])
@@ -239,11 +236,6 @@ class MLP:
         acts = ",".join(a.name for a in self.activations)
         return (f"MLP(layers={self.layers}, activations=[{acts}], bias={self.bias}, "
                 f"dtype={self.dtype}, dropout={self.dropout})")
-
-
-def _assign(buffer, values):
-    buffer[...] = values
-    return buffer
 
 
 def _check_layers(layers):
