@@ -137,7 +137,7 @@ def environment(args, started: float) -> str:
          f"threads {args.threads or blas.get('threads')}"),
         (f"Python {platform.python_version()}, NumPy {np.__version__}, scikit-learn "
          f"{sklearn.__version__}, SciPy {scipy.__version__}, manualnn {__version__} "
-         f"(Adam's numba kernel: {'on' if kernels.compiled() else 'off, NumPy passes'})"),
+         f"(numba's loops: {'on' if kernels.compiled() else 'off, NumPy passes'})"),
         (f"settings: max_iter={args.max_iter} for both (other parameters at their defaults: "
          f"adam, lr 1e-3, batch 200, alpha 1e-4, tol 1e-4, n_iter_no_change 10), "
          f"seeds 0..{args.seeds - 1}{quick}"),

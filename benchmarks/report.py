@@ -127,7 +127,8 @@ def render(results, machine) -> str:
          "of threads."),
         (f"- Python {machine['python']}, NumPy {v['numpy']}, PyTorch {v['torch']}, "
         f"scikit-learn {v['sklearn']}; manualnn's optional fast paths: scipy {v['scipy']} "
-        f"(BLAS gemm/axpy), numba {v['numba']} (Adam and softmax cross-entropy loops)."),
+        f"(BLAS gemm/axpy), numba {v['numba']} (Adam, relu layer and softmax "
+        "cross-entropy loops)."),
         f"- Data: {machine['data']}.",
         (f"- Seconds per epoch: median of {machine['repeats']} epochs after one warm-up "
         "epoch; the contestants take turns within each repeat.  float32 throughout."),
@@ -143,8 +144,8 @@ def render(results, machine) -> str:
         "## What the optional fast paths pay",
         "",
         ("manualnn as above (with `manualnn[fast]`: SGD's update fused into its gradient's "
-         "BLAS gemm, Adam and the softmax cross-entropy as numba loops) against the same "
-         "code with NumPy alone (`MANUALNN_KERNELS=numpy`), wall-clock medians of the same "
+         "BLAS gemm, Adam, the relu layers and the softmax cross-entropy as numba loops) "
+         "against the same code with NumPy alone (`MANUALNN_KERNELS=numpy`), wall-clock medians of the same "
          "run:"),
         "",
         fast_table(rows),
