@@ -241,6 +241,9 @@ def test_compiled_relu_layer_is_the_numpy_passes(dtype, m, n, rng):
     assert Zc.dtype == Dc.dtype == dbc.dtype == dtype
     np.testing.assert_array_equal(Zc, Zn)
     np.testing.assert_array_equal(Dc, Dn)
+    D0 = G.copy()
+    assert kernels.relu_backward_(D0, Zc.copy())   # no bias: no sums, the same D
+    np.testing.assert_array_equal(D0, Dn)
     tol = 1e-5 if dtype == np.float32 else 1e-13   # the column sums add in another order
     np.testing.assert_allclose(dbc, dbn, rtol=tol, atol=tol * np.abs(Dn).sum(0).max())
 
@@ -274,11 +277,12 @@ def test_relu_layer_takes_numpys_passes_where_the_loop_cannot_run(rng):
     np.testing.assert_array_equal(D, G * (Z > 0))
     np.testing.assert_allclose(db, (G * (Z > 0)).sum(0), rtol=1e-14)
     np.testing.assert_array_equal(relu.backward_layer_(G.copy(), None, Z.copy(), None),
-                                  G * (Z > 0))   # no bias: no sums, NumPy's passes
+                                  G * (Z > 0))   # no bias: no sums to keep
 
 
+@pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_network_gradients_are_the_same_with_and_without_the_relu_loops(dtype, rng):
+def test_network_gradients_are_the_same_with_and_without_the_relu_loops(dtype, bias, rng):
     X = rng.standard_normal((30, 8)).astype(dtype)
     y = rng.integers(0, 3, 30)
     loss, out = get_loss("softmax_cross_entropy"), []
@@ -286,7 +290,7 @@ def test_network_gradients_are_the_same_with_and_without_the_relu_loops(dtype, r
         before = ops.extras()
         ops.extras(extras)
         try:
-            net = MLP([8, 16, 12, 3], dtype=dtype, rng=2)
+            net = MLP([8, 16, 12, 3], dtype=dtype, bias=bias, rng=2)
             value, grads = net.loss_and_grad(X, y, loss)
             out.append((value, [g.copy() for g in grads]))
         finally:

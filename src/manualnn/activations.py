@@ -119,7 +119,7 @@ class ReLU(Activation):
         return super().forward_layer_(A, b, H)
 
     def backward_layer_(self, G, A, Z, db):
-        if db is not None and kernels.relu_backward_(G, Z, db):
+        if kernels.relu_backward_(G, Z, db):
             return G
         return super().backward_layer_(G, A, Z, db)
 
