@@ -1,6 +1,6 @@
 """The fast paths give the plain path's numbers: BLAS gemm/axpy updates, the optimizers'
-updates made inside backward (SGD's folded into the product), and the compiled Adam and
-softmax cross-entropy loops against their NumPy passes."""
+updates made inside backward (SGD's folded into the product), and the compiled Adam, relu
+layer and softmax cross-entropy loops against their NumPy passes."""
 
 import os
 import subprocess
@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from fast_paths import fast_paths, on_and_off
 from manualnn import MLP, get_activation, get_loss, kernels, ops
 from manualnn.optim import SGD, Adam, AdamW
 from manualnn.train import TrainState, fit
@@ -17,10 +18,8 @@ from manualnn.train import TrainState, fit
 @pytest.fixture
 def extras_off():
     """NumPy alone for the test (ops.extras(False)), then back as it was."""
-    before = ops.extras()
-    ops.extras(False)
-    yield
-    ops.extras(before)
+    with fast_paths(False):
+        yield
 
 
 @pytest.fixture(params=["blas", "numpy"])
@@ -214,18 +213,13 @@ def test_compiled_softmax_cross_entropy_passes_nan_on(rng):
 # -- the relu loops --------------------------------------------------------------------
 def _relu_both_paths(A, b, G):
     """(Z, D, db) of a relu layer with a bias, from the compiled loops, then from NumPy's."""
-    relu, out = get_activation("relu"), []
-    for extras in (True, False):
-        before = ops.extras()
-        ops.extras(extras)
-        try:
-            Z = relu.forward_layer_(A.copy(), b, None)
-            db = np.full_like(b, np.nan)
-            D = relu.backward_layer_(G.copy(), None, Z.copy(), db)
-            out.append((Z, D, db))
-        finally:
-            ops.extras(before)
-    return out
+    relu = get_activation("relu")
+
+    def layer():
+        Z = relu.forward_layer_(A.copy(), b, None)
+        db = np.full_like(b, np.nan)
+        return Z, relu.backward_layer_(G.copy(), None, Z.copy(), db), db
+    return on_and_off(layer)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -285,16 +279,12 @@ def test_relu_layer_takes_numpys_passes_where_the_loop_cannot_run(rng):
 def test_network_gradients_are_the_same_with_and_without_the_relu_loops(dtype, bias, rng):
     X = rng.standard_normal((30, 8)).astype(dtype)
     y = rng.integers(0, 3, 30)
-    loss, out = get_loss("softmax_cross_entropy"), []
-    for extras in (True, False):
-        before = ops.extras()
-        ops.extras(extras)
-        try:
-            net = MLP([8, 16, 12, 3], dtype=dtype, bias=bias, rng=2)
-            value, grads = net.loss_and_grad(X, y, loss)
-            out.append((value, [g.copy() for g in grads]))
-        finally:
-            ops.extras(before)
+    loss = get_loss("softmax_cross_entropy")
+
+    def step():
+        value, grads = MLP([8, 16, 12, 3], dtype=dtype, bias=bias, rng=2).loss_and_grad(X, y, loss)
+        return value, [g.copy() for g in grads]
+    out = on_and_off(step)
     tol = 1e-5 if dtype == "float32" else 1e-13
     assert out[0][0] == pytest.approx(out[1][0], rel=tol)
     for got, want in zip(out[0][1], out[1][1]):
@@ -304,16 +294,10 @@ def test_network_gradients_are_the_same_with_and_without_the_relu_loops(dtype, b
 
 def _both_paths(Z, y, eps=0.0):
     """(loss, G, errors) from the compiled loop, then from the NumPy passes."""
-    out = []
-    for extras in (True, False):
-        before = ops.extras()
-        ops.extras(extras)
-        try:
-            loss, G = get_loss("softmax_cross_entropy", label_smoothing=eps), Z.copy(order="K")
-            out.append((loss.value_and_grad_(G, y), G, loss.errors))
-        finally:
-            ops.extras(before)
-    return out
+    def loss_and_G():
+        loss, G = get_loss("softmax_cross_entropy", label_smoothing=eps), Z.copy(order="K")
+        return loss.value_and_grad_(G, y), G, loss.errors
+    return on_and_off(loss_and_G)
 
 
 def _adam_reference(cls, dtype, X, y):
@@ -321,13 +305,9 @@ def _adam_reference(cls, dtype, X, y):
     net = MLP([6, 9, 4], dtype=dtype, rng=5)
     opt = cls(net.params, lr=0.01, weight_decay=0.1, decay_mask=[True, False] * 2)
     loss = get_loss("softmax_cross_entropy")
-    before = ops.extras()
-    ops.extras(False)
-    try:
+    with fast_paths(False):
         for start in range(0, 48, 8):
             opt.step(net.loss_and_grad(X[start:start + 8], y[start:start + 8], loss)[1])
-    finally:
-        ops.extras(before)
     return net.params
 
 

@@ -5,7 +5,7 @@ decoupled weight decay, with the fast paths (numba's loop, scipy's BLAS) on and 
 import numpy as np
 import pytest
 
-from manualnn import ops
+from fast_paths import fast_paths
 from manualnn.sklearn_fit import AdamRule, FlatParams, SGDRule
 
 LR, WD, C = 0.01, 0.3, 0.02
@@ -13,10 +13,8 @@ LR, WD, C = 0.01, 0.3, 0.02
 
 @pytest.fixture(params=[True, False], ids=["fast", "numpy"])
 def extras(request):
-    before = ops.extras()
-    ops.extras(request.param)
-    yield
-    ops.extras(before)
+    with fast_paths(request.param):
+        yield
 
 
 def flat_params():
