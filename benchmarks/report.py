@@ -145,8 +145,8 @@ def render(results, machine) -> str:
         "",
         ("manualnn as above (with `manualnn[fast]`: SGD's update fused into its gradient's "
          "BLAS gemm, Adam, the relu layers and the softmax cross-entropy as numba loops) "
-         "against the same code with NumPy alone (`MANUALNN_KERNELS=numpy`), wall-clock medians of the same "
-         "run:"),
+         "against the same code with NumPy alone (`MANUALNN_KERNELS=numpy`), wall-clock "
+         "medians of the same run:"),
         "",
         fast_table(rows),
         "",

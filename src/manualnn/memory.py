@@ -43,7 +43,10 @@ def parse_size(value, name: str = "max_memory") -> int:
     if isinstance(value, str) and match is None:
         raise ValueError(f"{name}: expected a size like 4096, 512K, 800M or 2G, got {value!r}"
                          [:200])
-    size = value if isinstance(value, int) else int(float(match[1]) * _UNITS[(match[2] or "").upper()])
+    if isinstance(value, int):
+        size = value
+    else:   # group 2 is the unit's letter, None for plain bytes ("2048", "2048B")
+        size = int(float(match[1]) * _UNITS[(match[2] or "").upper()])
     if size < 1:
         raise ValueError(f"{name}: expected at least 1 byte, got {value!r}")
     return size
