@@ -140,7 +140,8 @@ class Manualnn:
 
 class ManualnnNumpy(Manualnn):
     """manualnn with NumPy alone (``ops.extras(False)``): what the optional fast paths of
-    ``manualnn[fast]`` (SGD fused into a BLAS gemm, Adam and the loss as numba loops) are worth."""
+    ``manualnn[fast]`` (SGD fused into a BLAS gemm; Adam, the relu layers and the loss as
+    numba loops) are worth."""
 
     name = "manualnn, NumPy only"
 
