@@ -24,7 +24,7 @@ sums of D (b's gradient) gathered in the same pass, where NumPy makes two and fo
 (the bias, the maximum; the mask in two, the product, the sum).  Both give NumPy's values
 bit for bit but the column sums, which add the rows in another order.
 
-The softmax cross-entropy (``losses.SoftmaxCrossEntropy``) makes about fifteen NumPy calls
+The softmax cross-entropy (``losses.SoftmaxCrossEntropy``) makes about twenty NumPy calls
 on an output of m x 10 entries, each costing more in set-up than in arithmetic; the
 compiled loop goes row by row, once.  Its sums run in float64, so it agrees with the NumPy
 passes to a few roundings.
