@@ -93,12 +93,11 @@ def relu_backward_(G, Z, db=None) -> bool:
     Z >= 0 of a relu layer, G and Z (m, n), db (n,), all of one dtype, in one compiled
     pass; False (nothing done) where that loop is not available or G, Z are not C-ordered."""
     loop = compiled("relu_backward")
-    sums = db is not None
     if not (loop and G.flags.c_contiguous and Z.flags.c_contiguous and G.shape == Z.shape
-            and G.dtype == Z.dtype and (not sums or (db.dtype == G.dtype
-                                                     and db.shape == G.shape[1:]))):
+            and G.dtype == Z.dtype
+            and (db is None or (db.dtype == G.dtype and db.shape == G.shape[1:]))):
         return False
-    loop(G, Z, db if sums else G[0], sums)   # without sums the loop never touches db
+    loop(G, Z, db)   # numba compiles the db=None case apart, without the sums
     return True
 
 
@@ -201,12 +200,12 @@ def _relu_bias_loop(A, b):
             A[i, j] = 0 if a < 0 else a   # noqa: FURB136  (spelled out: NaN and -0 kept)
 
 
-def _relu_backward_loop(G, Z, db, sums):
-    """G <- G o 1[Z > 0], and with ``sums`` db <- sum of G's rows.  For Z >= 0 the NumPy
-    passes' mask ceil(min(Z, 1)) is 1 where Z > 0 and Z itself (0, -0 or NaN) elsewhere:
-    so is this one."""
+def _relu_backward_loop(G, Z, db):
+    """G <- G o 1[Z > 0], and db <- sum of G's rows unless db is None.  For Z >= 0 the
+    NumPy passes' mask ceil(min(Z, 1)) is 1 where Z > 0 and Z itself (0, -0 or NaN)
+    elsewhere: so is this one."""
     m, n = G.shape
-    if sums:
+    if db is not None:
         for j in range(n):
             db[j] = 0
     for i in range(m):
@@ -214,7 +213,7 @@ def _relu_backward_loop(G, Z, db, sums):
             z = Z[i, j]
             d = G[i, j] if z > 0 else G[i, j] * z
             G[i, j] = d
-            if sums:
+            if db is not None:
                 db[j] += d
 
 
@@ -225,6 +224,5 @@ _LOOPS = {   # name: (function, arguments of a first call that compiles it)
     "softmax_cross_entropy": (_softmax_cross_entropy_loop, np.zeros((2, 3)),
                               np.array([0, 2], np.intp), 0.1, 0.5),
     "relu_bias": (_relu_bias_loop, np.zeros((2, 3)), np.zeros(3)),
-    "relu_backward": (_relu_backward_loop, np.zeros((2, 3)), np.zeros((2, 3)), np.zeros(3),
-                      True),
+    "relu_backward": (_relu_backward_loop, np.zeros((2, 3)), np.zeros((2, 3)), np.zeros(3)),
 }
