@@ -9,8 +9,6 @@ once through the rows of the training set in the given order, batch by batch, an
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import numpy as np
 
 from manualnn import MLP, get_loss, ops
@@ -146,22 +144,12 @@ class ManualnnNumpy(Manualnn):
     name = "manualnn, NumPy only"
 
     def __init__(self, *args, **kwargs):
-        with numpy_only():   # the optimizer decides at construction whether it fuses
+        with ops.extras_set(False):   # the optimizer decides at construction whether it fuses
             super().__init__(*args, **kwargs)
 
     def epoch(self, order, epoch_seed):
-        with numpy_only():
+        with ops.extras_set(False):
             super().epoch(order, epoch_seed)
-
-
-@contextmanager
-def numpy_only():
-    before = ops.extras()
-    ops.extras(False)
-    try:
-        yield
-    finally:
-        ops.extras(before)
 
 
 def _quiet(*args, **kwargs):

@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 
-from fast_paths import fast_paths, on_and_off
 from manualnn import MLP, get_activation, get_loss, kernels, ops
 from manualnn.optim import SGD, Adam, AdamW
 from manualnn.train import TrainState, fit
@@ -18,7 +17,7 @@ from manualnn.train import TrainState, fit
 @pytest.fixture
 def extras_off():
     """NumPy alone for the test (ops.extras(False)), then back as it was."""
-    with fast_paths(False):
+    with ops.extras_set(False):
         yield
 
 
@@ -210,6 +209,15 @@ def test_compiled_softmax_cross_entropy_passes_nan_on(rng):
     assert np.isnan(fast) and np.isnan(slow) and wrong_fast == wrong_slow
 
 
+def on_and_off(compute):
+    """[compute() with the fast paths on, compute() with NumPy alone]."""
+    out = []
+    for on in (True, False):
+        with ops.extras_set(on):
+            out.append(compute())
+    return out
+
+
 # -- the relu loops --------------------------------------------------------------------
 def _relu_both_paths(A, b, G):
     """(Z, D, db) of a relu layer with a bias, from the compiled loops, then from NumPy's."""
@@ -305,10 +313,19 @@ def _adam_reference(cls, dtype, X, y):
     net = MLP([6, 9, 4], dtype=dtype, rng=5)
     opt = cls(net.params, lr=0.01, weight_decay=0.1, decay_mask=[True, False] * 2)
     loss = get_loss("softmax_cross_entropy")
-    with fast_paths(False):
+    with ops.extras_set(False):
         for start in range(0, 48, 8):
             opt.step(net.loss_and_grad(X[start:start + 8], y[start:start + 8], loss)[1])
     return net.params
+
+
+def test_extras_set_restores_the_setting_even_when_the_block_fails():
+    before = ops.extras()
+    for enabled in (True, False):
+        with pytest.raises(RuntimeError), ops.extras_set(enabled):
+            assert ops.extras() is enabled
+            raise RuntimeError("inside the block")
+        assert ops.extras() is before
 
 
 def test_environment_variable_turns_the_extras_off(monkeypatch):

@@ -5,7 +5,7 @@ decoupled weight decay, with the fast paths (numba's loop, scipy's BLAS) on and 
 import numpy as np
 import pytest
 
-from fast_paths import fast_paths
+from manualnn import ops
 from manualnn.sklearn_fit import AdamRule, FlatParams, SGDRule
 
 LR, WD, C = 0.01, 0.3, 0.02
@@ -13,7 +13,7 @@ LR, WD, C = 0.01, 0.3, 0.02
 
 @pytest.fixture(params=[True, False], ids=["fast", "numpy"])
 def extras(request):
-    with fast_paths(request.param):
+    with ops.extras_set(request.param):
         yield
 
 

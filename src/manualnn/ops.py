@@ -18,6 +18,7 @@ the environment variable MANUALNN_KERNELS=numpy.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import OrderedDict
 
@@ -96,6 +97,18 @@ def extras(enabled: bool | None = None) -> bool:
     elif _EXTRAS is None:
         _EXTRAS = os.environ.get("MANUALNN_KERNELS", "") != "numpy"
     return _EXTRAS
+
+
+@contextlib.contextmanager
+def extras_set(enabled: bool):
+    """``with extras_set(False):`` runs a block with the fast paths off (or on), then puts
+    ``extras()`` back as it was."""
+    before = extras()
+    extras(enabled)
+    try:
+        yield
+    finally:
+        extras(before)
 
 
 _BLAS: dict = {}
