@@ -8,8 +8,9 @@ FASHION := /usr/share/datasets/fashion-mnist
 
 .PHONY: demo course test bench venv data clean
 
-# [fast]: numba for the one-pass Adam kernel and scipy for BLAS gemm/axpy updates; both
-# optional (manualnn falls back to NumPy without them), installed here for speed.
+# [fast]: numba, for the compiled loops (Adam, relu layers, the loss) and for calling
+# NumPy's own BLAS for gemm/axpy updates; optional (manualnn falls back to NumPy without
+# it), installed here for speed.
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -e '.[plot,fast]'
@@ -45,8 +46,9 @@ course: $(VENV)/.base data
 	$(PY) -m manualnn.demo $(FASHION)
 
 # The epoch benchmark of issue 4: manualnn against its matmul-only bound, PyTorch and
-# scikit-learn; torch is pinned here (never a runtime dependency) to its CPU build.
-# More: make bench BENCH_ARGS='--threads 1,2 --rows 60000'
+# scikit-learn, on one core (pinned) and on all; torch is pinned here (never a runtime
+# dependency) to its CPU build.  More: make bench BENCH_ARGS='--rows 60000'
+# Time to accuracy and the scikit-learn comparison run on all cores too.
 $(VENV)/.bench: $(VENV)/.base
 	$(PIP) install -e '.[bench]' 'torch==2.13.0'
 	touch $@
@@ -57,6 +59,8 @@ bench: $(VENV)/.bench
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/time_to_accuracy.py
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_memory.py
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_sklearn.py --threads 1
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_sklearn.py \
+	  --dtypes float64 --out benchmarks/results_sklearn_all_cores.md
 
 test: $(VENV)/.test
 	$(PY) -m pytest

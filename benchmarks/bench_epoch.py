@@ -28,6 +28,7 @@ if any(v in os.environ for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")):
     os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 import argparse
+import contextlib
 import platform
 import statistics
 import time
@@ -119,10 +120,10 @@ def main(argv=None) -> int:
                     help="training rows, the first of the 60000 (default 20000: the whole "
                          "run then takes 3 to 5 minutes on 2 shared cores)")
     ap.add_argument("--repeats", type=int, default=5, help="timed epochs after a warm-up")
-    ap.add_argument("--threads", default="1",
-                    help="BLAS and PyTorch thread counts to run, comma-separated, e.g. 1,2 "
-                         "(default 1: on a 2-core machine shared with other work, a second "
-                         "BLAS thread waits on a busy core and timings swing tenfold)")
+    ap.add_argument("--threads", default=f"1,{os.cpu_count()}",
+                    help="BLAS and PyTorch thread counts to run, comma-separated (default "
+                         "1 and every core: one thread runs with the process pinned to one "
+                         "core)")
     ap.add_argument("--configs", default="abcd", help="which of a, b, c, d (default all)")
     ap.add_argument("--check-rows", type=int, default=None,
                     help="rows for the float64 check (default: --rows)")
@@ -139,7 +140,7 @@ def main(argv=None) -> int:
     started, load_before = time.time(), os.getloadavg()
     results, checks, blas = [], {}, {}
     for threads in thread_counts:
-        with limit_threads(threads):
+        with limit_threads(threads), pinned(threads):
             blas = blas_info()
             print(f"{cpu_model()}; {report.blas_line(blas)}; {data_note}", flush=True)
             for key in args.configs:
@@ -167,6 +168,21 @@ def main(argv=None) -> int:
     report.write_atomic(args.out, text)
     print(f"written to {args.out}")
     return 0
+
+
+@contextlib.contextmanager
+def pinned(threads: int):
+    """At one thread, the whole process on one core (PyTorch's and XLA's helper threads
+    included, which ignore the thread settings); at more, every core as before."""
+    if threads != 1 or not hasattr(os, "sched_setaffinity"):
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(before)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def cpu_model() -> str:

@@ -124,10 +124,11 @@ def render(results, machine) -> str:
         (f"- BLAS {machine['blas'].get('library')} {machine['blas'].get('version')} "
          f"({machine['blas'].get('kernel')} kernel, {machine['blas'].get('threading')}); each "
          "row runs NumPy's BLAS and PyTorch (`torch.set_num_threads`) with the same number "
-         "of threads."),
+         "of threads; the one-thread rows with the whole process pinned to one core "
+         "(`os.sched_setaffinity`)."),
         (f"- Python {machine['python']}, NumPy {v['numpy']}, PyTorch {v['torch']}, "
-        f"scikit-learn {v['sklearn']}; manualnn's optional fast paths: scipy {v['scipy']} "
-        f"(BLAS gemm/axpy), numba {v['numba']} (Adam, relu layer and softmax "
+        f"scikit-learn {v['sklearn']}; manualnn's optional fast paths: numba {v['numba']} "
+        "(NumPy's own BLAS called for gemm/axpy; Adam, relu layer and softmax "
         "cross-entropy loops)."),
         f"- Data: {machine['data']}.",
         (f"- Seconds per epoch: median of {machine['repeats']} epochs after one warm-up "

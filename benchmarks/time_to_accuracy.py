@@ -1,7 +1,7 @@
 """Seconds of training until 88% test accuracy on Fashion-MNIST with the default recipe,
 for manualnn and for PyTorch running the same recipe (issue 4, part 5).
 
-    python benchmarks/time_to_accuracy.py [--target 0.88] [--threads 1] [--out FILE]
+    python benchmarks/time_to_accuracy.py [--target 0.88] [--threads N] [--out FILE]
 
 The recipe is the CLI's default (``manualnn.experiment.DEFAULTS``): 784-512-256-10 with
 ReLU and dropout 0.2, softmax cross-entropy with label smoothing 0.1, AdamW (lr 1e-3,
@@ -130,7 +130,8 @@ def render(curves, target, threads) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--target", type=float, default=0.88)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=os.cpu_count(),
+                    help="BLAS and PyTorch threads (default: every core, as users run)")
     ap.add_argument("--max-epochs", type=int, default=experiment.DEFAULTS["epochs"])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__),
                                                   "time_to_accuracy.md"))

@@ -147,7 +147,7 @@ def test_sigkill_at_random_moments_never_loses_the_model(data, reference, tmp_pa
     startup = None
     for target in schedule[:KILLS] + ["curves"]:   # curves.png: after the last epoch
         if target == "curves":   # to the end, then a resume that only saves, killed
-            code, err = finish(train_args(data) + ["--resume", out])
+            code, err = finish(restart_args(data, out, stats))   # a kill may precede epoch 1
             assert code == 0, err
         proc = start(restart_args(data, out, stats))
         # random kills: from late in the start-up to some 8 epochs into the training

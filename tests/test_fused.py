@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from manualnn import MLP, get_activation, get_loss, kernels, ops
+from manualnn import MLP, blas, get_activation, get_loss, kernels, ops
 from manualnn.optim import SGD, Adam, AdamW
 from manualnn.train import TrainState, fit
 
@@ -23,9 +23,10 @@ def extras_off():
 
 @pytest.fixture(params=["blas", "numpy"])
 def blas_mode(request):
-    """Run a test with scipy's BLAS (when installed) and with the NumPy fallback."""
+    """Run a test with NumPy's BLAS called directly (needs numba) and with the NumPy
+    fallback."""
     if request.param == "blas" and not ops.has_blas():
-        pytest.skip("scipy is not installed (pip install 'manualnn[fast]')")
+        pytest.skip("numba is not installed (pip install 'manualnn[fast]')")
     if request.param == "numpy":
         request.getfixturevalue("extras_off")
     return request.param
@@ -337,21 +338,82 @@ def test_environment_variable_turns_the_extras_off(monkeypatch):
     assert ops.extras() is True
 
 
-def test_limit_threads_also_caps_scipys_blas_loaded_later():
-    """scipy brings its own OpenBLAS, loaded at ops' first BLAS call: --threads must cap it
-    too (a fresh process, where nothing has loaded it yet)."""
-    pytest.importorskip("scipy", reason="scipy is not installed (manualnn[fast])")
-    code = ("from threadpoolctl import threadpool_info\n"
-            "from manualnn import ops\n"
-            "from manualnn.threads import limit_threads\n"
-            "with limit_threads(1):\n"
-            "    assert ops.has_blas()\n"
-            "    blas = [d for d in threadpool_info() if d['user_api'] == 'blas']\n"
-            "    print(len(blas), sorted({d['num_threads'] for d in blas}))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "",
-                                          "MANUALNN_KERNELS": ""}).stdout.split(" ", 1)
-    assert int(out[0]) >= 2 and out[1].strip() == "[1]", out
+ONE_POOL = """
+import numpy as np
+import threadpoolctl
+from threadpoolctl import threadpool_info
+from manualnn import MLP, blas, get_loss, ops, threads
+from manualnn.optim import SGD
+{preload}
+with {limits}:
+    nets = [MLP([784, 400, 10], bias=False, dtype="float32", rng=0) for _ in range(2)]
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((100, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 100)
+    loss = get_loss("softmax_cross_entropy")
+    fused, plain = SGD(nets[0].params, lr=0.2), SGD(nets[1].params, lr=0.2)
+    assert ops.has_blas() and fused._fusable == [True, True]
+    for _ in range(3):
+        fused.step(nets[0].loss_and_grad(X, y, loss, update=fused.update_product)[1])
+        with ops.extras_set(False):
+            plain.step(nets[1].loss_and_grad(X, y, loss)[1])
+    for got, want in zip(nets[0].params, nets[1].params):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    pools = {{d["filepath"]: d["num_threads"] for d in threadpool_info()
+              if d["user_api"] == "blas"}}
+    print(blas.library() == threads.blas_info()["filepath"], sum(n > 1 for n in pools.values()),
+          len(pools))
+"""
+
+
+def _one_pool(preload="", limits="threads.limit_threads(2)"):
+    pytest.importorskip("numba", reason="numba is not installed (manualnn[fast])")
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "", "OMP_NUM_THREADS": "",
+           "MANUALNN_KERNELS": ""}
+    code = ONE_POOL.format(preload=preload, limits=limits)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    same, busy, pools = out.stdout.split()
+    return same == "True", int(busy), int(pools)
+
+
+def test_a_fused_sgd_step_on_two_threads_leaves_one_blas_pool_multithreaded():
+    """The two-pools defect: the fused SGD update ran on scipy's OpenBLAS, the other
+    products on NumPy's, and the two pools' spinning threads took the cores from each
+    other.  Now the update calls NumPy's own library: after fused steps on 2 threads
+    (equal to NumPy's unfused steps) at most one BLAS library has more than one thread."""
+    same, busy, _ = _one_pool()
+    assert same and busy == 1
+
+
+def test_the_fused_update_calls_numpys_blas_even_where_another_blas_is_loaded():
+    """A user's scipy brings a second OpenBLAS, loaded before manualnn and left at 2
+    threads (no limit_threads) before the first step: the fused update still goes to NumPy's library, so the
+    step's products share one pool and the other stays idle."""
+    pytest.importorskip("scipy", reason="scipy is not installed")
+    same, _, pools = _one_pool("import scipy.linalg.blas", "threadpoolctl.threadpool_limits(2)")
+    assert same and pools == 2
+
+
+def test_the_numpy_blas_is_the_one_in_numpys_folder_or_the_only_one():
+    home = os.path.dirname(os.path.dirname(os.path.realpath(np.__file__)))
+    mine = os.path.join(home, "numpy.libs", "libopenblas64_.so")
+    other = "/usr/lib/libopenblas.so"
+    info = [{"user_api": "blas", "filepath": p} for p in (other, mine)]
+    assert blas._numpy_blas_path(info) == mine
+    assert blas._numpy_blas_path(info[:1]) == other   # the only BLAS loaded is NumPy's
+    assert blas._numpy_blas_path([*info[:1], {"user_api": "blas", "filepath": "/x.so"}]) is None
+    assert blas._numpy_blas_path([{"user_api": "openmp", "filepath": mine}]) is None
+
+
+def test_without_64_bit_cblas_routines_the_updates_fall_back_to_numpy(monkeypatch, rng):
+    monkeypatch.setattr(blas, "_STATE", {})
+    monkeypatch.setattr(blas, "_NAMES", ("no_such_routine_{}",))
+    assert not ops.has_blas() and blas.library() is None
+    A, B, out = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), np.ones((4, 2))
+    want = 2.0 * A @ B + 0.5
+    np.testing.assert_allclose(ops.matmul_add(A, B, out, 2.0, 0.5), want, rtol=1e-14)
 
 
 def test_a_numba_that_cannot_compile_falls_back_to_numpy_with_a_warning(monkeypatch):

@@ -9,11 +9,12 @@ On small layers a step is dominated by the fixed cost of each NumPy call (about 
 microsecond), not by arithmetic, so the primitives here are chosen for the fewest and
 cheapest calls: a row sum is a BLAS product with a ones vector, not a ufunc reduction.
 
-Two primitives reach BLAS through scipy where it is installed (``manualnn[fast]``), for
-what NumPy cannot do in one pass: ``matmul_add`` (gemm with beta, adding a product into
-its output) and ``axpy`` (y += a x).  Without scipy they fall back to NumPy, and so
-they do, together with the numba kernels of ``kernels``, after ``extras(False)`` or with
-the environment variable MANUALNN_KERNELS=numpy.
+Two primitives call NumPy's own BLAS library directly where numba is installed
+(``manualnn[fast]``, see ``blas``), for what NumPy cannot do in one pass: ``matmul_add``
+(gemm with beta, adding a product into its output) and ``axpy`` (y += a x).  Every
+product of a step thus runs in one BLAS library and one thread pool.  Without numba they
+fall back to NumPy, and so they do, together with the numba kernels of ``kernels``, after
+``extras(False)`` or with the environment variable MANUALNN_KERNELS=numpy.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import os
 from collections import OrderedDict
 
 import numpy as np
+
+from . import blas
 
 xp = np
 _ONES: dict = {}
@@ -40,18 +43,11 @@ def matmul_add(A, B, out, alpha: float, beta: float):
 
     One BLAS gemm reads ``out`` while it writes the product, so an optimizer can step a
     weight by its gradient W <- W - lr Z^T D without the gradient ever being stored.
-    With beta = 0 the old contents of ``out`` are ignored (even NaN).  BLAS is
-    column-major: for a C-ordered ``out`` it computes out^T = alpha B^T A^T + beta out^T,
-    on transposed views, copying nothing.  The NumPy fallback makes a temporary.
+    With beta = 0 the old contents of ``out`` are ignored (even NaN).  The gemm is NumPy's
+    own library's (``blas``); the NumPy fallback makes a temporary.
     """
-    gemm = _blas("gemm", out.dtype)
-    if gemm is not None and out.flags.c_contiguous and A.dtype == B.dtype == out.dtype:
-        (a, trans_a), (b, trans_b) = _fortran(B.T), _fortran(A.T)
-        if a is not None and b is not None:
-            # out.T is Fortran-ordered in gemm's dtype: overwrite_c makes it the result
-            gemm(alpha, a, b, beta=beta, c=out.T, trans_a=trans_a, trans_b=trans_b,
-                 overwrite_c=1)
-            return out
+    if extras() and blas.gemm(alpha, A, B, beta, out):
+        return out
     product = xp.matmul(A, B)
     product *= alpha
     if beta == 0:
@@ -67,11 +63,9 @@ def axpy(a: float, x, y, scratch):
 
     BLAS axpy is one pass over memory where NumPy needs two (a x into the scratch, then
     the sum): 3x faster on a million entries.  Below AXPY_MIN entries NumPy's two calls
-    cost less than scipy's wrapper, and they are the fallback without scipy.
+    cost as little, and they are the fallback without ``blas``.
     """
-    f = _blas("axpy", y.dtype) if y.size >= AXPY_MIN else None
-    if f is not None and x.dtype == y.dtype and x.flags.c_contiguous and y.flags.c_contiguous:
-        f(x.reshape(-1), y.reshape(-1), a=a)   # a contiguous y of axpy's dtype: in place
+    if y.size >= AXPY_MIN and extras() and blas.axpy(a, x, y):
         return y
     np.multiply(x, a, out=scratch)
     y += scratch
@@ -79,13 +73,15 @@ def axpy(a: float, x, y, scratch):
 
 
 def has_blas() -> bool:
-    """Whether ``matmul_add`` and ``axpy`` run as one BLAS call (scipy is installed)."""
-    return _blas("gemm", np.dtype(np.float64)) is not None
+    """Whether ``matmul_add`` and ``axpy`` run as one call of NumPy's BLAS (numba is
+    installed and the library has 64-bit CBLAS routines) with the fast paths on."""
+    return extras() and blas.library() is not None
 
 
 def extras(enabled: bool | None = None) -> bool:
-    """Whether the optional fast paths run: scipy's BLAS here, numba's kernels in
-    ``kernels`` (``pip install 'manualnn[fast]'``; each is used only where installed).
+    """Whether the optional fast paths run: NumPy's BLAS called directly (``blas``) and
+    numba's kernels in ``kernels`` (``pip install 'manualnn[fast]'``; each is used only
+    where it can run).
 
     On unless the environment variable MANUALNN_KERNELS is "numpy"; ``extras(False)``
     turns them off (NumPy alone, to compare), ``extras(True)`` on.  Optimizers decide at
@@ -109,34 +105,6 @@ def extras_set(enabled: bool):
         yield
     finally:
         extras(before)
-
-
-_BLAS: dict = {}
-
-
-def _blas(name: str, dtype):
-    """scipy's BLAS routine ``name`` for float32/float64 (sgemm, daxpy, ...), or None."""
-    if not extras():
-        return None
-    key = (name, dtype)
-    if key not in _BLAS:
-        try:
-            from scipy.linalg import blas
-        except ImportError:
-            _BLAS[key] = None
-        else:
-            _BLAS[key] = blas.get_blas_funcs(name, dtype=dtype) if dtype in (
-                np.float32, np.float64) else None
-    return _BLAS[key]
-
-
-def _fortran(M):
-    """(array, trans): an F-ordered array and whether BLAS must transpose it to get M."""
-    if M.flags.f_contiguous:
-        return M, 0
-    if M.flags.c_contiguous:
-        return M.T, 1
-    return None, 0
 
 
 def rowsum(D, out):

@@ -2,8 +2,8 @@
 
 NumPy hands every matrix product to a BLAS library (OpenBLAS in NumPy's wheels) that
 starts its own pool of threads, one per core by default.  ``limit_threads(n)`` caps that
-pool for a block of code (the CLI's ``--threads``), and ``blas_info()`` says what is in
-use, for the benchmark's table and for bug reports.  Both go through threadpoolctl, which
+pool for a block of code (the CLI's ``--threads``) and gives any other BLAS one thread,
+and ``blas_info()`` says what is in use, for the benchmark's table and for bug reports.  Both go through threadpoolctl, which
 finds the loaded libraries themselves, so the answer is the truth and not a guess from
 environment variables.
 """
@@ -12,30 +12,45 @@ from __future__ import annotations
 
 import contextlib
 
-from . import checks
+from . import blas, checks
 
 MAX_THREADS = 1 << 16
 
 
 def limit_threads(n: int | None):
-    """A context manager capping the BLAS (and OpenMP) thread pools at ``n`` threads.
+    """A context manager for a block of training or inference: NumPy's BLAS (and OpenMP)
+    capped at ``n`` threads, every other BLAS library at one.  The previous limits come
+    back on exit.
 
-    ``n=None`` leaves them as they are.  The previous limits come back on exit.
+    ``n=None`` leaves NumPy's pools as they are.  A second BLAS (scipy's, which numba
+    loads for its own linear algebra) does none of manualnn's work, but a pool of idle
+    threads beside NumPy's is a trap: any call into it spins its threads against NumPy's.
 
     >>> with limit_threads(1):
     ...     pass
     """
-    if n is None:
-        return contextlib.nullcontext()
-    n = int(checks.number(n, "threads", 1, integer=True))
-    if n > MAX_THREADS:   # the BLAS libraries take a C int
-        raise ValueError(f"threads: expected at most {MAX_THREADS}, got {n}")
-    try:   # scipy's own BLAS (ops' fast paths) is loaded lazily: load it now, to limit it too
-        import scipy.linalg.blas  # noqa: F401
+    if n is not None:
+        n = int(checks.number(n, "threads", 1, integer=True))
+        if n > MAX_THREADS:   # the BLAS libraries take a C int
+            raise ValueError(f"threads: expected at most {MAX_THREADS}, got {n}")
+    try:   # numba loads scipy's BLAS at its first compile: load it now, to limit it too
+        import scipy.linalg.cython_blas  # noqa: F401
     except ImportError:
         pass
-    from threadpoolctl import threadpool_limits
-    return threadpool_limits(limits=n)
+    from threadpoolctl import ThreadpoolController
+
+    pools = ThreadpoolController()
+    mine = blas_info()["filepath"]
+    others = [lib["filepath"] for lib in pools.info()
+              if lib["user_api"] == "blas" and lib["filepath"] != mine]
+    stack = contextlib.ExitStack()
+    if others:
+        stack.enter_context(pools.select(filepath=others).limit(limits=1))
+    if n is not None:
+        ours = pools.select(filepath=mine) if mine else pools.select(user_api="blas")
+        stack.enter_context(ours.limit(limits=n))
+        stack.enter_context(pools.select(user_api="openmp").limit(limits=n))
+    return stack
 
 
 def blas_info() -> dict:
@@ -47,8 +62,10 @@ def blas_info() -> dict:
     import numpy  # noqa: F401  (loads the BLAS library, so threadpoolctl can see it)
     from threadpoolctl import threadpool_info
 
-    blas = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
-    numpy_blas = [lib for lib in blas if "numpy" in lib.get("filepath", "")] or blas
+    info = threadpool_info()
+    path = blas._numpy_blas_path(info)
+    libs = [lib for lib in info if lib.get("user_api") == "blas"]
+    numpy_blas = [lib for lib in libs if lib["filepath"] == path] or libs
     if not numpy_blas:
         return {"library": None, "version": None, "threads": None, "kernel": None,
                 "threading": None, "filepath": None}
