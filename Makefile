@@ -43,7 +43,7 @@ demo: $(VENV)/.base data
 
 # The course's homework-0 models (softmax regression, two-layer network) via simple_ml.
 course: $(VENV)/.base data
-	$(PY) -m manualnn.demo $(FASHION)
+	$(PY) -m manualnn.cli.demo $(FASHION)
 
 # The epoch benchmark of issue 4: manualnn against its matmul-only bound, PyTorch and
 # scikit-learn, on one core (pinned) and on all; torch is pinned here (never a runtime

@@ -38,8 +38,8 @@ import peers
 import report
 from runners import CONFIGS, Bound, Manualnn, ManualnnNumpy, epoch_order
 
-from manualnn.data import read_idx
-from manualnn.threads import blas_info, limit_threads
+from manualnn.backend.threads import blas_info, limit_threads
+from manualnn.data.files import read_idx
 
 FASHION = "/usr/share/datasets/fashion-mnist"
 SEED = 0

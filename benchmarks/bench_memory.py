@@ -40,7 +40,7 @@ def rss_of(pid: int) -> int | None:
 
 def baseline_rss() -> int:
     """Resident bytes of a Python that has imported the CLI and NumPy, and nothing else."""
-    code = ("import manualnn.cli, manualnn.experiment, numpy\n"
+    code = ("import manualnn.cli, manualnn.cli.experiment, numpy\n"
             "print([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.strip()) * 1024

@@ -43,7 +43,7 @@ def load(folder: str, quick: bool):
     """Standardized Fashion-MNIST as float64: (X_train, y_train, X_test, y_test)."""
     from sklearn.preprocessing import StandardScaler
 
-    from manualnn.data import read_idx
+    from manualnn.data.files import read_idx
 
     def part(prefix):
         X = read_idx(os.path.join(folder, f"{prefix}-images-idx3-ubyte.gz"))
@@ -122,8 +122,9 @@ def environment(args, started: float) -> str:
     import scipy
     import sklearn
 
-    from manualnn import __version__, kernels
-    from manualnn.threads import blas_info
+    from manualnn import __version__
+    from manualnn.backend import kernels
+    from manualnn.backend.threads import blas_info
 
     blas, load = blas_info(), os.getloadavg()
     quick = ", QUICK subset (3000 train rows)" if args.quick else ""
@@ -165,7 +166,7 @@ def parse(argv):
 
 def main(argv=None) -> int:
     args = parse(argv)
-    from manualnn.threads import limit_threads
+    from manualnn.backend.threads import limit_threads
 
     started = time.perf_counter()
     data = load(args.data_dir, args.quick)

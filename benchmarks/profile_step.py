@@ -17,9 +17,10 @@ import time
 import numpy as np
 from runners import CONFIGS
 
-from manualnn import MLP, get_loss, ops
-from manualnn.optim import SGD, Adam
-from manualnn.threads import describe, limit_threads
+from manualnn import MLP, get_loss
+from manualnn.backend import ops
+from manualnn.backend.threads import describe, limit_threads
+from manualnn.train.optim import SGD, Adam
 
 
 def best_time(f, n, rounds=9):

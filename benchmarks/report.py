@@ -167,7 +167,7 @@ def render(results, machine) -> str:
         "G W^T, no G_1) into buffers made once, on batches sliced from rows gathered "
         "before the clock starts."),
         ("- manualnn: `manualnn.train.fit` for one epoch (shuffled gather into a reused "
-        "buffer, `MLP.loss_and_grad`, `manualnn.optim` SGD/Adam), as a user runs it; "
+        "buffer, `MLP.loss_and_grad`, `manualnn.train.optim` SGD/Adam), as a user runs it; "
         "\"NumPy only\" is the same with `ops.extras(False)`."),
         ("- PyTorch: eager `nn.Sequential` of `nn.Linear` + ReLU, `CrossEntropyLoss`, "
         "`torch.optim.SGD`/`Adam`, batches gathered by index from tensors in memory."),

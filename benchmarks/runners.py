@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from manualnn import MLP, get_loss, ops
-from manualnn.optim import SGD, Adam
+from manualnn import MLP, get_loss
+from manualnn.backend import ops
 from manualnn.train import TrainState, fit
+from manualnn.train.optim import SGD, Adam
 
 
 class Config:
@@ -105,7 +106,7 @@ class Bound:
 
 class Manualnn:
     """manualnn as a user trains it: ``manualnn.train.fit`` for one epoch, with the
-    optimizer of ``manualnn.optim`` and the softmax cross-entropy loss.
+    optimizer of ``manualnn.train.optim`` and the softmax cross-entropy loss.
 
     ``fit`` shuffles with ``state.shuffle_rng``; each epoch gets a fresh generator seeded
     like the one that made ``order``, so the batches are exactly the other runners'.

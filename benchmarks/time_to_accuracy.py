@@ -3,7 +3,7 @@ for manualnn and for PyTorch running the same recipe (issue 4, part 5).
 
     python benchmarks/time_to_accuracy.py [--target 0.88] [--threads N] [--out FILE]
 
-The recipe is the CLI's default (``manualnn.experiment.DEFAULTS``): 784-512-256-10 with
+The recipe is the CLI's default (``manualnn.cli.experiment.DEFAULTS``): 784-512-256-10 with
 ReLU and dropout 0.2, softmax cross-entropy with label smoothing 0.1, AdamW (lr 1e-3,
 weight decay 0.01 on the weights, not the biases), cosine schedule over 30 epochs after
 one warm-up epoch, set before every step, batch 128, standardized inputs, 10% of the
@@ -24,8 +24,8 @@ import time
 import numpy as np
 import report
 
-from manualnn import experiment
-from manualnn.threads import describe, limit_threads
+from manualnn.backend.threads import describe, limit_threads
+from manualnn.cli import experiment
 from manualnn.train import TrainState, evaluate, fit
 
 

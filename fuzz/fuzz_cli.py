@@ -1,4 +1,4 @@
-"""atheris target: the command line, ``manualnn.cli.main(argv)``, for argument lists made
+"""atheris target: the command line, ``manualnn.cli.app(argv)``, for argument lists made
 of the parser's own options and choices, paths of a small world, and arbitrary text.
 
 main must return 0, 1 or 2 and never raise; with 2, stderr is one line.  Training is
@@ -16,9 +16,10 @@ import numpy as np
 from common import SCRATCH, run, scratch
 
 with atheris.instrument_imports(include=["manualnn"]):
-    from manualnn import datasets, experiment, plots, rundir
     from manualnn.checks import DataError
-    from manualnn.cli import build_parser, main
+    from manualnn.cli import build_parser, experiment, main
+    from manualnn.data import datasets
+    from manualnn.io import plots, rundir
 
 VALUES = ["0", "1", "2", "3", "-1", "0.5", "1e-3", "nan", "inf", "1e400", "abc", "", "2,3",
           "1,0", "99999999999999999999", "5K", "1G", "=", "--", "-", "\x00", "é"]
@@ -39,7 +40,7 @@ def _world():
 
 def _stubs():
     fit = experiment.fit
-    gradcheck = sys.modules["manualnn.gradcheck"]
+    gradcheck = sys.modules["manualnn.core.gradcheck"]
     check = gradcheck.gradcheck
 
     def offline(*args, **kwargs):

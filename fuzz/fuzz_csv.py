@@ -1,11 +1,11 @@
-"""atheris target: CSV datasets (manualnn.datasets.load_csv, via manualnn.data.read_csv)."""
+"""atheris target: CSV datasets (manualnn.data.datasets.load_csv, via manualnn.data.files.read_csv)."""
 
 import atheris
 import numpy as np
 from common import clear_or_raise, run, scratch
 
 with atheris.instrument_imports(include=["manualnn"]):
-    from manualnn.datasets import load_csv
+    from manualnn.data.datasets import load_csv
 
 
 def target(data: bytes) -> None:

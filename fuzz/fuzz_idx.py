@@ -1,11 +1,11 @@
-"""atheris target: the IDX reader (raw and gzip), manualnn.data.read_idx."""
+"""atheris target: the IDX reader (raw and gzip), manualnn.data.files.read_idx."""
 
 import atheris
 import numpy as np
 from common import clear_or_raise, run, scratch
 
 with atheris.instrument_imports(include=["manualnn"]):
-    from manualnn.data import read_idx
+    from manualnn.data.files import read_idx
 
 
 def target(data: bytes) -> None:

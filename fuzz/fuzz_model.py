@@ -1,4 +1,4 @@
-"""atheris target: model folders, as predict loads them (manualnn.rundir.load_run, then
+"""atheris target: model folders, as predict loads them (manualnn.io.rundir.load_run, then
 a prediction).  An input is ``len(model.json)`` as 4 little-endian bytes, model.json, then
 model.safetensors; make_corpus.py writes valid ones to start from."""
 
@@ -10,8 +10,8 @@ import numpy as np
 from common import clear_or_raise, run, scratch
 
 with atheris.instrument_imports(include=["manualnn"]):
-    from manualnn.predict import predict_files
-    from manualnn.rundir import load_run
+    from manualnn.cli.predict import predict_files
+    from manualnn.io.rundir import load_run
 
 FOLDER = scratch("model")
 os.makedirs(FOLDER, exist_ok=True)

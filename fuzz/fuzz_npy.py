@@ -1,13 +1,13 @@
-"""atheris target: .npy and .npz files, as predict reads them (manualnn.predict.read_array)
-and as a dataset (manualnn.datasets.load_npz)."""
+"""atheris target: .npy and .npz files, as predict reads them (manualnn.cli.predict.read_array)
+and as a dataset (manualnn.data.datasets.load_npz)."""
 
 import atheris
 import numpy as np
 from common import clear_or_raise, run, scratch
 
 with atheris.instrument_imports(include=["manualnn"]):
-    from manualnn.datasets import load_npz
-    from manualnn.predict import read_array
+    from manualnn.cli.predict import read_array
+    from manualnn.data.datasets import load_npz
 
 
 def target(data: bytes) -> None:

@@ -1,4 +1,4 @@
-"""atheris target: pictures given to predict (manualnn.predict.read_image): PNG, GIF,
+"""atheris target: pictures given to predict (manualnn.cli.predict.read_image): PNG, GIF,
 BMP, JPEG, whatever Pillow recognises in the bytes."""
 
 import atheris
@@ -8,7 +8,7 @@ from common import clear_or_raise, run, scratch
 with atheris.instrument_imports(include=["manualnn", "PIL"]):
     import PIL.Image  # noqa: F401 (instrumented: coverage feedback from Pillow's parsers)
 
-    from manualnn.predict import read_image
+    from manualnn.cli.predict import read_image
 
 
 def target(data: bytes) -> None:

@@ -12,9 +12,9 @@ import numpy as np
 
 
 def _files(rng):
-    from manualnn.data import write_idx
-    from manualnn.network import MLP
-    from manualnn.serialize import save_model
+    from manualnn.core.network import MLP
+    from manualnn.data.files import write_idx
+    from manualnn.io.serialize import save_model
 
     out = {"idx": [], "npy": [], "csv": [], "png": [], "model": []}
     with tempfile.TemporaryDirectory() as tmp:

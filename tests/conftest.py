@@ -5,7 +5,7 @@ import pytest
 @pytest.fixture
 def isolated(tmp_path, monkeypatch):
     """No cache, no $MANUALNN_DATA and no system folders from the machine running tests."""
-    from manualnn import datasets
+    from manualnn.data import datasets
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("MANUALNN_DATA", raising=False)
     monkeypatch.setattr(datasets, "SYSTEM_DIRS", {})

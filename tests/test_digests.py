@@ -17,8 +17,9 @@ import sys
 import numpy as np
 import pytest
 
-from manualnn import experiment, ops
-from manualnn.threads import blas_info, limit_threads
+from manualnn.backend import ops
+from manualnn.backend.threads import blas_info, limit_threads
+from manualnn.cli import experiment
 
 PINS = {   # pinned 2026-12-01 before the re-layout (scipy's gemm and NumPy's gave these alike)
     "openblas Haswell, numpy 2.4, fast paths on": {

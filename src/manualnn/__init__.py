@@ -1,12 +1,12 @@
 """manualnn: fully-connected networks trained by backpropagation written by hand."""
 
-from .activations import ACTIVATIONS, Activation, get_activation, register_activation
-from .checks import DataError
-from .gradcheck import gradcheck
-from .initializers import INITIALIZERS, initialize
-from .losses import LOSSES, Loss, get_loss
-from .network import MLP
-from .two_layer import two_layer_gradients
+from manualnn.checks import DataError
+from manualnn.core.activations import ACTIVATIONS, Activation, get_activation, register_activation
+from manualnn.core.gradcheck import gradcheck
+from manualnn.core.initializers import INITIALIZERS, initialize
+from manualnn.core.losses import LOSSES, Loss, get_loss
+from manualnn.core.network import MLP
+from manualnn.core.two_layer import two_layer_gradients
 
 __version__ = "0.1.0"
 

@@ -142,3 +142,14 @@ class DataError(ValueError):
 
     The message names the file (or argument) and what was wrong with it.
     """
+
+
+def generator(rng, name: str = "rng") -> np.random.Generator:
+    """``rng`` itself if a ``numpy.random.Generator``, else a new one seeded by it (a
+    non-negative integer)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{name}: expected a numpy.random.Generator or a non-negative integer "
+                    f"seed, got {type(rng).__name__} {rng!r}"[:200])

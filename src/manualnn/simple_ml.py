@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 
-from . import checks
-from .data import read_idx
-from .losses import SoftmaxCrossEntropy
-from .network import MLP
+from manualnn import checks
+from manualnn.core.losses import SoftmaxCrossEntropy
+from manualnn.core.network import MLP
+from manualnn.data.files import read_idx
 
 TABLE_HEAD = "| Epoch | Train Loss | Train Err | Test Loss | Test Err |"
 

@@ -1,0 +1,228 @@
+"""Compiled loops (numba, optional) where NumPy's passes over memory cost the most, each
+with its NumPy fallback: Adam's update, a relu layer's element-wise work, and the softmax
+cross-entropy of a small output.
+
+Adam, per entry of a parameter p with gradient g and moments m, v:
+
+    g <- g + decay p                       (an L2 penalty's gradient, added in the pass)
+    p <- keep p                            (decoupled weight decay: keep = 1 - lr wd)
+    m <- m + w (g - m)                     (w = 1 - beta1; for w >= 0.5 as g - (1 - w)(g - m),
+                                            torch's lerp)
+    v <- beta2 v + (1 - beta2) g^2
+    p <- p - step m / (scale sqrt(v) + eps)
+
+PyTorch's Adam takes step = lr / (1 - beta1^t), scale = 1 / sqrt(1 - beta2^t);
+scikit-learn's takes step = lr sqrt(1 - beta2^t) / (1 - beta1^t), scale = 1.  NumPy needs
+about a dozen passes over p, g, m, v and a scratch array for this, and on a network of a
+few hundred thousand weights they cost more than the matrix products of the step; the
+compiled loop reads each array once.  It does NumPy's operations in NumPy's order: in
+float64 the two agree bit for bit, in float32 to a rounding.
+
+A relu layer's element-wise work (``activations.ReLU``) is two loops over its m x n
+entries: forward Z = max(A + b, 0) in place, backward D = G o 1[Z > 0] with the column
+sums of D (b's gradient) gathered in the same pass, where NumPy makes two and four passes
+(the bias, the maximum; the mask in two, the product, the sum).  Both give NumPy's values
+bit for bit but the column sums, which add the rows in another order.
+
+The softmax cross-entropy (``losses.SoftmaxCrossEntropy``) makes about twenty NumPy calls
+on an output of m x 10 entries, each costing more in set-up than in arithmetic; the
+compiled loop goes row by row, once.  Its sums run in float64, so it agrees with the NumPy
+passes to a few roundings.
+
+With numba installed (``pip install 'manualnn[fast]'``) the loops compile on first use and
+are cached on disk.  Without numba, or with ``ops.extras(False)`` (or the environment
+variable MANUALNN_KERNELS=numpy), or where numba fails to compile, the NumPy passes run.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from manualnn.backend import ops
+
+_COMPILED: dict = {}   # name -> the compiled loop, or False where numba cannot make it
+
+
+def adam_(p, g, m, v, scratch, *, w, beta2, step, scale, eps, keep=1.0, decay=0.0):
+    """Adam's update of p, m and v in place (see the module docstring), all of one shape
+    and dtype; ``scratch`` is a spare of that shape for the NumPy passes.  With ``decay``
+    the NumPy passes add ``decay p`` into g in place; the compiled loop leaves g alone.
+    """
+    loop = compiled("adam")
+    if p.shape != g.shape or p.shape != m.shape or p.shape != v.shape:   # the loop trusts them
+        raise ValueError(f"g, m, v: expected the shape {p.shape} of p, got {g.shape}, "
+                         f"{m.shape}, {v.shape}")
+    if loop and all(a.flags.c_contiguous for a in (p, g, m, v)):
+        t = p.dtype.type   # scalars in the array's dtype: float32 math stays float32
+        loop(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), w < 0.5, t(w),
+             t(1.0 - w), t(beta2), t(1.0 - beta2), t(-step), t(scale), t(eps), t(keep),
+             t(decay))
+        return
+    _adam_numpy(p, g, m, v, scratch, w, beta2, step, scale, eps, keep, decay)
+
+
+def softmax_cross_entropy_(Z, y, eps: float):
+    """(mean loss, misclassified rows) of Z (m, k) against labels y (m,), with Z
+    overwritten by G = (S - Q) / m as ``losses.SoftmaxCrossEntropy`` defines them; None
+    where the compiled loop is not available (the caller then runs its NumPy passes).
+    """
+    loop = compiled("softmax_cross_entropy")
+    if not loop:
+        return None
+    total, wrong = loop(Z, y, float(eps), 1.0 / Z.shape[0])
+    if wrong < 0:   # the loop stopped at a label it cannot index (it does not read beyond)
+        raise ValueError(f"y: expected labels in [0, {Z.shape[1]}), got {y[-1 - wrong]}")
+    return total, int(wrong)
+
+
+def relu_bias_(A, b) -> bool:
+    """A <- max(A + b, 0) in place, A (m, n) and b (n,) of one dtype, in one compiled
+    pass; False (nothing done) where that loop is not available or A is not C-ordered."""
+    loop = compiled("relu_bias")
+    if not (loop and A.flags.c_contiguous and A.dtype == b.dtype and b.shape == A.shape[1:]):
+        return False
+    loop(A, b)
+    return True
+
+
+def relu_backward_(G, Z, db=None) -> bool:
+    """G <- G o 1[Z > 0] and db <- its column sums (db None: no sums), for the output
+    Z >= 0 of a relu layer, G and Z (m, n), db (n,), all of one dtype, in one compiled
+    pass; False (nothing done) where that loop is not available or G, Z are not C-ordered."""
+    loop = compiled("relu_backward")
+    if not (loop and G.flags.c_contiguous and Z.flags.c_contiguous and G.shape == Z.shape
+            and G.dtype == Z.dtype
+            and (db is None or (db.dtype == G.dtype and db.shape == G.shape[1:]))):
+        return False
+    loop(G, Z, db)   # numba compiles the db=None case apart, without the sums
+    return True
+
+
+def compiled(name: str = "adam"):
+    """The compiled loop ``name`` ("adam", "softmax_cross_entropy", "relu_bias",
+    "relu_backward"), or False without numba or with ``ops.extras()`` off."""
+    if not ops.extras():
+        return False
+    if name not in _COMPILED:
+        _COMPILED[name] = _compile(*_LOOPS[name])
+    return _COMPILED[name]
+
+
+def _adam_numpy(p, g, m, v, s, w, beta2, step, scale, eps, keep, decay):
+    if decay:
+        np.multiply(p, decay, out=s)
+        g += s
+    if keep != 1.0:
+        p *= keep
+    np.subtract(g, m, out=s)
+    if w < 0.5:   # torch's lerp takes this branch for weight < 0.5, the other beyond
+        s *= w
+        m += s
+    else:
+        s *= 1.0 - w
+        np.subtract(g, s, out=m)
+    np.multiply(g, 1.0 - beta2, out=s)
+    s *= g
+    v *= beta2
+    v += s
+    np.sqrt(v, out=s)
+    s *= scale
+    s += eps
+    np.divide(m, s, out=s)
+    s *= -step
+    p += s
+
+
+def _compile(function, *warm_up):
+    """numba's compiled ``function``, tried once on ``warm_up``; False if that fails."""
+    try:
+        import numba
+    except ImportError:
+        return False
+    try:   # numba raises at decoration where no cache folder is writable, and may at the call
+        loop = numba.njit(cache=True, nogil=True, error_model="numpy")(function)
+        loop(*warm_up)
+    except Exception as error:  # noqa: BLE001  (whatever fails, NumPy serves)
+        warnings.warn(f"manualnn: numba could not compile {function.__name__} ({error}); "
+                      "using NumPy", RuntimeWarning, stacklevel=3)
+        return False
+    return loop
+
+
+# The loops below are compiled with error_model="numpy": no zero-division checks inside
+# them, so that LLVM can vectorize (with Python's checks, Adam's loop was slower than NumPy).
+def _adam_loop(p, g, m, v, low, w, w1, beta2, c2, minus_step, scale, eps, keep, decay):
+    for j in range(p.size):   # the operations of _adam_numpy, in its order
+        gj, mj = g[j] + p[j] * decay if decay else g[j], m[j]
+        mj = mj + (gj - mj) * w if low else gj - (gj - mj) * w1
+        vj = v[j] * beta2 + gj * c2 * gj
+        m[j], v[j] = mj, vj
+        p[j] = p[j] * keep + mj / (np.sqrt(vj) * scale + eps) * minus_step
+
+
+def _softmax_cross_entropy_loop(Z, y, eps, inv_m):
+    """Row by row: shift by the row's max, l_i = log sum exp - smoothed target logit,
+    G_i = (softmax - q_i) / m; returns (sum of l_i / m, rows whose label is not a max),
+    or (0, -1 - i) at the first row i whose label is out of range."""
+    m, k = Z.shape
+    total, wrong = 0.0, 0
+    for i in range(m):
+        if y[i] < 0 or y[i] >= k:   # no bounds checks in compiled code: never index with it
+            return 0.0, -1 - i
+        top = Z[i, 0]
+        for j in range(1, k):
+            top = max(top, Z[i, j])
+        zy = Z[i, y[i]] - top
+        wrong += zy != 0   # after the shift the largest logit is 0 (NaN counts as wrong)
+        shifted, sum_exp = 0.0, 0.0
+        for j in range(k):
+            z = Z[i, j] - top
+            shifted += z
+            Z[i, j] = np.exp(z)
+            sum_exp += Z[i, j]
+        total += math.log(sum_exp) - ((1 - eps) * zy + eps / k * shifted)
+        scale = inv_m / sum_exp
+        for j in range(k):
+            Z[i, j] = Z[i, j] * scale - eps / k * inv_m
+        Z[i, y[i]] -= (1 - eps) * inv_m
+    return total * inv_m, wrong
+
+
+def _relu_bias_loop(A, b):
+    """A <- max(A + b, 0) as np.maximum has it: -0 and NaN pass through."""
+    m, n = A.shape
+    for i in range(m):
+        for j in range(n):
+            a = A[i, j] + b[j]
+            A[i, j] = 0 if a < 0 else a   # noqa: FURB136  (spelled out: NaN and -0 kept)
+
+
+def _relu_backward_loop(G, Z, db):
+    """G <- G o 1[Z > 0], and db <- sum of G's rows unless db is None.  For Z >= 0 the
+    NumPy passes' mask ceil(min(Z, 1)) is 1 where Z > 0 and Z itself (0, -0 or NaN)
+    elsewhere: so is this one."""
+    m, n = G.shape
+    if db is not None:
+        for j in range(n):
+            db[j] = 0
+    for i in range(m):
+        for j in range(n):
+            z = Z[i, j]
+            d = G[i, j] if z > 0 else G[i, j] * z
+            G[i, j] = d
+            if db is not None:
+                db[j] += d
+
+
+_ONES = np.ones(4)
+_LOOPS = {   # name: (function, arguments of a first call that compiles it)
+    "adam": (_adam_loop, _ONES.copy(), _ONES.copy(), _ONES.copy(), _ONES.copy(), True, 0.1,
+             0.9, 0.9, 0.1, -0.1, 1.0, 1e-8, 1.0, 0.0),
+    "softmax_cross_entropy": (_softmax_cross_entropy_loop, np.zeros((2, 3)),
+                              np.array([0, 2], np.intp), 0.1, 0.5),
+    "relu_bias": (_relu_bias_loop, np.zeros((2, 3)), np.zeros(3)),
+    "relu_backward": (_relu_backward_loop, np.zeros((2, 3)), np.zeros((2, 3)), np.zeros(3)),
+}

@@ -1,0 +1,15 @@
+"""The ``manualnn`` command.
+
+    app.py         the argument parser, and main(): one line and exit 2 for any bad input
+    commands.py    what each subcommand does with its parsed arguments
+    experiment.py  a training run from a configuration: data, model, optimizer, run folder
+    evaluation.py  ``evaluate``: a run on a test split, in numbers and a picture
+    predict.py     ``predict``: labels and probabilities for new inputs
+    explain.py     ``explain``: the recurrences written out with every shape
+    memory.py      memory plans: what training, evaluation and prediction need
+    demo.py        the course's two models on Fashion-MNIST (``make course``)
+"""
+
+from manualnn.cli.app import build_parser, main
+
+__all__ = ["build_parser", "main"]

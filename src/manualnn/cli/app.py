@@ -1,0 +1,186 @@
+"""The ``manualnn`` command: train, evaluate, predict, gradcheck, explain.
+
+Every mistake a user can make (an unknown dataset, a bad option value, a missing or
+corrupt file, a model that does not fit the input) ends in one line on stderr and exit
+status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from manualnn import __version__
+from manualnn.checks import DataError
+from manualnn.cli.experiment import DEFAULTS, OPTIMIZER_OPTIONS, SCHEDULE_OPTIONS
+from manualnn.core.activations import ACTIVATIONS
+from manualnn.core.initializers import INITIALIZERS
+from manualnn.core.losses import LOSSES
+from manualnn.train.loop import TrainingDiverged
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise _UsageError(f"{self.prog}: {message}")
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return values
+
+
+def _size(text: str) -> int:
+    from manualnn.cli.memory import parse_size
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("max_memory: ")) from None
+
+
+def _add_memory_option(group):
+    group.add_argument("--max-memory", type=_size, metavar="BYTES",
+                       help="refuse a run (or split an evaluation) that would need more "
+                            "memory, e.g. 800M or 4G (default: half the available memory)")
+
+
+def _add_model_options(p, defaults=DEFAULTS):
+    g = p.add_argument_group("model")
+    g.add_argument("--layers", type=_ints, help="all widths, e.g. 784,256,10")
+    g.add_argument("--hidden", type=_ints, default=defaults["hidden"],
+                   help="hidden widths; inputs and outputs come from the data "
+                        f"(default {','.join(map(str, defaults['hidden']))})")
+    g.add_argument("--activation", choices=sorted(ACTIVATIONS), default=defaults["activation"])
+    g.add_argument("--bias", action=argparse.BooleanOptionalAction, default=defaults["bias"])
+    g.add_argument("--init", choices=["auto", *sorted(INITIALIZERS)], default=defaults["init"])
+    g.add_argument("--loss", choices=sorted(LOSSES), default=defaults["loss"])
+    g.add_argument("--dtype", choices=["float32", "float64"], default=defaults["dtype"])
+    g.add_argument("--seed", type=int, default=defaults["seed"])
+
+
+def _add_data_options(p, dataset_default=DEFAULTS["dataset"]):
+    g = p.add_argument_group("data")
+    g.add_argument("--dataset", default=dataset_default,
+                   help="fashion-mnist, mnist, digits, or a .npz/.csv file")
+    g.add_argument("--data-dir", help="folder that holds the dataset's files")
+    g.add_argument("--download", action="store_true",
+                   help="fetch missing files from the dataset's mirrors (checksums verified)")
+
+
+def _add_train_options(p):
+    d = DEFAULTS
+    g = p.add_argument_group("training")
+    g.add_argument("--epochs", type=int, default=d["epochs"])
+    g.add_argument("--batch-size", type=int, default=d["batch_size"])
+    g.add_argument("--lr", type=float, default=d["lr"], help="(peak) learning rate")
+    g.add_argument("--optimizer", choices=sorted(OPTIMIZER_OPTIONS), default=d["optimizer"])
+    g.add_argument("--momentum", type=float, default=d["momentum"], help="sgd only")
+    g.add_argument("--nesterov", action="store_true", help="sgd only")
+    g.add_argument("--beta1", type=float, default=d["beta1"], help="adam, adamw")
+    g.add_argument("--beta2", type=float, default=d["beta2"], help="adam, adamw")
+    g.add_argument("--eps", type=float, default=d["eps"], help="adam, adamw")
+    g.add_argument("--weight-decay", type=float, default=d["weight_decay"],
+                   help="decoupled for adamw, an L2 penalty otherwise; biases are exempt")
+    g.add_argument("--schedule", choices=sorted(SCHEDULE_OPTIONS), default=d["schedule"])
+    g.add_argument("--step-size", type=int, default=d["step_size"], help="step schedule")
+    g.add_argument("--gamma", type=float, default=d["gamma"], help="step schedule")
+    g.add_argument("--min-lr", type=float, default=d["min_lr"], help="cosine schedule")
+    g.add_argument("--warmup-epochs", type=float, default=d["warmup_epochs"])
+    g.add_argument("--dropout", type=float, default=d["dropout"])
+    g.add_argument("--label-smoothing", type=float, default=d["label_smoothing"])
+    g.add_argument("--clip-norm", type=float, default=d["clip_norm"])
+    g.add_argument("--no-shuffle", dest="shuffle", action="store_false")
+    g.add_argument("--val-fraction", type=float, default=d["val_fraction"])
+    g.add_argument("--early-stopping", type=int, default=d["early_stopping"], metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without a better validation loss")
+    g.add_argument("--preprocess", choices=["standardize", "scale", "none"],
+                   default=d["preprocess"])
+    g.add_argument("--out", metavar="RUN_DIR", help="run folder (default runs/<dataset>-<time>)")
+    g.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    g.add_argument("--quiet", action="store_true", help="no table, no progress bar")
+    _add_memory_option(g)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="manualnn", description="Train fully-connected networks with "
+                     "backpropagation written by hand; see 'manualnn COMMAND --help'.")
+    parser.add_argument("--version", action="version", version=f"manualnn {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    train = sub.add_parser("train", help="train a network and write a run folder")
+    _add_data_options(train)
+    _add_model_options(train)
+    _add_train_options(train)
+    ev = sub.add_parser("evaluate", help="test loss, accuracy and confusion matrix of a run")
+    ev.add_argument("run_dir", metavar="RUN_DIR")
+    _add_data_options(ev, dataset_default=None)
+    ev.add_argument("--plot", action="store_true", help="also write confusion.png")
+    _add_memory_option(ev)
+    pr = sub.add_parser("predict", help="labels and probabilities for new inputs")
+    pr.add_argument("run_dir", metavar="RUN_DIR")
+    pr.add_argument("inputs", metavar="INPUT", nargs="+", help=".npy/.npz array or PNG images")
+    pr.add_argument("--output", help="write a .csv or .json file instead of printing")
+    _add_memory_option(pr)
+    gc = sub.add_parser("gradcheck", help="check backward against finite differences")
+    _add_model_options(gc)
+    gc.add_argument("--inputs", type=int, default=20, help="input width when no --layers")
+    gc.add_argument("--classes", type=int, default=5, help="output width when no --layers")
+    gc.add_argument("--batch-size", type=int, default=8)
+    ex = sub.add_parser("explain", help="the forward and backward passes with every shape")
+    _add_model_options(ex)
+    ex.add_argument("--inputs", type=int, default=784, help="input width when no --layers")
+    ex.add_argument("--classes", type=int, default=10, help="output width when no --layers")
+    ex.add_argument("--batch-size", type=int, default=100)
+    for p in (train, ev, pr, gc):
+        p.add_argument("--threads", type=int, help="BLAS threads (default: the library's own)")
+    return parser
+
+
+MEMORY_HINTS = {"train": "lower --batch-size or the widths, or set --max-memory",
+                "evaluate": "set --max-memory to evaluate in smaller chunks",
+                "predict": "set --max-memory to predict in smaller chunks"}
+
+
+def main(argv=None) -> int:
+    command = None
+    try:
+        args = build_parser().parse_args(argv)
+        command = args.command
+        from manualnn.backend.threads import limit_threads
+        with limit_threads(getattr(args, "threads", None)):
+            return _dispatch(args)
+    except _UsageError as exc:
+        return _fail(str(exc))
+    except (ValueError, TypeError, DataError, OSError, TrainingDiverged) as exc:
+        return _fail(f"manualnn: error: {exc}")
+    except MemoryError as exc:
+        hint = MEMORY_HINTS.get(command, "use smaller sizes")
+        return _fail(f"manualnn: error: out of memory ({exc}); {hint}")
+    except KeyboardInterrupt:
+        print("manualnn: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit as exc:   # --help and --version: their text is printed, all is well
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else EXIT_USAGE
+
+
+def _fail(message: str) -> int:
+    print(" ".join(message.split()), file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _dispatch(args) -> int:
+    from manualnn.cli import commands
+    return getattr(commands, args.command)(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

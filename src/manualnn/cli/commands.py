@@ -1,0 +1,95 @@
+"""What each ``manualnn`` subcommand does, given its parsed arguments; each returns 0."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from manualnn.cli import experiment
+
+
+def train(args) -> int:
+    if args.resume:
+        config = _resume_config(args)
+        folder, _, result = experiment.run(config, resume_dir=args.resume,
+                                           log=_log(args), progress=not args.quiet)
+    else:
+        config = {k: getattr(args, k) for k in experiment.DEFAULTS if hasattr(args, k)}
+        if args.layers is not None and args.hidden == experiment.DEFAULTS["hidden"]:
+            del config["hidden"]
+        config = experiment.check_config(config)
+        config["out"] = args.out or experiment.default_out(args.dataset)
+        folder, _, result = experiment.run(config, log=_log(args), progress=not args.quiet)
+    if result is not None:
+        print(f"test accuracy {1 - result[1]:.2%}")
+    print(f"run folder: {folder}")
+    return 0
+
+
+def _resume_config(args):
+    """The saved configuration; --epochs may extend it and --max-memory, --download apply
+    to this machine; other options must not change it.  Downloads happen only when asked
+    for on this command line, never because a (possibly foreign) config.json says so."""
+    from manualnn.io.rundir import read_config
+    config = read_config(args.resume)
+    if args.epochs != experiment.DEFAULTS["epochs"]:
+        config["epochs"] = args.epochs
+    config["download"], config["max_memory"] = args.download, args.max_memory
+    return experiment.check_config({k: v for k, v in config.items()
+                                    if k in experiment.DEFAULTS})
+
+
+def _log(args):
+    return (lambda *a, **k: None) if args.quiet else (lambda text: print(text, flush=True))
+
+
+def evaluate(args) -> int:
+    from manualnn.cli.evaluation import evaluate_run
+    report = evaluate_run(args.run_dir, args.dataset, args.data_dir, args.download, args.plot,
+                          max_memory=args.max_memory)
+    print(report)
+    return 0
+
+
+def predict(args) -> int:
+    from manualnn.cli.predict import predict_files
+    text = predict_files(args.run_dir, args.inputs, args.output, max_memory=args.max_memory)
+    if text:
+        print(text, end="")
+    return 0
+
+
+def gradcheck(args) -> int:
+    from manualnn.core.gradcheck import gradcheck as check
+    from manualnn.core.network import MLP
+    layers = args.layers or [args.inputs, *args.hidden, args.classes]
+    net = MLP(layers, args.activation, bias=args.bias, init=args.init, dtype=args.dtype,
+              rng=args.seed)
+    rng = np.random.default_rng(args.seed)
+    m, k = args.batch_size, layers[-1]
+    if m < 1:
+        raise ValueError(f"batch_size: expected at least 1, got {m}")
+    X = rng.standard_normal((m, layers[0]))
+    y = rng.integers(0, k, m) if args.loss == "softmax_cross_entropy" else \
+        rng.uniform(size=(m, k))
+    skipped = {}
+    errors = check(net, X, y, args.loss, rng=args.seed, skipped=skipped)
+    print(f"{'parameter':<10} {'shape':>14} {'max relative error':>20} {'kinks skipped':>14}")
+    for name, p in zip(net.param_names, net.params):
+        print(f"{name:<10} {p.shape!s:>14} {errors[name]:>20.3e} {skipped[name]:>14}")
+    unchecked = [name for name, e in errors.items() if math.isnan(e)]
+    if unchecked:
+        print(f"UNCHECKED: every sampled entry of {', '.join(unchecked)} straddles a kink")
+        return 1
+    worst = max(errors.values())
+    verdict = "OK" if worst < 1e-6 else "MISMATCH"
+    print(f"{verdict}: largest relative error {worst:.3e} (float64 central differences)")
+    return 0 if worst < 1e-6 else 1
+
+
+def explain(args) -> int:
+    from manualnn.cli.explain import explain as text
+    layers = args.layers or [args.inputs, *args.hidden, args.classes]
+    print(text(layers, args.activation, args.bias, args.batch_size, args.loss), end="")
+    return 0

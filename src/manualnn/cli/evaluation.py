@@ -1,0 +1,67 @@
+"""``manualnn evaluate``: a trained run on a test split, in numbers and (optionally) a picture."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from manualnn.checks import DataError
+from manualnn.cli import memory
+from manualnn.core.losses import get_loss
+from manualnn.data.datasets import load_dataset
+from manualnn.io.rundir import load_run, read_config
+
+
+def confusion_matrix(y_true, y_pred, k: int) -> np.ndarray:
+    """Counts (k, k): row = true class, column = predicted class."""
+    return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
+
+
+def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
+                 max_memory=None) -> str:
+    """A text report: loss, accuracy, per-class accuracy and the confusion matrix.
+
+    The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py).
+    """
+    net, meta, pre = load_run(run_dir)
+    # a model folder saved by manualnn.sklearn has no config.json: --dataset says what to use
+    has_config = os.path.isfile(os.path.join(run_dir, "config.json"))
+    config = read_config(run_dir) if dataset is None or has_config else {}
+    name = dataset or config.get("dataset")
+    ds = load_dataset(name, data_dir=data_dir or config.get("data_dir"), download=download)
+    if ds.X_test is None:
+        raise DataError(f"{name}: has no test split to evaluate on")
+    if ds.n_features != net.layers[0]:
+        raise ValueError(f"dataset: the model takes {net.layers[0]} features, "
+                         f"{name} has {ds.n_features}")
+    k = net.layers[-1]
+    if ds.n_classes != k:
+        raise ValueError(f"dataset: the model has {k} classes, {name} has {ds.n_classes}")
+    rows, size = ds.X_test.shape[0], net.dtype.itemsize
+    fixed = memory.arrays_bytes(ds.X_train, ds.y_train, ds.X_test, ds.y_test) \
+        + rows * (ds.n_features + 3 * k) * size
+    chunk = memory.inference_chunk(net, max_memory, fixed_bytes=fixed, what="evaluation")
+    Z = net(pre.transform(ds.X_test, net.dtype), chunk=chunk)
+    pred = Z.argmax(axis=1)
+    loss = get_loss("softmax_cross_entropy").value_and_grad_(Z, ds.y_test)
+    matrix = confusion_matrix(ds.y_test, pred, k)
+    classes = [str(c) for c in meta["classes"]]
+    lines = [f"{name} test split: {len(ds.y_test)} rows",
+             f"cross-entropy {loss:.4f}   accuracy {np.mean(pred == ds.y_test):.2%}", "",
+             f"{'class':<16} {'accuracy':>9} {'rows':>6}"]
+    for c in range(k):
+        rows = matrix[c].sum()
+        acc = matrix[c, c] / rows if rows else float("nan")
+        lines.append(f"{classes[c][:16]:<16} {acc:>9.2%} {rows:>6}")
+    width = max(5, len(str(matrix.max())) + 1)
+    lines += ["", "confusion matrix (rows: true class, columns: predicted)",
+              " " * 4 + "".join(f"{c:>{width}}" for c in range(k))]
+    lines += [f"{c:>3} " + "".join(f"{v:>{width}}" for v in matrix[c]) for c in range(k)]
+    if plot:
+        from manualnn.io.plots import plot_confusion
+        path = plot_confusion(matrix, classes, os.path.join(run_dir, "confusion.png"))
+        lines.append("" if path else "(no plot: pip install manualnn[plot])")
+        if path:
+            lines[-1] = f"confusion matrix picture: {path}"
+    return "\n".join(lines)

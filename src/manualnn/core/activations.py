@@ -1,0 +1,269 @@
+"""Element-wise activations sigma and their derivatives sigma'.
+
+An activation turns the pre-activation A = Z_i W_i (+ b_i), shape (m, n_{i+1}), into
+Z_{i+1} = sigma(A).  Backward needs D_i = G_{i+1} o sigma'(A).  Where sigma' is cheaper
+from the output Z than from A (relu: Z > 0, tanh: 1 - Z^2, sigmoid: Z (1 - Z),
+softplus: 1 - exp(-Z)), an activation says so with ``from_output = True`` and the network
+then keeps only Z, overwriting A in place.
+
+Two in-place hooks serve the training step without allocating:
+
+- ``forward_(A)`` turns A into sigma(A) and returns the array holding it;
+- ``backward_(G, A, Z)`` turns G into G o sigma'(A).  It may overwrite Z (and A):
+  by the time backward reaches layer i, Z_{i+1} has already served for grad W_{i+1}.
+
+The network calls them through ``forward_layer_`` (add the bias, then sigma) and
+``backward_layer_`` (D, then b's gradient: the sum of D's rows), which relu runs as one
+compiled pass each where numba is installed (see ``kernels``).
+
+Add your own with :func:`register_activation`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from manualnn.backend import kernels, ops
+
+
+class Activation:
+    """Base class: a value/derivative pair with default (allocating) in-place hooks.
+
+    Subclasses define ``value(A)`` and ``derivative(A, Z)``, where Z = value(A); both take
+    and return arrays of the same shape and dtype.
+    """
+
+    name = "activation"
+    from_output = False
+
+    def value(self, A):
+        raise NotImplementedError
+
+    def derivative(self, A, Z):
+        raise NotImplementedError
+
+    def forward_(self, A):
+        A[...] = self.value(A)
+        return A
+
+    def backward_(self, G, A, Z):
+        G *= self.derivative(A, Z)
+        return G
+
+    def forward_layer_(self, A, b, H):
+        """A <- A + b (b None: no bias), then H <- sigma(A); H is A itself where
+        ``from_output``.  Returns H."""
+        if b is not None:
+            A += b
+        if self.from_output:
+            return self.forward_(A)
+        H[...] = self.value(A)
+        return H
+
+    def backward_layer_(self, G, A, Z, db):
+        """D = ``backward_(G, A, Z)``, and db <- the sum of D's rows (b's gradient; db None:
+        no bias).  Returns D."""
+        D = self.backward_(G, A, Z)
+        if db is not None:
+            ops.rowsum(D, out=db)
+        return D
+
+    def __repr__(self):
+        return f"<activation {self.name}>"
+
+
+class Identity(Activation):
+    """sigma(a) = a; sigma'(a) = 1 (the usual output layer for logits)."""
+
+    name, from_output = "identity", True
+
+    def value(self, A):
+        return A.copy()
+
+    def derivative(self, A, Z):
+        return np.ones_like(Z)
+
+    def forward_(self, A):
+        return A
+
+    def backward_(self, G, A, Z):
+        return G
+
+
+class ReLU(Activation):
+    """sigma(a) = max(a, 0); sigma'(a) = 1[Z > 0], read from the output."""
+
+    name, from_output = "relu", True
+
+    def value(self, A):
+        return np.maximum(A, 0)
+
+    def derivative(self, A, Z):
+        return (Z > 0).astype(Z.dtype)
+
+    def forward_(self, A):
+        return np.maximum(A, 0, out=A)
+
+    def backward_(self, G, A, Z):
+        # Z >= 0, so ceil(min(Z, 1)) is exactly the 0/1 mask, made in place without a
+        # boolean temporary; both ufuncs are vectorized (np.sign is not: ~5x slower).
+        np.minimum(Z, 1, out=Z)
+        np.ceil(Z, out=Z)
+        return np.multiply(G, Z, out=G)
+
+    def forward_layer_(self, A, b, H):
+        if b is not None and kernels.relu_bias_(A, b):
+            return A
+        return super().forward_layer_(A, b, H)
+
+    def backward_layer_(self, G, A, Z, db):
+        if kernels.relu_backward_(G, Z, db):
+            return G
+        return super().backward_layer_(G, A, Z, db)
+
+
+class LeakyReLU(Activation):
+    """sigma(a) = a for a > 0 else slope * a; sigma' = 1 or slope, read from the output."""
+
+    name, from_output = "leaky_relu", True
+
+    def __init__(self, slope: float = 0.01):
+        self.slope = slope
+
+    def value(self, A):
+        return np.where(A > 0, A, A * self.slope)
+
+    def derivative(self, A, Z):
+        return np.where(Z > 0, 1.0, self.slope).astype(Z.dtype)
+
+
+class Tanh(Activation):
+    """sigma(a) = tanh(a); sigma'(a) = 1 - Z^2, read from the output."""
+
+    name, from_output = "tanh", True
+
+    def value(self, A):
+        return np.tanh(A)
+
+    def derivative(self, A, Z):
+        return 1 - Z * Z
+
+    def forward_(self, A):
+        return np.tanh(A, out=A)
+
+    def backward_(self, G, A, Z):
+        np.square(Z, out=Z)
+        np.subtract(1, Z, out=Z)
+        return np.multiply(G, Z, out=G)
+
+
+class Sigmoid(Activation):
+    """sigma(a) = 1 / (1 + exp(-a)); sigma'(a) = Z (1 - Z), read from the output.
+
+    Evaluated as exp(-|a|) over 1 + exp(-|a|) on the negative side, so exp never overflows.
+    """
+
+    name, from_output = "sigmoid", True
+
+    def value(self, A):
+        E = np.exp(-np.abs(A))
+        return np.where(A >= 0, 1, E) / (1 + E)
+
+    def derivative(self, A, Z):
+        return Z * (1 - Z)
+
+    def backward_(self, G, A, Z):
+        G *= Z
+        np.subtract(1, Z, out=Z)
+        return np.multiply(G, Z, out=G)
+
+
+class Softplus(Activation):
+    """sigma(a) = log(1 + exp(a)) = max(a, 0) + log1p(exp(-|a|));
+    sigma'(a) = sigmoid(a) = 1 - exp(-Z), read from the output (as -expm1(-Z), exact near 0).
+    """
+
+    name, from_output = "softplus", True
+
+    def value(self, A):
+        return np.maximum(A, 0) + np.log1p(np.exp(-np.abs(A)))
+
+    def derivative(self, A, Z):
+        return -np.expm1(-Z)
+
+
+class GELU(Activation):
+    """GELU, tanh form: sigma(a) = a (1 + tanh(u)) / 2 with u = c (a + k a^3),
+    c = sqrt(2 / pi), k = 0.044715.  Since (1 + tanh(u)) / 2 = s = sigmoid(2u), it is
+    evaluated as sigma(a) = a s, and sigma'(a) = s + a s (1 - s) 2 c (1 + 3 k a^2), from A.
+
+    The sigmoid form keeps relative accuracy in the negative tail, where 1 + tanh(u)
+    cancels (float32 would keep only about 1e-7 absolute).  Inside u, a is clipped to
+    +-1e4: a^3 cannot overflow in float32, and s is already exactly 0 or 1 there.
+    """
+
+    name, from_output = "gelu", False
+    c, k = math.sqrt(2 / math.pi), 0.044715
+
+    def _s(self, A):
+        a = np.clip(A, -1e4, 1e4)
+        u2 = (2 * self.c) * (a + self.k * a * a * a)
+        E = np.exp(-np.abs(u2))
+        return np.where(u2 >= 0, 1, E) / (1 + E), a
+
+    def value(self, A):
+        S, _ = self._s(A)
+        return A * S
+
+    def derivative(self, A, Z):
+        S, a = self._s(A)
+        return S + a * S * (1 - S) * (2 * self.c) * (1 + 3 * self.k * a * a)
+
+
+class FunctionActivation(Activation):
+    """An activation made from two plain functions of the pre-activation A."""
+
+    from_output = False
+
+    def __init__(self, name, value, derivative):
+        self.name, self._value, self._derivative = name, value, derivative
+
+    def value(self, A):
+        return self._value(A)
+
+    def derivative(self, A, Z):
+        return self._derivative(A)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a for a in (Identity(), ReLU(), LeakyReLU(), Tanh(), Sigmoid(), Softplus(), GELU())
+}
+
+
+def register_activation(name: str, value, derivative) -> Activation:
+    """Add an activation under ``name`` from ``value(A) -> sigma(A)`` and
+    ``derivative(A) -> sigma'(A)``, both element-wise on arrays of shape (m, n).
+
+    >>> import numpy as np
+    >>> register_activation("swish", lambda A: A / (1 + np.exp(-A)),
+    ...     lambda A: (1 + np.exp(-A) + A * np.exp(-A)) / (1 + np.exp(-A)) ** 2)
+    <activation swish>
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name: expected a non-empty string, got {name!r}")
+    if not callable(value) or not callable(derivative):
+        raise TypeError("value, derivative: expected two callables of the pre-activation A")
+    act = FunctionActivation(name, value, derivative)
+    ACTIVATIONS[name] = act
+    return act
+
+
+def get_activation(spec, name: str = "activation") -> Activation:
+    """Look up an activation by registered name, or pass an :class:`Activation` through."""
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, str) and spec in ACTIVATIONS:
+        return ACTIVATIONS[spec]
+    raise ValueError(f"{name}: expected one of {sorted(ACTIVATIONS)}, got {spec!r}")

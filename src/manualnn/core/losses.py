@@ -1,0 +1,232 @@
+"""Losses: each returns the mean loss and G_{L+1} = d loss / d Z_{L+1} together.
+
+Z is the network output Z_{L+1} of shape (m, k).  Every loss is a mean over the m rows,
+or, with per-sample weights w, the weighted mean sum_i w_i l_i / sum_i w_i; G then carries
+the same 1/m (or w_i / sum w) factor, so that grad W_i = Z_i^T D_i is the gradient of
+that mean.
+
+``loss(Z, y)`` validates and allocates; ``loss.value_and_grad_(Z, y, w)`` is the training
+step's version: no checks, and Z is overwritten by G in place.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from manualnn import checks
+from manualnn.backend import kernels
+
+
+class Loss:
+    """Base class.  Subclasses define ``targets`` (validation) and ``value_and_grad_``.
+
+    A classification loss also sets ``errors``, the number of misclassified rows of the
+    last ``value_and_grad_`` (None for the others).
+    """
+
+    name = "loss"
+    errors = None
+
+    def targets(self, y, m: int, k: int):
+        """Check the targets for an output of shape (m, k); return them as used."""
+        raise NotImplementedError
+
+    def value_and_grad_(self, Z, y, w=None) -> float:
+        """Return the mean loss and overwrite Z (m, k) with G_{L+1} (m, k)."""
+        raise NotImplementedError
+
+    def __call__(self, Z, y, sample_weight=None):
+        """Mean loss and G_{L+1}, shape (m, k), for output Z (m, k) and targets y."""
+        Z = checks.float_array(Z, "Z", ndim=2)
+        y = self.targets(y, *Z.shape)
+        w = checks.sample_weight(sample_weight, Z.shape[0], Z.dtype)
+        G = Z.copy()
+        return self.value_and_grad_(G, y, w), G
+
+    @staticmethod
+    def _mean(rows, w) -> float:
+        """The mean of per-row losses ``rows`` (m,), weighted by w when given."""
+        # accumulated in float64: a float32 sum of m rows would lose digits of the mean
+        if w is None:   # add.reduce: the same sum as mean(), without its ~3 us of wrapping
+            return float(np.add.reduce(rows, dtype=np.float64)) / rows.shape[0]
+        return float(np.dot(rows.astype(np.float64), w) / w.sum(dtype=np.float64))
+
+    @staticmethod
+    def _scale_(G, w, per_row: float = 1.0):
+        """Multiply G by 1/m, or by w_i / sum w row by row; times ``per_row``."""
+        if w is None:
+            G *= per_row / G.shape[0]
+        else:
+            G *= (w * (per_row / w.sum()))[:, None]
+        return G
+
+    def __repr__(self):
+        return f"<loss {self.name}>"
+
+
+class SoftmaxCrossEntropy(Loss):
+    """l_i = log sum_j exp z_ij - sum_j q_ij z_ij, with q_i the one-hot row of y_i,
+    smoothed to (1 - eps) one-hot + eps / k when ``label_smoothing = eps``.
+
+    G = (S - Q) / m with S = softmax(Z).  The max of each row is subtracted before exp
+    (log-sum-exp), so logits of any magnitude give a finite loss.  No one-hot matrix is
+    built: the m entries z_{i, y_i} are reached through flat indices i k + y_i (i + y_i m
+    for a column-major Z, as the network's output buffer is).
+    """
+
+    name = "softmax_cross_entropy"
+
+    def __init__(self, label_smoothing: float = 0.0):
+        checks.number(label_smoothing, "label_smoothing", 0, 1, high_open=True)
+        self.eps = float(label_smoothing)
+        self._buffers = {}
+
+    def targets(self, y, m, k):
+        return checks.labels(y, "y", m, k)
+
+    def _workspace(self, Z):
+        """Buffers for an output shaped and laid out as Z; the last three are kept."""
+        key = (Z.shape, Z.strides, Z.dtype)
+        ws = self._buffers.get(key)
+        if ws is None:
+            m, (s0, s1) = Z.shape[0], (st // Z.itemsize for st in Z.strides)
+            # r (m, 1): row maxima, then row sums; idx: flat indices of the z_{i, y_i}
+            r = np.empty((m, 1), Z.dtype)
+            t = np.empty(m, Z.dtype)   # per-row losses; t64: them in float64, for the mean
+            ws = SimpleNamespace(base=np.arange(m) * s0, col=s1, idx=np.empty(m, np.intp),
+                                 r=r, r1=r.reshape(m), zy=np.empty(m, Z.dtype), t=t,
+                                 t64=t if Z.dtype == np.float64 else np.empty(m))
+            while len(self._buffers) >= 3:
+                del self._buffers[next(iter(self._buffers))]
+            self._buffers[key] = ws
+        return ws
+
+    def value_and_grad_(self, Z, y, w=None):
+        if w is None:   # one compiled pass where numba is installed (see kernels)
+            done = kernels.softmax_cross_entropy_(Z, y, self.eps)
+            if done is not None:
+                loss, self.errors = done
+                return loss
+        if not (Z.flags.c_contiguous or Z.flags.f_contiguous):
+            C = np.ascontiguousarray(Z)
+            loss = self.value_and_grad_(C, y, w)
+            Z[...] = C
+            return loss
+        m, k = Z.shape
+        ws, eps = self._workspace(Z), self.eps
+        # element (i, y_i) of Z in memory order: i s0 + y_i s1 (row- or column-major Z)
+        flat = Z.ravel(order="K")
+        np.multiply(y, ws.col, out=ws.idx, dtype=np.intp)   # intp: uint8 labels would wrap
+        ws.idx += ws.base
+        np.maximum.reduce(Z, axis=1, keepdims=True, out=ws.r)
+        Z -= ws.r
+        # mode="clip": the indices are in range by construction, and "raise" would copy
+        zy = np.take(flat, ws.idx, out=ws.zy, mode="clip")
+        # after the shift a row's largest logit is 0: the row is wrong when z_{i, y_i} is not
+        self.errors = int(np.count_nonzero(zy))
+        rows = ws.t
+        if eps:   # rows <- (1 - eps) z_{i, y_i} + eps / k sum_j z_ij, the smoothed target
+            np.add.reduce(Z, axis=1, out=rows)
+            rows *= eps / k
+            zy *= 1 - eps
+            rows += zy
+        np.exp(Z, out=Z)
+        np.add.reduce(Z, axis=1, keepdims=True, out=ws.r)
+        if eps:
+            rows -= np.log(ws.r1, out=zy)
+            np.negative(rows, out=rows)
+        else:
+            np.log(ws.r1, out=rows)
+            rows -= zy
+        if w is None:   # the mean accumulated in float64, through a buffer: no temporary
+            np.copyto(ws.t64, rows)
+            loss = float(np.add.reduce(ws.t64)) / m
+        else:
+            loss = self._mean(rows, w)
+        # G = (S - Q) / m: with no weights the 1/m goes into the row sums, one pass fewer
+        scale = 1.0 / m if w is None else 1.0
+        if w is None:
+            ws.r *= m
+        Z /= ws.r
+        if eps:
+            Z -= eps / k * scale
+        np.take(flat, ws.idx, out=zy, mode="clip")
+        zy -= (1 - eps) * scale
+        np.put(flat, ws.idx, zy)
+        if w is not None:
+            self._scale_(Z, w)
+        return loss
+
+
+class MeanSquaredError(Loss):
+    """l_i = sum_j (z_ij - y_ij)^2 / k (the mean over all m k entries, as PyTorch's
+    MSELoss); with ``half=True`` the conventional 1/2 factor (scikit-learn's squared loss).
+    G = 2 (Z - Y) / (m k), or (Z - Y) / (m k) with half.  y has shape (m, k), or (m,) if k = 1.
+    """
+
+    name = "mse"
+
+    def __init__(self, half: bool = False):
+        self.factor = 0.5 if half else 1.0
+
+    def targets(self, y, m, k):
+        return _float_targets(y, m, k)
+
+    def value_and_grad_(self, Z, y, w=None):
+        k = Z.shape[1]
+        Z -= y
+        rows = np.einsum("ij,ij->i", Z, Z) * (self.factor / k)
+        self._scale_(Z, w, 2 * self.factor / k)
+        return self._mean(rows, w)
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy on logits, for k independent yes/no outputs (multi-label):
+    l_i = sum_j [softplus(z_ij) - y_ij z_ij] / k with y_ij in [0, 1], computed as
+    max(z, 0) - y z + log1p(exp(-|z|)).  G = (sigmoid(Z) - Y) / (m k).
+    """
+
+    name = "binary_cross_entropy"
+
+    def targets(self, y, m, k):
+        Y = _float_targets(y, m, k)
+        if ((Y < 0) | (Y > 1)).any():
+            raise ValueError("y: expected targets in [0, 1] for binary cross-entropy")
+        return Y
+
+    def value_and_grad_(self, Z, y, w=None):
+        k = Z.shape[1]
+        E = np.exp(-np.abs(Z))
+        rows = (np.maximum(Z, 0) - y * Z + np.log1p(E)).sum(axis=1) / k
+        Z[...] = np.where(Z >= 0, 1, E) / (1 + E) - y
+        self._scale_(Z, w, 1 / k)
+        return self._mean(rows, w)
+
+
+def softmax(Z):
+    """S = exp(Z) normalized over each row of Z (m, k), the max subtracted first; a new array."""
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def _float_targets(y, m, k):
+    Y = checks.float_array(y, "y")
+    if Y.ndim == 1 and k == 1:
+        Y = Y[:, None]
+    if Y.shape != (m, k):
+        raise ValueError(f"y: expected targets of shape ({m}, {k}), got {Y.shape}")
+    return Y
+
+
+LOSSES = {c.name: c for c in (SoftmaxCrossEntropy, MeanSquaredError, BinaryCrossEntropy)}
+
+
+def get_loss(spec, **options) -> Loss:
+    """A new loss instance by name (with its options), or a :class:`Loss` passed through."""
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, str) and spec in LOSSES:
+        return LOSSES[spec](**options)
+    raise ValueError(f"loss: expected one of {sorted(LOSSES)}, got {spec!r}")

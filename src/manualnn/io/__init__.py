@@ -1,0 +1,7 @@
+"""Files of models and runs: model and checkpoint files, run folders and their pictures
+(written through ``manualnn.atomic``).
+
+    serialize.py  model and checkpoint files: safetensors arrays and JSON (never pickle)
+    rundir.py     the run folder: what a training writes, reads back and resumes
+    plots.py      learning curves and a confusion matrix (matplotlib, optional)
+"""

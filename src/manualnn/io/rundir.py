@@ -1,0 +1,186 @@
+"""The run folder: what a training writes, and how it is read back and resumed.
+
+    RUN_DIR/config.json             every option of the run
+    RUN_DIR/model.safetensors       the weights (and preprocessing arrays)  } serialize.py
+    RUN_DIR/model.json              architecture, classes, preprocessing    }
+    RUN_DIR/checkpoint.safetensors  weights, optimizer state, RNG states, history: --resume
+    RUN_DIR/history.csv             one row per epoch
+    RUN_DIR/curves.png              loss and error against epoch
+    RUN_DIR/.lock                   held while a training runs in the folder
+
+Every file is written atomically, the model before the checkpoint: after a crash at any
+moment the folder holds the checkpoint of the last saved epoch e (if any) and a complete
+model of epoch e or e + 1, which a resume recomputes bit for bit.  A crash before the
+first checkpoint leaves a folder that a new ``train --out`` may reuse.  Temporary files
+that a crash leaves behind are removed by the next training that takes the lock.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+
+from manualnn import atomic
+from manualnn.checks import DataError
+from manualnn.io import serialize
+from manualnn.train.loop import COLUMNS, TrainState
+
+CHECKPOINT, CONFIG, HISTORY, CURVES = ("checkpoint.safetensors", "config.json", "history.csv",
+                                       "curves.png")
+MAX_CONFIG = 1 << 20   # bytes; a config.json is a few hundred
+# files only a training writes (under the lock): their leftover temporaries can go
+LOCK = ".lock"
+TRAINING_FILES = (CHECKPOINT, CONFIG, HISTORY, CURVES, serialize.MODEL_FILE,
+                  serialize.CONFIG_FILE)
+
+
+class RunDir:
+    """A run folder, locked against a second training for as long as this object lives."""
+
+    def __init__(self, path, resume: bool = False):
+        self.path = os.fspath(path)
+        if resume and not os.path.isfile(self.file(CHECKPOINT)):
+            raise ValueError(f"resume: {self.path} holds no checkpoint to resume from (its "
+                             f"training stopped before the end of its first epoch); start "
+                             f"again with --out {self.path}")
+        if not resume and os.path.exists(self.file(CHECKPOINT)):
+            raise ValueError(f"out: {self.path} already holds a run; continue it with "
+                             f"--resume {self.path} or choose another --out")
+        self._created = not os.path.exists(self.path)
+        os.makedirs(self.path, exist_ok=True)
+        self._lock = _lock(self.file(LOCK), self.path)
+        atomic.remove_leftovers(self.path, TRAINING_FILES)   # of a training that was killed
+
+    def file(self, name: str) -> str:
+        return os.path.join(self.path, name)
+
+    def close(self):
+        """Release the lock; a folder made here that holds nothing else (the run failed
+        before writing anything: an unknown dataset, a refused memory plan) goes too."""
+        if self._lock is None:
+            return
+        self._lock.close()
+        self._lock = None
+        if self._created and os.listdir(self.path) == [LOCK]:
+            os.unlink(self.file(LOCK))
+            os.rmdir(self.path)
+
+    # -- config ------------------------------------------------------------------------
+    def write_config(self, config: dict) -> None:
+        atomic.write_text(self.file(CONFIG), json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+    def read_config(self) -> dict:
+        return read_config(self.path)
+
+    # -- checkpoints -------------------------------------------------------------------
+    def save_epoch(self, net, optimizer, state: TrainState, meta: dict, arrays: dict) -> None:
+        """Model, history, then checkpoint: each atomically, in that order, so that a
+        checkpoint of epoch e always comes with a model of epoch e (or e + 1)."""
+        opt_arrays, opt_meta = optimizer.state_dict()
+        tensors = {f"param.{n}": p for n, p in zip(net.param_names, net.params)}
+        tensors.update({f"opt.{n}": a for n, a in opt_arrays.items()})
+        if state.best_params is not None:
+            tensors.update({f"best.{n}": p for n, p in zip(net.param_names, state.best_params)})
+        info = {"epoch": state.epoch, "history": state.history, "optimizer": opt_meta,
+                "shuffle_rng": state.shuffle_rng.bit_generator.state,
+                "dropout_rng": net.rng.bit_generator.state,
+                "best_loss": state.best_loss if math.isfinite(state.best_loss) else None,
+                "bad_epochs": state.bad_epochs, "stopped_early": state.stopped_early}
+        self.save_model(net, state, meta, arrays)
+        serialize.save_arrays(self.file(CHECKPOINT), tensors, info)
+
+    def save_model(self, net, state: TrainState, meta: dict, arrays: dict) -> None:
+        """The model (the best weights so far under early stopping) and history.csv."""
+        model = net
+        if state.best_params is not None:
+            model = net.copy()
+            model.set_params(state.best_params)
+        serialize.save_model(self.path, model, {**meta, "epoch": state.epoch}, arrays)
+        atomic.write_text(self.file(HISTORY), history_csv(state.history))
+
+    def load_checkpoint(self, net, optimizer, state: TrainState) -> None:
+        """Restore weights, optimizer, RNG states and history saved by ``save_epoch``."""
+        path = self.file(CHECKPOINT)
+        tensors, info = serialize.load_arrays(path)
+        try:
+            net.set_params([tensors[f"param.{n}"] for n in net.param_names])
+            optimizer.load_state_dict({k[4:]: v for k, v in tensors.items()
+                                       if k.startswith("opt.")}, info["optimizer"])
+            if f"best.{net.param_names[0]}" in tensors:
+                state.best_params = [tensors[f"best.{n}"].copy() for n in net.param_names]
+            state.shuffle_rng.bit_generator.state = info["shuffle_rng"]
+            net.rng.bit_generator.state = info["dropout_rng"]
+            state.epoch, state.history = int(info["epoch"]), list(info["history"])
+            best = info["best_loss"]
+            state.best_loss = math.inf if best is None else float(best)
+            state.bad_epochs, state.stopped_early = info["bad_epochs"], info["stopped_early"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{path}: not a checkpoint of this run ({exc})") from None
+
+    def write_curves(self, history: list) -> str | None:
+        """curves.png from the history; None when matplotlib is not installed."""
+        from manualnn.io.plots import plot_curves
+        return plot_curves(history, self.file(CURVES))
+
+
+def read_config(path) -> dict:
+    file = os.path.join(path, CONFIG)
+    config = serialize.read_json(file, MAX_CONFIG)
+    if config is None:
+        raise DataError(f"{path}: not a run folder (no {CONFIG})")
+    if not isinstance(config, dict):
+        raise DataError(f"{file}: expected a JSON object")
+    return config
+
+
+def history_csv(history: list) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in history:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in COLUMNS})
+    return out.getvalue()
+
+
+def _lock(path, folder):
+    """An exclusive, non-blocking lock on ``path``; refused when another process holds it."""
+    import fcntl
+    handle = open(path, "a+")  # noqa: SIM115 (kept open: the lock lives as long as the run)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ValueError(f"out: another training is running in {folder} (it holds "
+                         f"{os.path.basename(path)}); wait for it or choose another folder") \
+            from None
+    return handle
+
+
+def load_run(path):
+    """The trained model of a run folder: (net, meta, preprocessor), all validated."""
+    from manualnn.data.preprocess import Preprocessor
+    net, meta, arrays = serialize.load_model(path)
+    prefix = "preprocess."
+    try:
+        pre = Preprocessor.from_arrays(meta.get("preprocess", "none"),
+                                       {k[len(prefix):]: v for k, v in arrays.items()
+                                        if k.startswith(prefix)})
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{path}: the model's preprocessing is unusable ({exc})") from None
+    classes = meta.get("classes")
+    if not isinstance(classes, list) or len(classes) != net.layers[-1]:
+        raise DataError(f"{path}: model.json lists {classes!r} as classes, expected "
+                        f"{net.layers[-1]} names for the {net.layers[-1]} outputs")
+    if pre.n_features not in (None, net.layers[0]):
+        raise DataError(f"{path}: preprocessing is fitted for {pre.n_features} features, "
+                        f"the network takes {net.layers[0]}")
+    shape = meta.get("image_shape")   # predict resizes pictures to it: bounded by n_1
+    if shape is not None and not (isinstance(shape, list) and len(shape) == 2 and all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape)
+            and shape[0] * shape[1] == net.layers[0]):
+        raise DataError(f"{path}: model.json gives image_shape {str(shape)[:80]}, expected "
+                        f"[rows, cols] with rows x cols = {net.layers[0]} inputs")
+    return net, meta, pre

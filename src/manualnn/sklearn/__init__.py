@@ -1,0 +1,12 @@
+"""scikit-learn estimators on manualnn's engine: a drop-in for MLPClassifier and
+MLPRegressor.
+
+    estimators.py  MLPClassifier and MLPRegressor
+    base.py        their shared parameters, checks and fitted attributes
+    fit.py         the solvers: scikit-learn's training rules on manualnn's engine
+    folders.py     model folders, the same files as ``manualnn train`` writes
+"""
+
+from manualnn.sklearn.estimators import MLPClassifier, MLPRegressor
+
+__all__ = ["MLPClassifier", "MLPRegressor"]

@@ -1,0 +1,11 @@
+"""Training: the epoch loop, mini-batches, optimizers and learning-rate schedules.
+
+    loop.py       fit (the epoch loop), evaluate, TrainState, early stopping
+    batching.py   shuffled mini-batch indices, and gathering a batch's rows into a buffer
+    optim.py      SGD (momentum, Nesterov), Adam, AdamW; gradient clipping
+    schedules.py  constant, step, cosine, with a linear warm-up
+"""
+
+from manualnn.train.loop import COLUMNS, TrainingDiverged, TrainState, evaluate, fit
+
+__all__ = ["COLUMNS", "TrainState", "TrainingDiverged", "evaluate", "fit"]

@@ -1,0 +1,47 @@
+"""Mini-batches: one epoch's shuffled row indices, and a batch's rows gathered into
+buffers made once per batch size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from manualnn import checks
+
+
+def batch_indices(m: int, batch_size: int, rng=None) -> Iterator[np.ndarray]:
+    """One epoch of mini-batches: yields index arrays that together cover ``range(m)``.
+
+    With ``rng`` (a ``numpy.random.Generator`` or seed) the order is shuffled, else it
+    is 0..m-1 in order.  Every batch has ``batch_size`` rows except the last, which
+    keeps the remainder.
+    """
+    checks.number(m, "m", 1, integer=True)
+    checks.number(batch_size, "batch_size", 1, integer=True)
+    order = np.arange(m) if rng is None else checks.generator(rng).permutation(m)
+    for start in range(0, m, batch_size):
+        yield order[start:start + batch_size]
+
+
+class Gather:
+    """The rows of a batch of each array, copied into buffers made once per size.
+
+    ``Gather(X, y)(rows)`` is ``(X[rows], y[rows])`` (None stays None), written over the
+    previous batch's copies: a view that lives only until the next call.  ``rows`` are
+    valid row numbers (from ``batch_indices`` or a permutation), so the copy runs as
+    ``np.take(mode="clip")``, twice as fast on shuffled rows as fancy indexing or the
+    default mode, which copy through a temporary.
+    """
+
+    def __init__(self, *arrays):
+        self.arrays, self.m = arrays, len(arrays[0])   # m rows in each array
+        self._buffers: dict = {}
+
+    def __call__(self, rows) -> tuple:
+        n = len(rows)
+        if n not in self._buffers:
+            self._buffers[n] = [None if a is None else np.empty((n,) + a.shape[1:], a.dtype)
+                                for a in self.arrays]
+        return tuple(a if a is None else np.take(a, rows, axis=0, out=out, mode="clip")
+                     for a, out in zip(self.arrays, self._buffers[n]))

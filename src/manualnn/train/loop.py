@@ -1,0 +1,198 @@
+"""The epoch loop: minibatches, optimizer steps, evaluation, history, early stopping.
+
+``fit`` trains an :class:`~manualnn.core.network.MLP` in place.  Everything that must survive a
+restart (the epoch count, the history, the shuffling and dropout random states, the best
+weights for early stopping) lives in a :class:`TrainState`, which ``fit`` hands to
+``on_epoch_end`` after every completed epoch, so a caller can checkpoint it and a later
+``fit`` can continue from it bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from manualnn import checks
+from manualnn.train.batching import Gather, batch_indices
+from manualnn.train.optim import clip_grad_norm
+
+COLUMNS = ["epoch", "lr", "train_loss", "train_err", "val_loss", "val_err", "test_loss",
+           "test_err", "seconds"]
+
+
+class TrainingDiverged(ArithmeticError):
+    """The loss became NaN or infinite; the message names the epoch and batch."""
+
+
+@dataclass
+class TrainState:
+    """What a resumed run needs.  ``epoch`` counts completed epochs."""
+
+    epoch: int = 0
+    history: list = field(default_factory=list)
+    shuffle_rng: np.random.Generator = field(default_factory=np.random.default_rng)
+    best_loss: float = math.inf
+    best_params: list | None = None
+    bad_epochs: int = 0
+    stopped_early: bool = False
+
+
+def evaluate(net, X, y, loss, chunk: int = 4096):
+    """(mean loss, error rate) of ``net`` on X (m, n_1) and targets y, without dropout.
+
+    The error compares the arg-max of each output row with the label (or with the arg-max
+    of a one-hot target row).  Runs ``chunk`` rows at a time: memory stays bounded.
+    """
+    y = loss.targets(y, X.shape[0], net.layers[-1])
+    total, wrong = 0.0, 0
+    for start in range(0, X.shape[0], chunk):
+        Z, yb = net(X[start:start + chunk]), y[start:start + chunk]
+        labels = yb if yb.ndim == 1 else yb.argmax(axis=1)
+        wrong += int(np.count_nonzero(Z.argmax(axis=1) != labels))
+        total += loss.value_and_grad_(Z, yb) * Z.shape[0]
+    return total / X.shape[0], wrong / X.shape[0]
+
+
+def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: TrainState,
+        shuffle: bool = True, schedule=None, clip_norm: float | None = None,
+        validation=None, test=None, patience: int = 0, callbacks=(), on_epoch_end=None,
+        log=print, progress: bool = True, eval_chunk: int = 4096) -> TrainState:
+    """Train ``net`` on X (m, n_1) and targets y until ``epochs`` epochs are complete.
+
+    validation, test  optional (X, y) pairs evaluated after every epoch
+    patience          > 0: stop when the validation loss has not improved for that many
+                      epochs, and restore the best weights
+    callbacks         callables ``f(row, net)``, row a dict of COLUMNS; a true result stops
+    on_epoch_end      ``f(state)`` after each epoch (checkpointing)
+    eval_chunk        rows per forward pass when evaluating (bounds its memory)
+    Raises :class:`TrainingDiverged` at the first non-finite loss (``ValueError`` instead
+    when the batch itself holds a NaN or infinity), and ``ValueError``/``TypeError`` up
+    front for X of the wrong shape or dtype or targets the loss does not accept.
+    """
+    checks.number(epochs, "epochs", 0, integer=True)
+    checks.number(batch_size, "batch_size", 1, integer=True)
+    # shapes, dtype and labels once here; a NaN in X is found when it makes the loss NaN
+    X = checks.float_array(X, "X", ndim=2, cols=net.layers[0], finite=False)
+    if X.dtype != net.dtype:
+        raise TypeError(f"X: expected {net.dtype} like the network, got {X.dtype}")
+    y = loss.targets(y, X.shape[0], net.layers[-1])
+    if patience and validation is None:
+        raise ValueError("patience: early stopping needs a validation split (val_fraction > 0)")
+    if state.epoch == 0 and not state.history:
+        log(_header(validation is not None, test is not None))
+    gather = Gather(X, y)
+    while state.epoch < epochs and not state.stopped_early:
+        start = time.perf_counter()
+        rng = state.shuffle_rng if shuffle else None
+        bar = _progress(math.ceil(X.shape[0] / batch_size),
+                        f"epoch {state.epoch + 1}/{epochs}", progress)
+        try:
+            total, wrong = _train_epoch(net, gather, loss, optimizer, state.epoch, batch_size,
+                                        rng, schedule, clip_norm, bar)
+        finally:
+            bar.close()
+        m = X.shape[0]
+        row = {"epoch": state.epoch + 1, "lr": optimizer.lr, "train_loss": total / m,
+               "train_err": wrong / m if loss.errors is not None else None}
+        for prefix, split in (("val", validation), ("test", test)):
+            ev = evaluate(net, *split, loss, eval_chunk) if split is not None else (None, None)
+            row[f"{prefix}_loss"], row[f"{prefix}_err"] = ev
+        row["seconds"] = time.perf_counter() - start
+        state.history.append(row)
+        state.epoch += 1
+        if patience:
+            _early_stopping(net, state, row["val_loss"], patience)
+        stop = any(callback(row, net) for callback in callbacks)
+        state.stopped_early = state.stopped_early or bool(stop)
+        log(_row_text(row, validation is not None, test is not None))
+        if on_epoch_end is not None:
+            on_epoch_end(state)
+    if patience and state.best_params is not None:
+        net.set_params(state.best_params)
+    return state
+
+
+def _train_epoch(net, gather, loss, optimizer, epoch, batch_size, rng, schedule, clip_norm,
+                 bar):
+    """One pass over the batches; returns (sum of batch loss x rows, misclassified rows)."""
+    total, wrong, m = 0.0, 0, gather.m
+    steps = math.ceil(m / batch_size)
+    # Clipping needs every gradient before any step; otherwise the optimizer may step a
+    # weight by its gradient's product as soon as backward has it (a fused update).
+    update = optimizer.update_product if not clip_norm else None
+    with np.errstate(over="ignore", invalid="ignore"):   # a diverging loss is caught below
+        for b, rows in enumerate(batch_indices(m, batch_size, rng)):
+            Xb, yb = gather(rows)
+            if schedule is not None:
+                optimizer.lr = schedule.lr_at(epoch, b, steps)
+            value, grads = net.loss_and_grad(Xb, yb, loss, update=update)
+            if not math.isfinite(value):
+                if not np.isfinite(Xb).all():   # bad data, not a bad learning rate
+                    raise ValueError(f"X: expected finite values, got NaN or infinity in "
+                                     f"batch {b + 1} of epoch {epoch + 1}")
+                raise TrainingDiverged(
+                    f"training diverged: the loss is {value} at epoch {epoch + 1}, batch "
+                    f"{b + 1}; lower the learning rate (the last completed epoch is {epoch})")
+            if clip_norm:
+                clip_grad_norm(grads, clip_norm)
+            optimizer.step(grads)
+            total += value * Xb.shape[0]
+            wrong += loss.errors or 0
+            bar.update()
+    return total, wrong
+
+
+def _early_stopping(net, state, val_loss, patience):
+    """Keep a copy of the best weights; stop after ``patience`` epochs without progress."""
+    if val_loss < state.best_loss:
+        state.best_loss, state.bad_epochs = val_loss, 0
+        if state.best_params is None:
+            state.best_params = [p.copy() for p in net.params]
+        else:
+            for keep, p in zip(state.best_params, net.params):
+                np.copyto(keep, p)
+    else:
+        state.bad_epochs += 1
+        state.stopped_early = state.bad_epochs >= patience
+
+
+def _header(val, test):
+    cols = ["Epoch", "Train Loss", "Train Err"] + ["Val Loss", "Val Err"] * val \
+        + ["Test Loss", "Test Err"] * test + [f"{'LR':>8}", "Seconds"]
+    return "| " + " | ".join(cols) + " |"
+
+
+def _row_text(row, val, test):
+    keys = ["train_loss", "train_err"] + ["val_loss", "val_err"] * val \
+        + ["test_loss", "test_err"] * test
+    cells = [f"{row['epoch']:>5}"] + [_cell(row[k], k) for k in keys]
+    cells += [f"{row['lr']:.2e}", f"{row['seconds']:>7.1f}"]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _cell(value, key):
+    width = len(key)
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.5f}"
+
+
+def _progress(total, desc, enabled):
+    """A tqdm bar on a terminal; a silent stand-in when output is not a terminal."""
+    if enabled and sys.stderr.isatty():
+        try:
+            from tqdm import tqdm
+            return tqdm(total=total, desc=desc, leave=False, unit="batch")
+        except ImportError:
+            pass
+    return _NoBar()
+
+
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def close(self):
+        pass

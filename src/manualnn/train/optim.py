@@ -1,0 +1,352 @@
+"""Optimizers and gradient clipping (learning-rate schedules are in ``schedules``).
+
+An optimizer updates a list of parameter arrays in place from a list of gradients of the
+same shapes and dtypes: ``net.params`` and the ``grads`` of ``net.loss_and_grad``.  The
+updates are PyTorch's ``torch.optim`` ones (SGD with dampening 0, Adam without amsgrad,
+AdamW), operation for operation, so a float64 run follows PyTorch's to rounding.
+
+A steady ``step`` allocates no arrays: the state buffers and one scratch buffer per
+parameter (a second where an L2 weight decay needs the decayed gradient kept) are made at
+construction, and every update is an in-place ufunc with ``out=``.  Scalars are Python
+floats, so a float32 parameter stays float32.
+
+Weight decay applies to every parameter unless ``decay_mask[i]`` is False (PyTorch's
+default is to decay all); ``[True, False] * L`` exempts the biases of ``net.params``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from manualnn import checks
+from manualnn.backend import kernels, ops
+
+FLUSH_EVERY = 32
+TINY = {np.dtype(np.float32): 2.0 ** -90, np.dtype(np.float64): 2.0 ** -900}
+
+
+class Optimizer:
+    """Base class: holds the parameters, ``lr`` (settable, e.g. by a schedule), the step
+    count ``t`` and the weight-decay settings; subclasses define ``_update``.
+    """
+
+    name = ""
+    hyper: tuple[str, ...] = ()   # saved in the state's meta and checked on load
+    state_names: tuple[str, ...] = ()   # per-parameter state arrays, saved as "name.i"
+    l2 = True   # weight decay added to the gradient (False: decoupled, as AdamW)
+
+    def __init__(self, params, lr: float, weight_decay: float = 0.0, decay_mask=None):
+        self.params = _check_params(params)
+        self.lr = lr
+        self.weight_decay = float(checks.number(weight_decay, "weight_decay", 0))
+        self.decay_mask = _check_mask(decay_mask, len(self.params))
+        self.t = 0
+        self._fused: set[int] = set()
+        self._scratch = [np.empty_like(p) for p in self.params]
+        self._decayed = {i: np.empty_like(p) for i, p in enumerate(self.params)
+                         if self.l2 and self._decays(i)}
+
+    @property
+    def lr(self) -> float:
+        return self._lr
+
+    @lr.setter
+    def lr(self, value) -> None:
+        self._lr = float(checks.number(value, "lr", 0, low_open=True))
+
+    def step(self, grads) -> None:
+        """Update every parameter in place from ``grads`` (same order, shapes and dtypes),
+        except those ``update_product`` has already stepped."""
+        _check_grads(grads, self.params)
+        if not self._fused:   # else update_product has begun this step and counted it
+            self.t += 1
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            if i not in self._fused:
+                self._update(i, p, g)
+        if self.t % FLUSH_EVERY == 0:
+            self._flush_tiny()
+        self._fused.clear()
+
+    def update_product(self, i: int, Z: np.ndarray, D: np.ndarray, out: np.ndarray) -> bool:
+        """Step ``params[i]``, of shape (n, p), by its gradient Z^T D (Z (m, n), D (m, p))
+        now, as the first part of the coming ``step``, which then leaves it alone; see
+        ``network.MLP.loss_and_grad(update=)``.  ``out`` is the gradient's buffer.
+
+        Here: the gradient goes into ``out`` and the usual update follows at once, while
+        the weight (just read for G_i = D_i W_i^T) and its gradient are still in cache.
+        An optimizer may instead fold the update into the product (``SGD``).
+        """
+        self._begin()
+        ops.matmul(Z.T, D, out=out)
+        self._update(i, self.params[i], out)
+        self._fused.add(i)
+        return True
+
+    def _begin(self) -> None:
+        if not self._fused:   # the first weight of a step counts the step
+            self.t += 1
+
+    def _flush_tiny(self) -> None:
+        """Set state entries too small to matter (float32: below about 5e-35) to zero.
+
+        A moment whose gradient stays zero (a dead relu unit) decays geometrically into
+        the subnormal range, where every multiply costs about a hundred times more.
+        Adding and subtracting c = 2^-90 (2^-900 in float64) is exact for entries far
+        above c and rounds the tiny ones to 0, in two in-place passes; done every
+        FLUSH_EVERY steps, entries can decay by 0.9^32 = 0.03 between flushes and stay
+        normal.  Nothing changes but values far below anything an update can notice.
+        """
+        for a in self._state_arrays().values():
+            c = TINY[a.dtype]
+            a += c
+            a -= c
+
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _decays(self, i: int) -> bool:
+        return self.weight_decay > 0 and self.decay_mask[i]
+
+    def _l2_grad(self, i, p, g):
+        """g + wd * p in a buffer of its own (the caller's g is left alone), or g itself."""
+        if i not in self._decayed:
+            return g
+        d = np.multiply(p, self.weight_decay, out=self._decayed[i])
+        d += g
+        return d
+
+    # -- state ------------------------------------------------------------------------
+    def state_dict(self) -> tuple[dict[str, np.ndarray], dict]:
+        """(arrays, meta): copies of the state arrays named "m.0", "v.0", ... and the
+        JSON-able scalars: name, t, lr, weight_decay, decay_mask and the hyperparameters.
+        """
+        arrays = {k: a.copy() for k, a in self._state_arrays().items()}
+        meta = {"name": self.name, "t": self.t, "lr": self.lr, **self._settings()}
+        return arrays, meta
+
+    def load_state_dict(self, arrays, meta) -> None:
+        """Restore ``state_dict()`` output into this optimizer (t, lr and the arrays).
+
+        The hyperparameters in ``meta`` must equal this optimizer's: construct it with the
+        saved ones.  Everything is checked before anything changes.
+        """
+        if not isinstance(meta, dict) or meta.get("name") != self.name:
+            got = meta.get("name") if isinstance(meta, dict) else meta
+            raise ValueError(f"meta['name']: expected {self.name!r}, got {got!r}")
+        for key, mine in self._settings().items():
+            if meta.get(key) != mine:
+                raise ValueError(f"meta[{key!r}]: expected {mine!r} as this optimizer has, "
+                                 f"got {meta.get(key)!r}; construct it with the saved value")
+        t = checks.number(meta.get("t"), "meta['t']", 0, integer=True)
+        lr = checks.number(meta.get("lr"), "meta['lr']", 0, low_open=True)
+        targets = self._state_arrays()
+        if not isinstance(arrays, dict) or set(arrays) != set(targets):
+            got = sorted(arrays) if isinstance(arrays, dict) else type(arrays).__name__
+            raise ValueError(f"arrays: expected the names {sorted(targets)}, got {got}")
+        for key, target in targets.items():
+            _check_like(arrays[key], target, f"arrays[{key!r}]")
+        for key, target in targets.items():
+            np.copyto(target, arrays[key])
+        self.t, self.lr = int(t), lr
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {f"{s}.{i}": a for s in self.state_names for i, a in enumerate(getattr(self, s))}
+
+    def _settings(self) -> dict:
+        return {"weight_decay": self.weight_decay, "decay_mask": list(self.decay_mask),
+                **{k: getattr(self, k) for k in self.hyper}}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in {"lr": self.lr, **self._settings()}.items()
+                         if k != "decay_mask")
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum, as torch.optim.SGD
+    with dampening 0.  Per parameter, with d = g + wd * p (L2 decay, if any):
+
+        buf <- d on the first step, else momentum * buf + d
+        d   <- d + momentum * buf (nesterov) or buf (momentum > 0)
+        p   <- p - lr * d
+    """
+
+    name, hyper, state_names = "sgd", ("momentum", "nesterov"), ("buf",)
+
+    def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0,
+                 decay_mask=None):
+        super().__init__(params, lr, weight_decay, decay_mask)
+        self.momentum = float(checks.number(momentum, "momentum", 0, 1, high_open=True))
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"nesterov: expected True or False, got {nesterov!r}")
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov: expected momentum > 0 with nesterov=True, got momentum=0")
+        self.nesterov = nesterov
+        self.buf = [np.zeros_like(p) for p in self.params] if self.momentum else []
+        # the product form needs the plain gradient: not with nesterov, nor with L2 decay
+        # under momentum (it enters the buffer); and a BLAS gemm that adds in place
+        self._fusable = [ops.has_blas() and not nesterov and p.ndim == 2
+                         and p.flags.c_contiguous and not (self.momentum and self._decays(i))
+                         for i, p in enumerate(self.params)]
+
+    def update_product(self, i, Z, D, out):
+        """The SGD step by g = Z^T D as one BLAS gemm that adds into its output:
+
+            no momentum   p <- (1 - lr wd) p - lr Z^T D      (L2 decay folded into beta)
+            momentum      buf <- momentum buf + Z^T D (buf <- Z^T D on the first step),
+                          then p <- p - lr buf (one axpy)
+
+        which saves the passes that storing g and then reading it back would take.
+        """
+        if not self._fusable[i]:
+            return super().update_product(i, Z, D, out)
+        self._begin()
+        p = self.params[i]
+        if self.momentum:
+            beta = self.momentum if self.t > 1 else 0.0
+            ops.matmul_add(Z.T, D, self.buf[i], 1.0, beta)
+            ops.axpy(-self.lr, self.buf[i], p, self._scratch[i])
+        else:
+            decay = self.weight_decay if self._decays(i) else 0.0
+            ops.matmul_add(Z.T, D, p, -self.lr, 1.0 - self.lr * decay)
+        self._fused.add(i)
+        return True
+
+    def _update(self, i, p, g):
+        d, s = self._l2_grad(i, p, g), self._scratch[i]
+        step = d
+        if self.momentum:
+            buf = self.buf[i]
+            if self.t == 1:
+                np.copyto(buf, d)
+            else:
+                buf *= self.momentum
+                buf += d
+            step = buf
+            if self.nesterov:
+                step = np.multiply(buf, self.momentum, out=s)
+                step += d
+        ops.axpy(-self.lr, step, p, s)
+
+
+class Adam(Optimizer):
+    """Adam with bias correction, as torch.optim.Adam (amsgrad off).  Per parameter, at
+    step t, with g <- g + wd * p (L2 decay, if any):
+
+        m <- m + (1 - beta1) (g - m)          (torch's lerp: beta1 m + (1 - beta1) g)
+        v <- beta2 v + (1 - beta2) g^2
+        p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    """
+
+    name, hyper, state_names = "adam", ("beta1", "beta2", "eps"), ("m", "v")
+
+    def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                 decay_mask=None):
+        super().__init__(params, lr, weight_decay, decay_mask)
+        self.beta1 = float(checks.number(beta1, "beta1", 0, 1, high_open=True))
+        self.beta2 = float(checks.number(beta2, "beta2", 0, 1, high_open=True))
+        self.eps = float(checks.number(eps, "eps", 0, low_open=True))
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+
+    def _update(self, i, p, g):
+        keep, g = self._decay(i, p, g)
+        kernels.adam_(p, g, self.m[i], self.v[i], self._scratch[i], w=1.0 - self.beta1,
+                      beta2=self.beta2, step=self.lr / (1.0 - self.beta1 ** self.t),
+                      scale=1.0 / math.sqrt(1.0 - self.beta2 ** self.t), eps=self.eps,
+                      keep=keep)
+
+    def _decay(self, i, p, g):
+        """(keep, g): Adam's weight decay is L2, added to the gradient."""
+        return 1.0, self._l2_grad(i, p, g)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay, as torch.optim.AdamW: first p <- p (1 - lr wd)
+    for the decayed parameters, then the Adam step on the plain gradient.
+    """
+
+    name, l2 = "adamw", False
+
+    def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
+                 decay_mask=None):
+        super().__init__(params, lr, beta1, beta2, eps, weight_decay, decay_mask)
+
+    def _decay(self, i, p, g):
+        """(keep, g): AdamW's decay scales p by keep = 1 - lr wd inside the update."""
+        return (1.0 - self.lr * self.weight_decay if self._decays(i) else 1.0), g
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+
+
+def get_optimizer(name: str, params, **options) -> Optimizer:
+    """The optimizer ``name`` ("sgd", "adam", "adamw") over ``params``; options as the class
+    takes them (SGD needs ``lr``)."""
+    cls = OPTIMIZERS[checks.choice(name, "optimizer", OPTIMIZERS)]
+    return checks.construct(cls, name, params, **options)
+
+
+def clip_grad_norm(grads, max_norm: float) -> float:
+    """Scale ``grads`` in place so that their global L2 norm is at most ``max_norm``.
+
+    norm = sqrt(sum over arrays of sum(g^2)); when max_norm / (norm + 1e-6) < 1 every g is
+    multiplied by it (torch.nn.utils.clip_grad_norm_, whose 1e-6 guards norm = 0).
+    Returns the norm before clipping as a float; a NaN or infinite norm is returned with
+    the grads left as they are (an infinite one would zero them), for the caller to skip.
+    """
+    max_norm = float(checks.number(max_norm, "max_norm", 0, low_open=True))
+    for i, g in enumerate(grads):
+        if not isinstance(g, np.ndarray) or g.dtype not in checks.FLOAT_DTYPES:
+            raise TypeError(f"grads[{i}]: expected a float32 or float64 array, "
+                            f"got {type(g).__name__} {getattr(g, 'dtype', '')}")
+    # vdot of a contiguous array reads it in place (no copy); the sum is in double
+    norm = math.sqrt(math.fsum(float(np.vdot(g, g)) for g in grads))
+    scale = max_norm / (norm + 1e-6)
+    if scale < 1.0 and math.isfinite(norm):
+        for g in grads:
+            g *= scale
+    return norm
+
+
+# -- checks --------------------------------------------------------------------------------
+def _check_params(params) -> list:
+    if isinstance(params, np.ndarray):
+        raise TypeError("params: expected a list of arrays, got a single array")
+    params = list(params)
+    if not params:
+        raise ValueError("params: expected at least one array, got an empty list")
+    for i, p in enumerate(params):
+        checks.weight_array(p, f"params[{i}]", getattr(p, "shape", ()))
+        if not p.flags.writeable:
+            raise ValueError(f"params[{i}]: expected a writeable array, got a read-only one")
+    if len({id(p) for p in params}) != len(params):   # it would be stepped twice
+        raise ValueError("params: expected distinct arrays, got one array more than once")
+    return params
+
+
+def _check_mask(mask, n: int) -> list[bool]:
+    if mask is None:
+        return [True] * n
+    mask = list(mask)
+    if len(mask) != n or not all(isinstance(b, (bool, np.bool_)) for b in mask):
+        raise ValueError(f"decay_mask: expected {n} booleans (one per parameter), got {mask!r}")
+    return [bool(b) for b in mask]
+
+
+def _check_grads(grads, params) -> None:
+    """Length, type, shape and dtype only: cheap, and allocates no arrays."""
+    if len(grads) != len(params):
+        raise ValueError(f"grads: expected {len(params)} arrays (one per parameter), "
+                         f"got {len(grads)}")
+    for i, (p, g) in enumerate(zip(params, grads)):
+        _check_like(g, p, f"grads[{i}]")
+
+
+def _check_like(a, like: np.ndarray, name: str) -> None:
+    if not isinstance(a, np.ndarray) or a.shape != like.shape or a.dtype != like.dtype:
+        got = f"shape {a.shape} and dtype {a.dtype}" if isinstance(a, np.ndarray) else \
+            type(a).__name__
+        raise ValueError(f"{name}: expected shape {like.shape} and dtype {like.dtype}, got {got}")

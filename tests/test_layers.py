@@ -1,0 +1,92 @@
+"""The package's folders are its layers, and imports point one way through them.
+
+    backend <- core <- train <- cli, sklearn        (and simple_ml, the course's module)
+
+data/ and io/ sit beside the stack: data (files, datasets, preprocessing) needs nothing of
+it, io (model files, run folders) reads the network, the training state and the
+preprocessing saved with a model, and neither reaches the interfaces.  Two root modules
+serve every layer: ``checks`` (validation at the boundary) and ``atomic`` (file writes).
+"""
+
+import ast
+import pathlib
+
+import pytest
+
+SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "manualnn"
+BASE = {"checks", "atomic"}
+BELOW = {
+    "checks": set(),
+    "atomic": set(),
+    "backend": BASE,
+    "core": BASE | {"backend"},
+    "train": BASE | {"backend", "core"},
+    "data": BASE,
+    "io": BASE | {"backend", "core", "train", "data"},
+    "simple_ml": BASE | {"backend", "core", "train", "data"},
+    "cli": BASE | {"backend", "core", "train", "data", "io", "simple_ml"},
+    "sklearn": BASE | {"backend", "core", "train", "data", "io"},
+    "serialize": {"io"},   # the public path of io.serialize
+    "__init__": {"checks", "core"},
+    "__main__": {"cli"},
+}
+
+
+def layer_of(path: pathlib.Path) -> str:
+    parts = path.relative_to(SRC).parts
+    return parts[0] if len(parts) > 1 else path.stem
+
+
+def imported_layers(path: pathlib.Path):
+    """(line, layer) for each manualnn import of the file; relative imports are refused."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path.name} line {node.lineno}: a relative import"
+            names = [node.module] if node.module != "manualnn" else [
+                f"manualnn.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        for name in names:
+            parts = (name or "").split(".")
+            if parts[0] == "manualnn" and len(parts) > 1 and parts[1] != "__version__":
+                yield node.lineno, parts[1]
+
+
+FILES = sorted(SRC.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(SRC)) for p in FILES])
+def test_each_module_imports_only_its_own_layer_or_those_below(path):
+    mine = layer_of(path)
+    assert mine in BELOW, f"{path.relative_to(SRC)}: {mine} is not a known layer"
+    for line, target in imported_layers(path):
+        assert target == mine or target in BELOW[mine], (
+            f"{path.relative_to(SRC)} line {line} imports {target}, above or beside {mine}")
+
+
+def test_the_layers_form_no_cycle():
+    seen, order = set(), []
+
+    def visit(layer, trail=()):
+        assert layer not in trail, f"a cycle: {' -> '.join((*trail, layer))}"
+        if layer not in seen:
+            seen.add(layer)
+            for below in BELOW[layer]:
+                visit(below, (*trail, layer))
+            order.append(layer)
+
+    for layer in BELOW:
+        visit(layer)
+    assert len(order) == len(BELOW)
+
+
+def test_every_folder_is_a_package_that_says_what_it_holds():
+    for folder in (p for p in SRC.iterdir() if p.is_dir() and p.name != "__pycache__"):
+        init = folder / "__init__.py"
+        assert init.exists(), f"{folder.name}/ has no __init__.py"
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        for module in folder.glob("*.py"):
+            if module.name != "__init__.py":
+                assert module.name in doc, f"{folder.name}/__init__.py does not name {module.name}"
