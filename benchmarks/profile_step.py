@@ -21,6 +21,7 @@ from manualnn import MLP, get_loss
 from manualnn.backend import ops
 from manualnn.backend.threads import describe, limit_threads
 from manualnn.train.optim import SGD, Adam
+from manualnn.train.step import Step
 
 
 def best_time(f, n, rounds=9):
@@ -73,9 +74,10 @@ def parts(cfg, seed=0):
                         lambda D=D, W=W, o=ws.G[i]: ops.matmul(D, W.T, out=o)))
     out.append((f"optimizer {type(opt).__name__}.step", lambda: opt.step(grads)))
 
-    def step():   # as train.fit runs it: SGD may fuse a weight's update into backward
-        _, g = net.loss_and_grad(Xb, yb, loss, update=opt.update_product)
-        opt.step(g)
+    run = Step(net, loss, opt)   # as train.fit runs it: SGD may fuse updates into backward
+
+    def step():
+        run(Xb, yb)
     out.append(("whole step: loss_and_grad + step", step))
     return out
 

@@ -98,13 +98,14 @@ def test_fused_sgd_steps_like_the_plain_step(blas_mode, name, rng):
     fused, plain = SGD(fused_net.params, **SGDS[name]), SGD(plain_net.params, **SGDS[name])
     done = []
 
-    def update(k, Z, D, dW):
-        done.append(fused.update_product(k, Z, D, dW))
+    def hook(i, Z, D):   # as train.step.Step wires it, recording each answer
+        k = fused_net.weight_index(i)
+        done.append(fused.update_product(k, Z, D, fused_net.grads[k]))
         return done[-1]
 
     for start in (0, 10, 20, 30, 0, 10):
         rows = slice(start, start + 10)
-        fused.step(fused_net.loss_and_grad(X[rows], y[rows], loss, update=update)[1])
+        fused.step(fused_net.loss_and_grad(X[rows], y[rows], loss, hook=hook)[1])
         plain.step(plain_net.loss_and_grad(X[rows], y[rows], loss)[1])
     for got, want in zip(fused_net.params, plain_net.params):
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
@@ -143,7 +144,7 @@ def test_no_fused_update_when_the_loss_is_not_finite(rng):
     with np.errstate(invalid="ignore"):
         value, _ = net.loss_and_grad(rng.standard_normal((5, 3)), np.zeros(5, int),
                                      get_loss("softmax_cross_entropy"),
-                                     update=lambda *a: calls.append(a) or True)
+                                     hook=lambda *a: calls.append(a) or True)
     assert not np.isfinite(value) and calls == []
 
 
@@ -346,6 +347,7 @@ from threadpoolctl import threadpool_info
 from manualnn import MLP, get_loss
 from manualnn.backend import blas, ops, threads
 from manualnn.train.optim import SGD
+from manualnn.train.step import Step
 {preload}
 with {limits}:
     nets = [MLP([784, 400, 10], bias=False, dtype="float32", rng=0) for _ in range(2)]
@@ -356,7 +358,7 @@ with {limits}:
     fused, plain = SGD(nets[0].params, lr=0.2), SGD(nets[1].params, lr=0.2)
     assert ops.has_blas() and fused._fusable == [True, True]
     for _ in range(3):
-        fused.step(nets[0].loss_and_grad(X, y, loss, update=fused.update_product)[1])
+        Step(nets[0], loss, fused)(X, y)
         with ops.extras_set(False):
             plain.step(nets[1].loss_and_grad(X, y, loss)[1])
     for got, want in zip(nets[0].params, nets[1].params):

@@ -23,6 +23,7 @@ import pytest
 
 from manualnn import MLP, get_loss
 from manualnn.train.optim import SGD, Adam, AdamW
+from manualnn.train.step import Step
 
 SLACK = 256   # bytes: Python's own jitter; a boolean m-vector of the larger is 2 KiB
 PEAK = 4096   # bytes: a few views, floats and iterators alive at once, never an array
@@ -37,9 +38,10 @@ def _step_memory(m, widths, make_opt, dtype, bias, steps=2):
     y = rng.integers(0, widths[-1], m)
     opt = make_opt(net.params)
 
-    def step():   # as train.fit runs it: SGD may step weights inside backward
-        _, grads = net.loss_and_grad(X, y, loss, update=opt.update_product)
-        opt.step(grads)
+    run = Step(net, loss, opt)   # as train.fit runs it: SGD may step weights in backward
+
+    def step():
+        run(X, y)
 
     step()   # the first step makes the workspaces and the optimizer's state
     old_bufsize = np.setbufsize(16)

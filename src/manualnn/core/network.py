@@ -64,7 +64,8 @@ class MLP:
         n = self.layers
         self.W = [initialize(init, n[i], n[i + 1], self.rng, self.dtype) for i in range(L)]
         self.b = [np.zeros(n[i + 1], self.dtype) for i in range(L)] if self.bias else None
-        self.grads = [np.zeros_like(p) for p in self.params]
+        self.set_grad_buffers([np.zeros_like(w) for w in self.W],
+                              [np.zeros_like(v) for v in self.b] if self.bias else None)
         self._workspaces = ops.Workspaces(self._build_workspace)
         self._ws = None
 
@@ -110,6 +111,21 @@ class MLP:
         net.set_params(self.params)
         return net
 
+    def set_grad_buffers(self, dW, db=None) -> None:
+        """Backward writes grad W_i into ``dW[i]`` and grad b_i into ``db[i]`` (arrays of
+        the parameters' shapes and dtype, e.g. views of one flat vector); ``grads`` is
+        them in the order of ``params``."""
+        dW, db = list(dW), None if db is None else list(db)
+        grads = dW if db is None else [g for pair in zip(dW, db) for g in pair]
+        if (db is not None) != self.bias or len(dW) != self.L or len(grads) != len(self.params):
+            raise ValueError(f"dW, db: expected {self.L} arrays each (db None without bias), "
+                             f"got {len(dW)} and {'None' if db is None else len(db)}")
+        for name, p, g in zip(self.param_names, self.params, grads):
+            if g.shape != p.shape or g.dtype != p.dtype:
+                raise ValueError(f"grad {name}: expected {p.dtype} {p.shape}, got "
+                                 f"{g.dtype} {g.shape}")
+        self.dW, self.db, self.grads = dW, db, grads
+
     def set_params(self, values) -> None:
         """Copy ``values`` (same order, shapes and dtype as ``params``) into the network."""
         values = list(values)
@@ -143,27 +159,23 @@ class MLP:
         grads = self._backward(ws.Gout, input_grad)
         return (grads, ws.G[0].copy()) if input_grad else grads
 
-    def loss_and_grad(self, X, y, loss, sample_weight=None, update=None):
+    def loss_and_grad(self, X, y, loss, sample_weight=None, hook=None):
         """One training step's math: forward with dropout, the loss and G_{L+1}, backward.
 
         X (m, n_1) in the model's dtype and y already checked by ``loss.targets``; returns
         (mean loss, grads).  With an identity output, G_{L+1} = (S - I_y) / m is written
-        over the logits buffer.
-
-        ``update(k, Z, D, dW)``, if given, may step ``params[k]`` (a weight W_i) by its
-        gradient Z^T D at once and return True (``Optimizer.update_product``); then
-        ``dW`` (the gradient's buffer) need not be filled.  It is called as soon as G_i =
-        D_i W_i^T no longer needs W_i, and not at all when the loss is not finite.
+        over the logits buffer.  ``hook`` is backward's (see ``_backward``); it is not
+        called at all when the loss is not finite.
         """
         Z = self._forward(X, train=True)
         G = self._ws.Gout
         if G is not Z:
             np.copyto(G, Z)
         value = loss.value_and_grad_(G, y, sample_weight)
-        if update is not None and not math.isfinite(value):
+        if hook is not None and not math.isfinite(value):
             self._ws.consumed = True
             return value, self.grads
-        return value, self._backward(G, False, update)
+        return value, self._backward(G, False, hook)
 
     def __call__(self, X, chunk: int = 4096):
         """Z_{L+1} for X, without dropout, computed ``chunk`` rows at a time (bounded memory)."""
@@ -187,22 +199,31 @@ class MLP:
         self._ws = ws
         return ws.Z[-1]
 
-    def _backward(self, G, input_grad, update=None):
+    def _backward(self, G, input_grad, hook=None):
+        """The recurrence, i = L..1: D_i = G_{i+1} o sigma_i'(A_i) (and db_i, its row
+        sums), G_i = D_i W_i^T, dW_i = Z_i^T D_i.
+
+        ``hook(i, Z_i, D_i)``, if given, is called once G_i no longer needs W_i and before
+        anything it reads is overwritten; returning True says it has used Z_i^T D_i
+        itself (an update fused into the product), and then dW_i is not formed.
+        """
         ws = self._ws
         ws.consumed = True
-        k = 2 if self.bias else 1   # W_i is params[k * i], b_i params[k * i + 1]
-        dW, db = self.grads[::k], self.grads[1::k]
         for i in reversed(range(self.L)):
             if ws.dropped and i < self.L - 1:
                 G *= ws.M[i]
             D = self.activations[i].backward_layer_(G, ws.A[i], ws.H[i],
-                                                    db[i] if self.bias else None)
+                                                    self.db[i] if self.bias else None)
             Z = ws.Z[i]
-            if i > 0 or input_grad:   # before an update may change W_i
+            if i > 0 or input_grad:   # before a hook may change W_i
                 G = ops.matmul(D, self.W[i].T, out=ws.G[i])
-            if update is None or not update(k * i, Z, D, dW[i]):
-                ops.matmul(Z.T, D, out=dW[i])
+            if hook is None or not hook(i, Z, D):
+                ops.matmul(Z.T, D, out=self.dW[i])
         return self.grads
+
+    def weight_index(self, i: int) -> int:
+        """The position of W_{i+1} (``W[i]``) in ``params`` and ``grads``."""
+        return 2 * i if self.bias else i
 
     # -- helpers -----------------------------------------------------------------------
     def _draw_mask(self, M):

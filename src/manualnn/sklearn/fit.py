@@ -69,7 +69,7 @@ class FlatParams:
     def network(self, activation: str, dropout: float = 0.0, rng=None) -> MLP:
         """An :class:`MLP` computing on theta itself, writing its gradients into ``grad``."""
         net = MLP.from_weights(self.coefs, self.intercepts, activation=activation)
-        net.grads = [g for pair in zip(self.grad_coefs, self.grad_intercepts) for g in pair]
+        net.set_grad_buffers(self.grad_coefs, self.grad_intercepts)
         net.dropout = float(dropout)
         if rng is not None:
             net.rng = rng

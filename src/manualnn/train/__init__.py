@@ -2,6 +2,7 @@
 
     loop.py       fit (the epoch loop), evaluate, TrainState, early stopping
     batching.py   shuffled mini-batch indices, and gathering a batch's rows into a buffer
+    step.py       Step: one batch's loss, gradients and update (fused into backward or not)
     optim.py      SGD (momentum, Nesterov), Adam, AdamW; gradient clipping
     schedules.py  constant, step, cosine, with a linear warm-up
 """

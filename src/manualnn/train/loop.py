@@ -18,7 +18,7 @@ import numpy as np
 
 from manualnn import checks
 from manualnn.train.batching import Gather, batch_indices
-from manualnn.train.optim import clip_grad_norm
+from manualnn.train.step import Step
 
 COLUMNS = ["epoch", "lr", "train_loss", "train_err", "val_loss", "val_err", "test_loss",
            "test_err", "seconds"]
@@ -121,15 +121,13 @@ def _train_epoch(net, gather, loss, optimizer, epoch, batch_size, rng, schedule,
     """One pass over the batches; returns (sum of batch loss x rows, misclassified rows)."""
     total, wrong, m = 0.0, 0, gather.m
     steps = math.ceil(m / batch_size)
-    # Clipping needs every gradient before any step; otherwise the optimizer may step a
-    # weight by its gradient's product as soon as backward has it (a fused update).
-    update = optimizer.update_product if not clip_norm else None
+    step = Step(net, loss, optimizer, clip_norm)
     with np.errstate(over="ignore", invalid="ignore"):   # a diverging loss is caught below
         for b, rows in enumerate(batch_indices(m, batch_size, rng)):
             Xb, yb = gather(rows)
             if schedule is not None:
                 optimizer.lr = schedule.lr_at(epoch, b, steps)
-            value, grads = net.loss_and_grad(Xb, yb, loss, update=update)
+            value = step(Xb, yb)
             if not math.isfinite(value):
                 if not np.isfinite(Xb).all():   # bad data, not a bad learning rate
                     raise ValueError(f"X: expected finite values, got NaN or infinity in "
@@ -137,9 +135,6 @@ def _train_epoch(net, gather, loss, optimizer, epoch, batch_size, rng, schedule,
                 raise TrainingDiverged(
                     f"training diverged: the loss is {value} at epoch {epoch + 1}, batch "
                     f"{b + 1}; lower the learning rate (the last completed epoch is {epoch})")
-            if clip_norm:
-                clip_grad_norm(grads, clip_norm)
-            optimizer.step(grads)
             total += value * Xb.shape[0]
             wrong += loss.errors or 0
             bar.update()

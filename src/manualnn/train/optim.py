@@ -43,7 +43,8 @@ class Optimizer:
         self.weight_decay = float(checks.number(weight_decay, "weight_decay", 0))
         self.decay_mask = _check_mask(decay_mask, len(self.params))
         self.t = 0
-        self._fused: set[int] = set()
+        self._fused: set[int] = set()   # weights update_product stepped in this step
+        self._begun = False
         self._scratch = [np.empty_like(p) for p in self.params]
         self._decayed = {i: np.empty_like(p) for i, p in enumerate(self.params)
                          if self.l2 and self._decays(i)}
@@ -60,19 +61,20 @@ class Optimizer:
         """Update every parameter in place from ``grads`` (same order, shapes and dtypes),
         except those ``update_product`` has already stepped."""
         _check_grads(grads, self.params)
-        if not self._fused:   # else update_product has begun this step and counted it
-            self.t += 1
+        self._begin()
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if i not in self._fused:
                 self._update(i, p, g)
         if self.t % FLUSH_EVERY == 0:
             self._flush_tiny()
         self._fused.clear()
+        self._begun = False
 
     def update_product(self, i: int, Z: np.ndarray, D: np.ndarray, out: np.ndarray) -> bool:
         """Step ``params[i]``, of shape (n, p), by its gradient Z^T D (Z (m, n), D (m, p))
-        now, as the first part of the coming ``step``, which then leaves it alone; see
-        ``network.MLP.loss_and_grad(update=)``.  ``out`` is the gradient's buffer.
+        now, as the first part of the coming ``step``, which then leaves it alone; the
+        training step (``train.step.Step``) calls it from backward's hook.  ``out`` is
+        the gradient's buffer.
 
         Here: the gradient goes into ``out`` and the usual update follows at once, while
         the weight (just read for G_i = D_i W_i^T) and its gradient are still in cache.
@@ -85,8 +87,10 @@ class Optimizer:
         return True
 
     def _begin(self) -> None:
-        if not self._fused:   # the first weight of a step counts the step
+        """Count the step once: at its first fused weight, or in ``step`` if none was."""
+        if not self._begun:
             self.t += 1
+            self._begun = True
 
     def _flush_tiny(self) -> None:
         """Set state entries too small to matter (float32: below about 5e-35) to zero.

@@ -1,0 +1,43 @@
+"""The training step: the one place that turns a batch into an update.
+
+    value, grads = net.loss_and_grad(X, y, loss, hook=...)     forward, loss, backward
+    optimizer.step(grads)                                       every weight not yet stepped
+
+The step owns the wiring between the network and the optimizer, which know nothing of
+each other: when nothing needs every gradient before the update (no clipping), backward's
+hook lets the optimizer step W_i as soon as D_i is known, while W_i and its product are
+in cache, and SGD folds its update into the gradient's product (one gemm with beta).
+"""
+
+from __future__ import annotations
+
+import math
+
+from manualnn.train.optim import clip_grad_norm
+
+
+class Step:
+    """``Step(net, loss, optimizer, clip_norm=None)(X, y)`` -> the batch's mean loss.
+
+    X (m, n_1) in the network's dtype and y checked by ``loss.targets``.  Where the loss
+    is not finite nothing is updated and the value is returned for the caller to judge.
+    With ``clip_norm`` every gradient is formed first, clipped to that global norm, and
+    then stepped.
+    """
+
+    def __init__(self, net, loss, optimizer, clip_norm: float | None = None):
+        self.net, self.loss, self.optimizer, self.clip_norm = net, loss, optimizer, clip_norm
+        self._hook = None if clip_norm else self._fused_update
+
+    def __call__(self, X, y, sample_weight=None) -> float:
+        value, grads = self.net.loss_and_grad(X, y, self.loss, sample_weight, hook=self._hook)
+        if not math.isfinite(value):
+            return value
+        if self.clip_norm:
+            clip_grad_norm(grads, self.clip_norm)
+        self.optimizer.step(grads)
+        return value
+
+    def _fused_update(self, i, Z, D) -> bool:
+        k = self.net.weight_index(i)
+        return self.optimizer.update_product(k, Z, D, self.net.grads[k])
