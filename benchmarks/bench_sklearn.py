@@ -120,10 +120,10 @@ def table(rows) -> str:
 
 def environment(args, started: float) -> str:
     import scipy
-    import sklearn
 
+    import sklearn
     from manualnn import __version__
-    from manualnn.backend import kernels
+    from manualnn.backend import get_backend
     from manualnn.backend.threads import blas_info
 
     blas, load = blas_info(), os.getloadavg()
@@ -138,7 +138,7 @@ def environment(args, started: float) -> str:
          f"threads {args.threads or blas.get('threads')}"),
         (f"Python {platform.python_version()}, NumPy {np.__version__}, scikit-learn "
          f"{sklearn.__version__}, SciPy {scipy.__version__}, manualnn {__version__} "
-         f"(numba's loops: {'on' if kernels.compiled() else 'off, NumPy passes'})"),
+         f"(backend: {get_backend().name})"),
         (f"settings: max_iter={args.max_iter} for both (other parameters at their defaults: "
          f"adam, lr 1e-3, batch 200, alpha 1e-4, tol 1e-4, n_iter_no_change 10), "
          f"seeds 0..{args.seeds - 1}{quick}"),

@@ -18,7 +18,6 @@ import numpy as np
 from runners import CONFIGS
 
 from manualnn import MLP, get_loss
-from manualnn.backend import ops
 from manualnn.backend.threads import describe, limit_threads
 from manualnn.train.optim import SGD, Adam
 from manualnn.train.step import Step
@@ -48,30 +47,31 @@ def parts(cfg, seed=0):
         SGD(net.params, lr=1e-9, momentum=cfg.momentum)
     _, grads = net.loss_and_grad(Xb, yb, loss)
     ws, L = net._ws, net.L
-    dW = net.grads[::2] if cfg.bias else net.grads
+    dW = net.dW
     out = [("gather X[rows] (take, mode=raise)", lambda: np.take(X, rows, 0, buf)),
            ("gather X[rows] (take, mode=clip)", lambda: np.take(X, rows, 0, buf, "clip"))]
     for i in range(L):
         Z, A, W, act = ws.Z[i], ws.A[i], net.W[i], net.activations[i]
         b = net.b[i] if cfg.bias else None
         out.append((f"forward  A{i + 1} = Z{i + 1} W{i + 1}",
-                    lambda Z=Z, W=W, A=A: ops.matmul(Z, W, out=A)))
+                    lambda Z=Z, W=W, A=A: net.ops.matmul(Z, W, out=A)))
         out.append((f"forward  {act.name}(A{i + 1}{' + b' if cfg.bias else ''})",
-                    lambda act=act, A=A, b=b, H=ws.H[i]: act.forward_layer_(A, b, H)))
+                    lambda act=act, A=A, b=b, H=ws.H[i]: act.forward_layer_(A, b, H, net.ops)))
     Zout = ws.A[-1]
-    out.append(("loss + G = (S - I_y)/m", lambda: loss.value_and_grad_(Zout, yb)))
+    out.append(("loss + G = (S - I_y)/m", lambda: loss.value_and_grad_(Zout, yb, None, net.ops)))
     for i in reversed(range(L)):
         Z, W, D, act = ws.Z[i], net.W[i], ws.A[i], net.activations[i]
         G = ws.G[i + 1] if i < L - 1 else D
-        db = net.grads[2 * i + 1] if cfg.bias else None
+        db = net.db[i] if cfg.bias else None
         out.append((f"backward D{i + 1} = G{i + 2} o {act.name}'{', db' if cfg.bias else ''}",
-                    lambda act=act, G=G, Z=ws.H[i], db=db: act.backward_layer_(G, Z, Z, db)))
+                    lambda act=act, G=G, Z=ws.H[i], db=db: act.backward_layer_(G, Z, Z, db,
+                                                                             net.ops)))
         D = G
         out.append((f"backward dW{i + 1} = Z{i + 1}^T D{i + 1}",
-                    lambda Z=Z, D=D, o=dW[i]: ops.matmul(Z.T, D, out=o)))
+                    lambda Z=Z, D=D, o=dW[i]: net.ops.matmul(Z.T, D, out=o)))
         if i:
             out.append((f"backward G{i + 1} = D{i + 1} W{i + 1}^T",
-                        lambda D=D, W=W, o=ws.G[i]: ops.matmul(D, W.T, out=o)))
+                        lambda D=D, W=W, o=ws.G[i]: net.ops.matmul(D, W.T, out=o)))
     out.append((f"optimizer {type(opt).__name__}.step", lambda: opt.step(grads)))
 
     run = Step(net, loss, opt)   # as train.fit runs it: SGD may fuse updates into backward

@@ -168,7 +168,7 @@ def render(results, machine) -> str:
         "before the clock starts."),
         ("- manualnn: `manualnn.train.fit` for one epoch (shuffled gather into a reused "
         "buffer, `MLP.loss_and_grad`, `manualnn.train.optim` SGD/Adam), as a user runs it; "
-        "\"NumPy only\" is the same with `ops.extras(False)`."),
+        "\"NumPy only\" is the same on the NumPy backend (`backend=\"numpy\"`)."),
         ("- PyTorch: eager `nn.Sequential` of `nn.Linear` + ReLU, `CrossEntropyLoss`, "
         "`torch.optim.SGD`/`Adam`, batches gathered by index from tensors in memory."),
         ("- scikit-learn: `MLPClassifier(alpha=0, shuffle=False)`, one `partial_fit` per "

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from manualnn import MLP, get_loss
-from manualnn.backend import ops
 from manualnn.train import TrainState, fit
 from manualnn.train.optim import SGD, Adam
 
@@ -112,17 +111,19 @@ class Manualnn:
     like the one that made ``order``, so the batches are exactly the other runners'.
     """
 
-    name = "manualnn"
+    name, backend = "manualnn", "auto"
 
     def __init__(self, cfg: Config, X, y, seed: int, dtype="float32"):
         self.cfg, self.X, self.y = cfg, X.astype(dtype, copy=False), y
-        self.net = MLP(cfg.layers, bias=cfg.bias, init="zeros", dtype=dtype)
+        self.net = MLP(cfg.layers, bias=cfg.bias, init="zeros", dtype=dtype,
+                       backend=self.backend)
         self.net.set_params(cfg.initial_params(seed, dtype))
         self.loss = get_loss("softmax_cross_entropy")
         if cfg.optimizer == "adam":
-            self.opt = Adam(self.net.params, lr=cfg.lr)
+            self.opt = Adam(self.net.params, lr=cfg.lr, backend=self.net.ops)
         else:
-            self.opt = SGD(self.net.params, lr=cfg.lr, momentum=cfg.momentum)
+            self.opt = SGD(self.net.params, lr=cfg.lr, momentum=cfg.momentum,
+                           backend=self.net.ops)
         self.state = TrainState()
 
     def prepare(self, order):
@@ -138,19 +139,11 @@ class Manualnn:
 
 
 class ManualnnNumpy(Manualnn):
-    """manualnn with NumPy alone (``ops.extras(False)``): what the optional fast paths of
+    """manualnn on the NumPy backend (``backend="numpy"``): what the fast backend of
     ``manualnn[fast]`` (SGD fused into a BLAS gemm; Adam, the relu layers and the loss as
-    numba loops) are worth."""
+    numba loops) is worth."""
 
-    name = "manualnn, NumPy only"
-
-    def __init__(self, *args, **kwargs):
-        with ops.extras_set(False):   # the optimizer decides at construction whether it fuses
-            super().__init__(*args, **kwargs)
-
-    def epoch(self, order, epoch_seed):
-        with ops.extras_set(False):
-            super().epoch(order, epoch_seed)
+    name, backend = "manualnn, NumPy only", "numpy"
 
 
 def _quiet(*args, **kwargs):

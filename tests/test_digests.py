@@ -17,7 +17,7 @@ import sys
 import numpy as np
 import pytest
 
-from manualnn.backend import ops
+from manualnn.backend import get_backend
 from manualnn.backend.threads import blas_info, limit_threads
 from manualnn.cli import experiment
 
@@ -45,7 +45,7 @@ def platform_key() -> str:
     info = blas_info()
     numpy = ".".join(np.__version__.split(".")[:2])
     return (f"{info['library']} {info['kernel']}, numpy {numpy}, "
-            f"fast paths {'on' if ops.extras() and ops.has_blas() else 'off'}")
+            f"fast paths {'on' if get_backend().fuses_products else 'off'}")
 
 
 def digest(arrays) -> str:

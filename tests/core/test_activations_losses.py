@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from manualnn import ACTIVATIONS, get_activation, get_loss
+from manualnn.backend import get_backend
 
 EDGE32 = np.array([-3.4e38, -1e30, -1e4, -100.0, -88.0, -20.0, -1.0, 0.0, 1.0, 20.0, 88.0,
                    100.0, 1e4, 1e30, 3.4e38], dtype=np.float32)
@@ -127,11 +128,29 @@ def test_bad_loss_inputs_are_named():
 
 
 def test_cross_entropy_counts_the_misclassified_rows():
-    ce = get_loss("softmax_cross_entropy")
-    assert get_loss("mse").errors is None
-    ce(np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [0.0, 0.0, 5.0], [1.0, 1.0, 0.0]]),
-       [0, 2, 2, 1])
-    assert ce.errors == 1   # row 2 is wrong; a tie for the maximum counts as right
+    Z = np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [0.0, 0.0, 5.0], [1.0, 1.0, 0.0]])
+    y = np.array([0, 2, 2, 1])
+    for ops in (None, get_backend("numpy"), get_backend("auto")):
+        _, errors = get_loss("softmax_cross_entropy").value_and_grad_(Z.copy(), y, None, ops)
+        assert errors == 1   # row 2 is wrong; a tie for the maximum counts as right
+    assert get_loss("mse").value_and_grad_(Z.copy(), Z.copy())[1] is None
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_softmax_cross_entropy_is_its_equation(eps, order):
+    """The passes of the training step (NumPy's, and the fast backend's loop) against the
+    reference written as the equation: S = softmax(Z), G = (S - Q) / m."""
+    rng = np.random.default_rng(3)
+    Z = np.asarray(rng.standard_normal((37, 6)) * 4, order=order)
+    y = rng.integers(0, 6, 37)
+    loss = get_loss("softmax_cross_entropy", label_smoothing=eps)
+    want, G_want = loss.reference(Z, y)
+    for ops in (None, get_backend("auto")):
+        G = Z.copy(order="K")
+        value, _ = loss.value_and_grad_(G, y, None, ops)
+        assert value == pytest.approx(want, rel=1e-13)
+        np.testing.assert_allclose(G, G_want, rtol=1e-12, atol=1e-16)
 
 
 def test_gelu_keeps_relative_accuracy_in_its_negative_tail():

@@ -12,6 +12,7 @@ import pytest
 
 from autograd_reference import gradients, loss_value
 from manualnn import ACTIVATIONS, get_activation, get_loss
+from manualnn.backend import get_backend
 from manualnn.cli import main
 from manualnn.core.network import MLP
 from manualnn.io.rundir import load_run
@@ -76,9 +77,10 @@ def _edges(dtype):
     return np.array(values, dtype=dtype).reshape(3, 7)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "auto"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
-def test_in_place_training_hooks_are_finite_at_the_edges(name, dtype):
+def test_in_place_training_hooks_are_finite_at_the_edges(name, dtype, backend):
     """forward_layer_ and backward_layer_ (what a training step calls) at the edges of
     float32 and float64, with a zero bias and floating-point errors raised: no overflow, no
     NaN, dtype kept (relu's compiled loops included, where numba is installed)."""
@@ -86,8 +88,8 @@ def test_in_place_training_hooks_are_finite_at_the_edges(name, dtype):
     A = _edges(dtype)
     b, db = np.zeros(A.shape[1], dtype), np.empty(A.shape[1], dtype)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        Z = act.forward_layer_(A.copy(), b, np.empty_like(A))
-        D = act.backward_layer_(np.ones_like(A), A.copy(), Z.copy(), db)
+        Z = act.forward_layer_(A.copy(), b, np.empty_like(A), get_backend(backend))
+        D = act.backward_layer_(np.ones_like(A), A.copy(), Z.copy(), db, get_backend(backend))
     assert Z.dtype == dtype and D.dtype == dtype and db.dtype == dtype
     assert np.isfinite(Z).all() and np.isfinite(D).all(), (Z, D)
     np.testing.assert_array_equal(Z, act.value(A))

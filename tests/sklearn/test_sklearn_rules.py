@@ -5,22 +5,24 @@ decoupled weight decay, with the fast paths (numba's loop, scipy's BLAS) on and 
 import numpy as np
 import pytest
 
-from manualnn.backend import ops
+from manualnn.backend import get_backend
 from manualnn.sklearn.fit import AdamRule, FlatParams, SGDRule
 
 LR, WD, C = 0.01, 0.3, 0.02
 
 
-@pytest.fixture(params=[True, False], ids=["fast", "numpy"])
-def extras(request):
-    with ops.extras_set(request.param):
-        yield
+@pytest.fixture(params=["fast", "numpy"])
+def backend(request):
+    if request.param == "fast":
+        pytest.importorskip("numba", reason="numba is not installed (manualnn[fast])")
+    return get_backend(request.param)
 
 
-def flat_params():
+def flat_params(backend):
     rng = np.random.default_rng(0)
     flat = FlatParams([rng.standard_normal((5, 4)), rng.standard_normal((4, 3))],
-                      [rng.standard_normal(4), rng.standard_normal(3)], np.float64)
+                      [rng.standard_normal(4), rng.standard_normal(3)], np.float64,
+                      backend)
     flat.grad[...] = rng.standard_normal(flat.grad.shape)
     return flat
 
@@ -35,9 +37,8 @@ def penalized(flat):
     return flat.theta.copy(), g, keep
 
 
-@pytest.mark.usefixtures("extras")
-def test_adam_step_adds_the_penalty_and_decays_only_the_coefficients():
-    flat = flat_params()
+def test_adam_step_adds_the_penalty_and_decays_only_the_coefficients(backend):
+    flat = flat_params(backend)
     theta, g, keep = penalized(flat)
     rule = AdamRule(flat, LR, 0.9, 0.999, 1e-8, WD)
     rule.m[...] = 0.1
@@ -52,10 +53,9 @@ def test_adam_step_adds_the_penalty_and_decays_only_the_coefficients():
     np.testing.assert_allclose(rule.v, v, rtol=1e-13)
 
 
-@pytest.mark.usefixtures("extras")
 @pytest.mark.parametrize("nesterov", [False, True])
-def test_sgd_step_adds_the_penalty_and_decays_only_the_coefficients(nesterov):
-    flat = flat_params()
+def test_sgd_step_adds_the_penalty_and_decays_only_the_coefficients(backend, nesterov):
+    flat = flat_params(backend)
     theta, g, keep = penalized(flat)
     rule = SGDRule(flat, LR, "constant", 0.9, nesterov, 0.5, WD)
     rule.velocity[...] = 0.1

@@ -1,6 +1,7 @@
-"""Compiled loops (numba, optional) where NumPy's passes over memory cost the most, each
-with its NumPy fallback: Adam's update, a relu layer's element-wise work, and the softmax
-cross-entropy of a small output.
+"""Compiled loops (numba, optional) where NumPy's passes over memory cost the most: Adam's
+update, a relu layer's element-wise work, and the softmax cross-entropy of a small
+output.  The fast backend (``fast.py``) calls them; their NumPy passes are the NumPy
+backend's (``numpy.py``).
 
 Adam, per entry of a parameter p with gradient g and moments m, v:
 
@@ -30,8 +31,8 @@ compiled loop goes row by row, once.  Its sums run in float64, so it agrees with
 passes to a few roundings.
 
 With numba installed (``pip install 'manualnn[fast]'``) the loops compile on first use and
-are cached on disk.  Without numba, or with ``ops.extras(False)`` (or the environment
-variable MANUALNN_KERNELS=numpy), or where numba fails to compile, the NumPy passes run.
+are cached on disk.  Where numba is missing or fails to compile, ``compiled`` answers
+False and the fast backend runs the NumPy passes.
 """
 
 from __future__ import annotations
@@ -41,99 +42,15 @@ import warnings
 
 import numpy as np
 
-from manualnn.backend import ops
-
 _COMPILED: dict = {}   # name -> the compiled loop, or False where numba cannot make it
 
 
-def adam_(p, g, m, v, scratch, *, w, beta2, step, scale, eps, keep=1.0, decay=0.0):
-    """Adam's update of p, m and v in place (see the module docstring), all of one shape
-    and dtype; ``scratch`` is a spare of that shape for the NumPy passes.  With ``decay``
-    the NumPy passes add ``decay p`` into g in place; the compiled loop leaves g alone.
-    """
-    loop = compiled("adam")
-    if p.shape != g.shape or p.shape != m.shape or p.shape != v.shape:   # the loop trusts them
-        raise ValueError(f"g, m, v: expected the shape {p.shape} of p, got {g.shape}, "
-                         f"{m.shape}, {v.shape}")
-    if loop and all(a.flags.c_contiguous for a in (p, g, m, v)):
-        t = p.dtype.type   # scalars in the array's dtype: float32 math stays float32
-        loop(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), w < 0.5, t(w),
-             t(1.0 - w), t(beta2), t(1.0 - beta2), t(-step), t(scale), t(eps), t(keep),
-             t(decay))
-        return
-    _adam_numpy(p, g, m, v, scratch, w, beta2, step, scale, eps, keep, decay)
-
-
-def softmax_cross_entropy_(Z, y, eps: float):
-    """(mean loss, misclassified rows) of Z (m, k) against labels y (m,), with Z
-    overwritten by G = (S - Q) / m as ``losses.SoftmaxCrossEntropy`` defines them; None
-    where the compiled loop is not available (the caller then runs its NumPy passes).
-    """
-    loop = compiled("softmax_cross_entropy")
-    if not loop:
-        return None
-    total, wrong = loop(Z, y, float(eps), 1.0 / Z.shape[0])
-    if wrong < 0:   # the loop stopped at a label it cannot index (it does not read beyond)
-        raise ValueError(f"y: expected labels in [0, {Z.shape[1]}), got {y[-1 - wrong]}")
-    return total, int(wrong)
-
-
-def relu_bias_(A, b) -> bool:
-    """A <- max(A + b, 0) in place, A (m, n) and b (n,) of one dtype, in one compiled
-    pass; False (nothing done) where that loop is not available or A is not C-ordered."""
-    loop = compiled("relu_bias")
-    if not (loop and A.flags.c_contiguous and A.dtype == b.dtype and b.shape == A.shape[1:]):
-        return False
-    loop(A, b)
-    return True
-
-
-def relu_backward_(G, Z, db=None) -> bool:
-    """G <- G o 1[Z > 0] and db <- its column sums (db None: no sums), for the output
-    Z >= 0 of a relu layer, G and Z (m, n), db (n,), all of one dtype, in one compiled
-    pass; False (nothing done) where that loop is not available or G, Z are not C-ordered."""
-    loop = compiled("relu_backward")
-    if not (loop and G.flags.c_contiguous and Z.flags.c_contiguous and G.shape == Z.shape
-            and G.dtype == Z.dtype
-            and (db is None or (db.dtype == G.dtype and db.shape == G.shape[1:]))):
-        return False
-    loop(G, Z, db)   # numba compiles the db=None case apart, without the sums
-    return True
-
-
-def compiled(name: str = "adam"):
+def compiled(name: str):
     """The compiled loop ``name`` ("adam", "softmax_cross_entropy", "relu_bias",
-    "relu_backward"), or False without numba or with ``ops.extras()`` off."""
-    if not ops.extras():
-        return False
+    "relu_backward"), or False without numba or where it cannot compile."""
     if name not in _COMPILED:
         _COMPILED[name] = _compile(*_LOOPS[name])
     return _COMPILED[name]
-
-
-def _adam_numpy(p, g, m, v, s, w, beta2, step, scale, eps, keep, decay):
-    if decay:
-        np.multiply(p, decay, out=s)
-        g += s
-    if keep != 1.0:
-        p *= keep
-    np.subtract(g, m, out=s)
-    if w < 0.5:   # torch's lerp takes this branch for weight < 0.5, the other beyond
-        s *= w
-        m += s
-    else:
-        s *= 1.0 - w
-        np.subtract(g, s, out=m)
-    np.multiply(g, 1.0 - beta2, out=s)
-    s *= g
-    v *= beta2
-    v += s
-    np.sqrt(v, out=s)
-    s *= scale
-    s += eps
-    np.divide(m, s, out=s)
-    s *= -step
-    p += s
 
 
 def _compile(function, *warm_up):
@@ -155,7 +72,7 @@ def _compile(function, *warm_up):
 # The loops below are compiled with error_model="numpy": no zero-division checks inside
 # them, so that LLVM can vectorize (with Python's checks, Adam's loop was slower than NumPy).
 def _adam_loop(p, g, m, v, low, w, w1, beta2, c2, minus_step, scale, eps, keep, decay):
-    for j in range(p.size):   # the operations of _adam_numpy, in its order
+    for j in range(p.size):   # the operations of NumpyBackend.adam_, in its order
         gj, mj = g[j] + p[j] * decay if decay else g[j], m[j]
         mj = mj + (gj - mj) * w if low else gj - (gj - mj) * w1
         vj = v[j] * beta2 + gj * c2 * gj

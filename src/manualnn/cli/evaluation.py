@@ -8,6 +8,7 @@ import numpy as np
 
 from manualnn.checks import DataError
 from manualnn.cli import memory
+from manualnn.cli.experiment import targets_for
 from manualnn.core.losses import get_loss
 from manualnn.data.datasets import load_dataset
 from manualnn.io.rundir import load_run, read_config
@@ -44,11 +45,14 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
     chunk = memory.inference_chunk(net, max_memory, fixed_bytes=fixed, what="evaluation")
     Z = net(pre.transform(ds.X_test, net.dtype), chunk=chunk)
     pred = Z.argmax(axis=1)
-    loss = get_loss("softmax_cross_entropy").value_and_grad_(Z, ds.y_test)
+    # the model's own loss (label smoothing aside: a regularizer of the training, not a
+    # measure of the model), on the targets it was trained against
+    loss = get_loss(meta.get("loss", "softmax_cross_entropy"))
+    value = loss.value_and_grad_(Z, targets_for(loss, ds.y_test, k, net.dtype))[0]
     matrix = confusion_matrix(ds.y_test, pred, k)
     classes = [str(c) for c in meta["classes"]]
     lines = [f"{name} test split: {len(ds.y_test)} rows",
-             f"cross-entropy {loss:.4f}   accuracy {np.mean(pred == ds.y_test):.2%}", "",
+             f"{loss.label} {value:.4f}   accuracy {np.mean(pred == ds.y_test):.2%}", "",
              f"{'class':<16} {'accuracy':>9} {'rows':>6}"]
     for c in range(k):
         rows = matrix[c].sum()

@@ -74,6 +74,7 @@ def build(config: dict, n_features: int, n_classes: int, seeds):
     decay_mask = [True, False] * net.L if net.bias else None
     optimizer = get_optimizer(name, net.params, lr=config["lr"],
                               weight_decay=config["weight_decay"], decay_mask=decay_mask,
+                              backend=net.ops,
                               **{k: config[k] for k in OPTIMIZER_OPTIONS[name]})
     kind = checks.choice(config["schedule"], "schedule", SCHEDULE_OPTIONS)
     extra = {k: config[k] for k in SCHEDULE_OPTIONS[kind]}

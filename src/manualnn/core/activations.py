@@ -13,8 +13,8 @@ Two in-place hooks serve the training step without allocating:
   by the time backward reaches layer i, Z_{i+1} has already served for grad W_{i+1}.
 
 The network calls them through ``forward_layer_`` (add the bias, then sigma) and
-``backward_layer_`` (D, then b's gradient: the sum of D's rows), which relu runs as one
-compiled pass each where numba is installed (see ``kernels``).
+``backward_layer_`` (D, then b's gradient: the sum of D's rows), with the network's
+backend; relu asks the backend for one pass each (the fast backend's compiled loops).
 
 Add your own with :func:`register_activation`.
 """
@@ -24,8 +24,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from manualnn.backend import kernels, ops
 
 
 class Activation:
@@ -52,9 +50,9 @@ class Activation:
         G *= self.derivative(A, Z)
         return G
 
-    def forward_layer_(self, A, b, H):
+    def forward_layer_(self, A, b, H, ops):
         """A <- A + b (b None: no bias), then H <- sigma(A); H is A itself where
-        ``from_output``.  Returns H."""
+        ``from_output``.  Returns H.  ``ops`` is the network's backend."""
         if b is not None:
             A += b
         if self.from_output:
@@ -62,9 +60,9 @@ class Activation:
         H[...] = self.value(A)
         return H
 
-    def backward_layer_(self, G, A, Z, db):
+    def backward_layer_(self, G, A, Z, db, ops):
         """D = ``backward_(G, A, Z)``, and db <- the sum of D's rows (b's gradient; db None:
-        no bias).  Returns D."""
+        no bias), through the backend ``ops``.  Returns D."""
         D = self.backward_(G, A, Z)
         if db is not None:
             ops.rowsum(D, out=db)
@@ -113,15 +111,15 @@ class ReLU(Activation):
         np.ceil(Z, out=Z)
         return np.multiply(G, Z, out=G)
 
-    def forward_layer_(self, A, b, H):
-        if b is not None and kernels.relu_bias_(A, b):
+    def forward_layer_(self, A, b, H, ops):
+        if b is not None and ops.relu_bias_(A, b):   # one compiled pass, on the fast backend
             return A
-        return super().forward_layer_(A, b, H)
+        return super().forward_layer_(A, b, H, ops)
 
-    def backward_layer_(self, G, A, Z, db):
-        if kernels.relu_backward_(G, Z, db):
+    def backward_layer_(self, G, A, Z, db, ops):
+        if ops.relu_backward_(G, Z, db):   # relu' and the bias's sums in one pass, likewise
             return G
-        return super().backward_layer_(G, A, Z, db)
+        return super().backward_layer_(G, A, Z, db, ops)
 
 
 class LeakyReLU(Activation):

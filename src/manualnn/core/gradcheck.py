@@ -46,7 +46,7 @@ def gradcheck(net: MLP, X, y, loss="softmax_cross_entropy", sample_weight=None,
     rng = make_rng(rng)
 
     def f():
-        return loss.value_and_grad_(net64(X), y, w)
+        return loss.value_and_grad_(net64(X), y, w)[0]
 
     _, grads = net64.loss_and_grad(X, y, loss, w)
     errors = {}

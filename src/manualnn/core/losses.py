@@ -5,8 +5,10 @@ or, with per-sample weights w, the weighted mean sum_i w_i l_i / sum_i w_i; G th
 the same 1/m (or w_i / sum w) factor, so that grad W_i = Z_i^T D_i is the gradient of
 that mean.
 
-``loss(Z, y)`` validates and allocates; ``loss.value_and_grad_(Z, y, w)`` is the training
-step's version: no checks, and Z is overwritten by G in place.
+``loss(Z, y)`` validates and allocates; ``loss.value_and_grad_(Z, y, w, ops)`` is the
+training step's version: no checks, Z is overwritten by G in place, and it returns the
+mean loss with the number of misclassified rows (None where the loss does not classify).
+Nothing is kept between calls but buffers.
 """
 
 from __future__ import annotations
@@ -16,25 +18,21 @@ from types import SimpleNamespace
 import numpy as np
 
 from manualnn import checks
-from manualnn.backend import kernels
 
 
 class Loss:
-    """Base class.  Subclasses define ``targets`` (validation) and ``value_and_grad_``.
-
-    A classification loss also sets ``errors``, the number of misclassified rows of the
-    last ``value_and_grad_`` (None for the others).
-    """
+    """Base class.  Subclasses define ``targets`` (validation) and ``value_and_grad_``."""
 
     name = "loss"
-    errors = None
+    label = "loss"   # what reports call its value
 
     def targets(self, y, m: int, k: int):
         """Check the targets for an output of shape (m, k); return them as used."""
         raise NotImplementedError
 
-    def value_and_grad_(self, Z, y, w=None) -> float:
-        """Return the mean loss and overwrite Z (m, k) with G_{L+1} (m, k)."""
+    def value_and_grad_(self, Z, y, w=None, ops=None) -> tuple[float, int | None]:
+        """(mean loss, misclassified rows or None), with Z (m, k) overwritten by G_{L+1}
+        (m, k); ``ops`` is the backend whose fused pass may serve (None: NumPy's lines)."""
         raise NotImplementedError
 
     def __call__(self, Z, y, sample_weight=None):
@@ -43,7 +41,7 @@ class Loss:
         y = self.targets(y, *Z.shape)
         w = checks.sample_weight(sample_weight, Z.shape[0], Z.dtype)
         G = Z.copy()
-        return self.value_and_grad_(G, y, w), G
+        return self.value_and_grad_(G, y, w)[0], G
 
     @staticmethod
     def _mean(rows, w) -> float:
@@ -76,7 +74,7 @@ class SoftmaxCrossEntropy(Loss):
     for a column-major Z, as the network's output buffer is).
     """
 
-    name = "softmax_cross_entropy"
+    name, label = "softmax_cross_entropy", "cross-entropy"
 
     def __init__(self, label_smoothing: float = 0.0):
         checks.number(label_smoothing, "label_smoothing", 0, 1, high_open=True)
@@ -103,17 +101,16 @@ class SoftmaxCrossEntropy(Loss):
             self._buffers[key] = ws
         return ws
 
-    def value_and_grad_(self, Z, y, w=None):
-        if w is None:   # one compiled pass where numba is installed (see kernels)
-            done = kernels.softmax_cross_entropy_(Z, y, self.eps)
+    def value_and_grad_(self, Z, y, w=None, ops=None):
+        if w is None and ops is not None:   # one compiled pass on the fast backend
+            done = ops.softmax_cross_entropy_(Z, y, self.eps)
             if done is not None:
-                loss, self.errors = done
-                return loss
+                return done
         if not (Z.flags.c_contiguous or Z.flags.f_contiguous):
             C = np.ascontiguousarray(Z)
-            loss = self.value_and_grad_(C, y, w)
+            done = self.value_and_grad_(C, y, w)
             Z[...] = C
-            return loss
+            return done
         m, k = Z.shape
         ws, eps = self._workspace(Z), self.eps
         # element (i, y_i) of Z in memory order: i s0 + y_i s1 (row- or column-major Z)
@@ -125,7 +122,7 @@ class SoftmaxCrossEntropy(Loss):
         # mode="clip": the indices are in range by construction, and "raise" would copy
         zy = np.take(flat, ws.idx, out=ws.zy, mode="clip")
         # after the shift a row's largest logit is 0: the row is wrong when z_{i, y_i} is not
-        self.errors = int(np.count_nonzero(zy))
+        errors = int(np.count_nonzero(zy))
         rows = ws.t
         if eps:   # rows <- (1 - eps) z_{i, y_i} + eps / k sum_j z_ij, the smoothed target
             np.add.reduce(Z, axis=1, out=rows)
@@ -157,7 +154,17 @@ class SoftmaxCrossEntropy(Loss):
         np.put(flat, ws.idx, zy)
         if w is not None:
             self._scale_(Z, w)
-        return loss
+        return loss, errors
+
+    def reference(self, Z, y):
+        """The same (mean loss, G) written as the equations, for the tests to hold the
+        fast passes to: S = softmax(Z), Q = (1 - eps) I_y + eps / k,
+        l = mean_i -sum_j q_ij log s_ij, G = (S - Q) / m.  Allocates; Z is left alone."""
+        m, k = Z.shape
+        Q = (1 - self.eps) * np.eye(k)[y] + self.eps / k
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        log_S = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(-(Q * log_S).sum() / m), (np.exp(log_S) - Q) / m
 
 
 class MeanSquaredError(Loss):
@@ -166,7 +173,7 @@ class MeanSquaredError(Loss):
     G = 2 (Z - Y) / (m k), or (Z - Y) / (m k) with half.  y has shape (m, k), or (m,) if k = 1.
     """
 
-    name = "mse"
+    name, label = "mse", "mean squared error"
 
     def __init__(self, half: bool = False):
         self.factor = 0.5 if half else 1.0
@@ -174,12 +181,12 @@ class MeanSquaredError(Loss):
     def targets(self, y, m, k):
         return _float_targets(y, m, k)
 
-    def value_and_grad_(self, Z, y, w=None):
+    def value_and_grad_(self, Z, y, w=None, ops=None):
         k = Z.shape[1]
         Z -= y
         rows = np.einsum("ij,ij->i", Z, Z) * (self.factor / k)
         self._scale_(Z, w, 2 * self.factor / k)
-        return self._mean(rows, w)
+        return self._mean(rows, w), None
 
 
 class BinaryCrossEntropy(Loss):
@@ -188,7 +195,7 @@ class BinaryCrossEntropy(Loss):
     max(z, 0) - y z + log1p(exp(-|z|)).  G = (sigmoid(Z) - Y) / (m k).
     """
 
-    name = "binary_cross_entropy"
+    name, label = "binary_cross_entropy", "binary cross-entropy"
 
     def targets(self, y, m, k):
         Y = _float_targets(y, m, k)
@@ -196,13 +203,13 @@ class BinaryCrossEntropy(Loss):
             raise ValueError("y: expected targets in [0, 1] for binary cross-entropy")
         return Y
 
-    def value_and_grad_(self, Z, y, w=None):
+    def value_and_grad_(self, Z, y, w=None, ops=None):
         k = Z.shape[1]
         E = np.exp(-np.abs(Z))
         rows = (np.maximum(Z, 0) - y * Z + np.log1p(E)).sum(axis=1) / k
         Z[...] = np.where(Z >= 0, 1, E) / (1 + E) - y
         self._scale_(Z, w, 1 / k)
-        return self._mean(rows, w)
+        return self._mean(rows, w), None
 
 
 def softmax(Z):

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from manualnn import checks
-from manualnn.backend import ops
+from manualnn.backend import get_backend
 from manualnn.core.activations import get_activation
 from manualnn.core.initializers import initialize, make_rng
 
@@ -43,11 +43,14 @@ class MLP:
     rng         numpy Generator or seed, for the initial weights and dropout masks
     dropout     probability p of zeroing a hidden unit while training (inverted dropout:
                 kept units are scaled by 1 / (1 - p)); off at evaluation
+    backend     "auto" (the fast backend where numba is installed), "numpy" or "fast": the
+                object every product and fused pass goes through (``manualnn.backend``)
     """
 
     def __init__(self, layers, activation="relu", output="identity", bias=True,
-                 init="auto", dtype="float32", rng=None, dropout=0.0):
+                 init="auto", dtype="float32", rng=None, dropout=0.0, backend="auto"):
         self.layers = _check_layers(layers)
+        self.ops = get_backend(backend)
         L = len(self.layers) - 1
         hidden = [activation] * (L - 1) if isinstance(activation, str) else list(activation)
         if len(hidden) != L - 1:
@@ -66,7 +69,7 @@ class MLP:
         self.b = [np.zeros(n[i + 1], self.dtype) for i in range(L)] if self.bias else None
         self.set_grad_buffers([np.zeros_like(w) for w in self.W],
                               [np.zeros_like(v) for v in self.b] if self.bias else None)
-        self._workspaces = ops.Workspaces(self._build_workspace)
+        self._workspaces = self.ops.workspaces(self._build_workspace)
         self._ws = None
 
     # -- parameters -------------------------------------------------------------------
@@ -86,7 +89,7 @@ class MLP:
         return [f"{c}{i + 1}" for i in range(self.L) for c in ("Wb" if self.bias else "W")]
 
     @classmethod
-    def from_weights(cls, W, b=None, activation="relu", output="identity"):
+    def from_weights(cls, W, b=None, activation="relu", output="identity", backend="auto"):
         """A network that works on the given arrays W_i (n_i, n_{i+1}) and b_i (n_{i+1},)
         themselves, not copies: training it updates them in place.  ``b=None``: no bias.
         """
@@ -94,7 +97,8 @@ class MLP:
         if not W or not all(isinstance(w, np.ndarray) and w.ndim == 2 for w in W):
             raise TypeError("W: expected a non-empty list of 2-D arrays")
         layers = [W[0].shape[0]] + [w.shape[1] for w in W]
-        net = cls(layers, activation, output, bias=b is not None, init="zeros", dtype=W[0].dtype)
+        net = cls(layers, activation, output, bias=b is not None, init="zeros", dtype=W[0].dtype,
+                  backend=backend)
         for i, w in enumerate(W):
             net.W[i] = checks.weight_array(w, f"W{i + 1}", (layers[i], layers[i + 1]))
         for i, v in enumerate(b or ()):
@@ -107,7 +111,7 @@ class MLP:
         """A new network with copies of the weights, optionally in another dtype or dropout."""
         net = MLP(self.layers, self.activations[:-1], self.activations[-1], bias=self.bias,
                   init="zeros", dtype=self.dtype if dtype is None else dtype,
-                  dropout=self.dropout if dropout is None else dropout)
+                  dropout=self.dropout if dropout is None else dropout, backend=self.ops)
         net.set_params(self.params)
         return net
 
@@ -155,32 +159,36 @@ class MLP:
         if G.shape != ws.Gout.shape:
             raise ValueError(f"G: expected shape {ws.Gout.shape} to match the last forward, "
                              f"got {G.shape}")
-        np.copyto(ws.Gout, G)
+        self.ops.xp.copyto(ws.Gout, G)
         grads = self._backward(ws.Gout, input_grad)
         return (grads, ws.G[0].copy()) if input_grad else grads
 
-    def loss_and_grad(self, X, y, loss, sample_weight=None, hook=None):
+    def loss_and_grad(self, X, y, loss, sample_weight=None, hook=None,
+                      return_errors: bool = False):
         """One training step's math: forward with dropout, the loss and G_{L+1}, backward.
 
         X (m, n_1) in the model's dtype and y already checked by ``loss.targets``; returns
-        (mean loss, grads).  With an identity output, G_{L+1} = (S - I_y) / m is written
-        over the logits buffer.  ``hook`` is backward's (see ``_backward``); it is not
-        called at all when the loss is not finite.
+        (mean loss, grads), or with ``return_errors`` (mean loss, misclassified rows or
+        None, grads).  With an identity output, G_{L+1} = (S - I_y) / m is written over
+        the logits buffer.  ``hook`` is backward's (see ``_backward``); it is not called
+        at all when the loss is not finite.
         """
         Z = self._forward(X, train=True)
         G = self._ws.Gout
         if G is not Z:
-            np.copyto(G, Z)
-        value = loss.value_and_grad_(G, y, sample_weight)
+            self.ops.xp.copyto(G, Z)
+        value, errors = loss.value_and_grad_(G, y, sample_weight, self.ops)
         if hook is not None and not math.isfinite(value):
             self._ws.consumed = True
-            return value, self.grads
-        return value, self._backward(G, False, hook)
+            grads = self.grads
+        else:
+            grads = self._backward(G, False, hook)
+        return (value, errors, grads) if return_errors else (value, grads)
 
     def __call__(self, X, chunk: int = 4096):
         """Z_{L+1} for X, without dropout, computed ``chunk`` rows at a time (bounded memory)."""
         X = self._check_X(X)
-        out = np.empty((X.shape[0], self.layers[-1]), self.dtype)
+        out = self.ops.empty((X.shape[0], self.layers[-1]), self.dtype)
         for start in range(0, X.shape[0], chunk):
             out[start:start + chunk] = self._forward(X[start:start + chunk], train=False)
         self._ws = None
@@ -191,10 +199,10 @@ class MLP:
         drop = train and self.dropout > 0
         ws.Z[0], ws.dropped, ws.consumed = X, drop, False
         for i, act in enumerate(self.activations):
-            A = ops.matmul(ws.Z[i], self.W[i], out=ws.A[i])
-            H = act.forward_layer_(A, self.b[i] if self.bias else None, ws.H[i])
+            A = self.ops.matmul(ws.Z[i], self.W[i], out=ws.A[i])
+            H = act.forward_layer_(A, self.b[i] if self.bias else None, ws.H[i], self.ops)
             if drop and i < self.L - 1:
-                H = np.multiply(H, self._draw_mask(ws.M[i]), out=ws.Zd[i])
+                H = self.ops.xp.multiply(H, self._draw_mask(ws.M[i]), out=ws.Zd[i])
             ws.Z[i + 1] = H
         self._ws = ws
         return ws.Z[-1]
@@ -213,12 +221,12 @@ class MLP:
             if ws.dropped and i < self.L - 1:
                 G *= ws.M[i]
             D = self.activations[i].backward_layer_(G, ws.A[i], ws.H[i],
-                                                    self.db[i] if self.bias else None)
+                                                    self.db[i] if self.bias else None, self.ops)
             Z = ws.Z[i]
             if i > 0 or input_grad:   # before a hook may change W_i
-                G = ops.matmul(D, self.W[i].T, out=ws.G[i])
+                G = self.ops.matmul(D, self.W[i].T, out=ws.G[i])
             if hook is None or not hook(i, Z, D):
-                ops.matmul(Z.T, D, out=self.dW[i])
+                self.ops.matmul(Z.T, D, out=self.dW[i])
         return self.grads
 
     def weight_index(self, i: int) -> int:
@@ -231,7 +239,7 @@ class MLP:
         p = self.dropout
         self.rng.random(out=M, dtype=M.dtype)
         M += 1 - p
-        np.floor(M, out=M)
+        self.ops.xp.floor(M, out=M)
         M *= 1 / (1 - p)
         return M
 
@@ -239,16 +247,16 @@ class MLP:
         n, t, L = self.layers, self.dtype, self.L
         # The output Z_{L+1} (m, k) is column-major: the loss reduces along its rows of
         # only k entries, which NumPy does ~5x faster as k vector passes over m.
-        A = [ops.empty((m, n[i + 1]), t, "F" if i == L - 1 else "C") for i in range(L)]
-        H = [a if act.from_output else ops.empty(a.shape, t)
+        A = [self.ops.empty((m, n[i + 1]), t, "F" if i == L - 1 else "C") for i in range(L)]
+        H = [a if act.from_output else self.ops.empty(a.shape, t)
              for a, act in zip(A, self.activations)]
         hidden = range(self.L - 1) if self.dropout else ()
         ws = SimpleNamespace(A=A, H=H, Z=[None] * (self.L + 1),
-                             M={i: ops.empty(A[i].shape, t) for i in hidden},
-                             Zd={i: ops.empty(A[i].shape, t) for i in hidden},
-                             G=[ops.empty((m, n[i]), t) for i in range(self.L)])
+                             M={i: self.ops.empty(A[i].shape, t) for i in hidden},
+                             Zd={i: self.ops.empty(A[i].shape, t) for i in hidden},
+                             G=[self.ops.empty((m, n[i]), t) for i in range(self.L)])
         output_is_identity = self.activations[-1].name == "identity"
-        ws.Gout = H[-1] if output_is_identity else ops.empty(H[-1].shape, t, "F")
+        ws.Gout = H[-1] if output_is_identity else self.ops.empty(H[-1].shape, t, "F")
         return ws
 
     def _check_X(self, X):

@@ -32,7 +32,7 @@ import warnings
 
 import numpy as np
 
-from manualnn.backend import kernels, ops
+from manualnn.backend import get_backend
 from manualnn.core.losses import Loss
 from manualnn.core.network import MLP
 from manualnn.train.batching import Gather
@@ -45,13 +45,14 @@ class FlatParams:
     ``n_coef`` entries are the coefficients.  ``coefs``/``intercepts`` are views of theta.
     """
 
-    def __init__(self, coefs, intercepts, dtype):
+    def __init__(self, coefs, intercepts, dtype, backend="auto"):
         shapes = [np.shape(W) for W in coefs] + [np.shape(b) for b in intercepts]
         sizes = [math.prod(s) for s in shapes]
         self.n_coef = sum(sizes[:len(coefs)])
         self.theta = np.empty(sum(sizes), dtype)
         self.grad = np.zeros_like(self.theta)
         self.scratch = np.empty(self.n_coef, dtype)  # the penalty's gradient, per step
+        self.ops = get_backend(backend)
         ends = np.cumsum(sizes)
         views = [(v[e - n:e].reshape(s)) for v in (self.theta, self.grad)
                  for s, n, e in zip(shapes, sizes, ends)]
@@ -64,11 +65,12 @@ class FlatParams:
     def add_penalty_grad(self, c: float) -> None:
         """grad W_i += c W_i for every coefficient: the L2 penalty's gradient."""
         if c:
-            ops.axpy(c, self.theta[:self.n_coef], self.grad[:self.n_coef], self.scratch)
+            self.ops.axpy(c, self.theta[:self.n_coef], self.grad[:self.n_coef], self.scratch)
 
     def network(self, activation: str, dropout: float = 0.0, rng=None) -> MLP:
         """An :class:`MLP` computing on theta itself, writing its gradients into ``grad``."""
-        net = MLP.from_weights(self.coefs, self.intercepts, activation=activation)
+        net = MLP.from_weights(self.coefs, self.intercepts, activation=activation,
+                               backend=self.ops)
         net.set_grad_buffers(self.grad_coefs, self.grad_intercepts)
         net.dropout = float(dropout)
         if rng is not None:
@@ -89,11 +91,11 @@ class SummedOutputLoss(Loss):
     def targets(self, y, m, k):
         return self.inner.targets(y, m, k)
 
-    def value_and_grad_(self, Z, y, w=None):
-        value = self.inner.value_and_grad_(Z, y, w)
+    def value_and_grad_(self, Z, y, w=None, ops=None):
+        value, errors = self.inner.value_and_grad_(Z, y, w, ops)
         if self.scale != 1.0:
             Z *= self.scale
-        return value * self.scale
+        return value * self.scale, errors
 
 
 class HalfPoissonDeviance(Loss):
@@ -111,14 +113,14 @@ class HalfPoissonDeviance(Loss):
             raise ValueError("y: loss='poisson' needs targets y >= 0")
         return Y
 
-    def value_and_grad_(self, Z, y, w=None):
+    def value_and_grad_(self, Z, y, w=None, ops=None):
         mu = np.exp(Z)
         ylogy = np.zeros_like(y)
         np.multiply(y, np.log(y, where=y > 0, out=np.zeros_like(y)), out=ylogy)
         rows = (ylogy - y * Z - y + mu).sum(axis=1)
         np.subtract(mu, y, out=Z)
         self._scale_(Z, w)
-        return self._mean(rows, w)
+        return self._mean(rows, w), None
 
 
 def objective(net, flat, loss, X, T, w, alpha):
@@ -199,9 +201,9 @@ class AdamRule:
         keep = 1.0 - self.lr * self.weight_decay
         for part, decay, kept in ((slice(None, flat.n_coef), c, keep),
                                   (slice(flat.n_coef, None), 0.0, 1.0)):
-            kernels.adam_(flat.theta[part], flat.grad[part], self.m[part], self.v[part],
-                          self._a[part], w=1 - self.beta_1, beta2=self.beta_2, step=lr_t,
-                          scale=1.0, eps=self.epsilon, keep=kept, decay=decay)
+            flat.ops.adam_(flat.theta[part], flat.grad[part], self.m[part], self.v[part],
+                           self._a[part], w=1 - self.beta_1, beta2=self.beta_2, step=lr_t,
+                           scale=1.0, eps=self.epsilon, keep=kept, decay=decay)
 
     def iteration_ends(self, samples_seen: int):
         pass

@@ -53,7 +53,7 @@ def evaluate(net, X, y, loss, chunk: int = 4096):
         Z, yb = net(X[start:start + chunk]), y[start:start + chunk]
         labels = yb if yb.ndim == 1 else yb.argmax(axis=1)
         wrong += int(np.count_nonzero(Z.argmax(axis=1) != labels))
-        total += loss.value_and_grad_(Z, yb) * Z.shape[0]
+        total += loss.value_and_grad_(Z, yb)[0] * Z.shape[0]
     return total / X.shape[0], wrong / X.shape[0]
 
 
@@ -97,7 +97,7 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
             bar.close()
         m = X.shape[0]
         row = {"epoch": state.epoch + 1, "lr": optimizer.lr, "train_loss": total / m,
-               "train_err": wrong / m if loss.errors is not None else None}
+               "train_err": None if wrong is None else wrong / m}
         for prefix, split in (("val", validation), ("test", test)):
             ev = evaluate(net, *split, loss, eval_chunk) if split is not None else (None, None)
             row[f"{prefix}_loss"], row[f"{prefix}_err"] = ev
@@ -127,7 +127,7 @@ def _train_epoch(net, gather, loss, optimizer, epoch, batch_size, rng, schedule,
             Xb, yb = gather(rows)
             if schedule is not None:
                 optimizer.lr = schedule.lr_at(epoch, b, steps)
-            value = step(Xb, yb)
+            value, errors = step(Xb, yb)
             if not math.isfinite(value):
                 if not np.isfinite(Xb).all():   # bad data, not a bad learning rate
                     raise ValueError(f"X: expected finite values, got NaN or infinity in "
@@ -136,7 +136,7 @@ def _train_epoch(net, gather, loss, optimizer, epoch, batch_size, rng, schedule,
                     f"training diverged: the loss is {value} at epoch {epoch + 1}, batch "
                     f"{b + 1}; lower the learning rate (the last completed epoch is {epoch})")
             total += value * Xb.shape[0]
-            wrong += loss.errors or 0
+            wrong = None if errors is None else wrong + errors
             bar.update()
     return total, wrong
 

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from manualnn import checks
-from manualnn.backend import kernels, ops
+from manualnn.backend import get_backend
 
 FLUSH_EVERY = 32
 TINY = {np.dtype(np.float32): 2.0 ** -90, np.dtype(np.float64): 2.0 ** -900}
@@ -37,8 +37,10 @@ class Optimizer:
     state_names: tuple[str, ...] = ()   # per-parameter state arrays, saved as "name.i"
     l2 = True   # weight decay added to the gradient (False: decoupled, as AdamW)
 
-    def __init__(self, params, lr: float, weight_decay: float = 0.0, decay_mask=None):
+    def __init__(self, params, lr: float, weight_decay: float = 0.0, decay_mask=None,
+                 backend="auto"):
         self.params = _check_params(params)
+        self.ops = get_backend(backend)
         self.lr = lr
         self.weight_decay = float(checks.number(weight_decay, "weight_decay", 0))
         self.decay_mask = _check_mask(decay_mask, len(self.params))
@@ -81,7 +83,7 @@ class Optimizer:
         An optimizer may instead fold the update into the product (``SGD``).
         """
         self._begin()
-        ops.matmul(Z.T, D, out=out)
+        self.ops.matmul(Z.T, D, out=out)
         self._update(i, self.params[i], out)
         self._fused.add(i)
         return True
@@ -180,8 +182,8 @@ class SGD(Optimizer):
     name, hyper, state_names = "sgd", ("momentum", "nesterov"), ("buf",)
 
     def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0,
-                 decay_mask=None):
-        super().__init__(params, lr, weight_decay, decay_mask)
+                 decay_mask=None, backend="auto"):
+        super().__init__(params, lr, weight_decay, decay_mask, backend)
         self.momentum = float(checks.number(momentum, "momentum", 0, 1, high_open=True))
         if not isinstance(nesterov, bool):
             raise TypeError(f"nesterov: expected True or False, got {nesterov!r}")
@@ -191,7 +193,7 @@ class SGD(Optimizer):
         self.buf = [np.zeros_like(p) for p in self.params] if self.momentum else []
         # the product form needs the plain gradient: not with nesterov, nor with L2 decay
         # under momentum (it enters the buffer); and a BLAS gemm that adds in place
-        self._fusable = [ops.has_blas() and not nesterov and p.ndim == 2
+        self._fusable = [self.ops.fuses_products and not nesterov and p.ndim == 2
                          and p.flags.c_contiguous and not (self.momentum and self._decays(i))
                          for i, p in enumerate(self.params)]
 
@@ -210,11 +212,11 @@ class SGD(Optimizer):
         p = self.params[i]
         if self.momentum:
             beta = self.momentum if self.t > 1 else 0.0
-            ops.matmul_add(Z.T, D, self.buf[i], 1.0, beta)
-            ops.axpy(-self.lr, self.buf[i], p, self._scratch[i])
+            self.ops.matmul_add(Z.T, D, self.buf[i], 1.0, beta)
+            self.ops.axpy(-self.lr, self.buf[i], p, self._scratch[i])
         else:
             decay = self.weight_decay if self._decays(i) else 0.0
-            ops.matmul_add(Z.T, D, p, -self.lr, 1.0 - self.lr * decay)
+            self.ops.matmul_add(Z.T, D, p, -self.lr, 1.0 - self.lr * decay)
         self._fused.add(i)
         return True
 
@@ -232,7 +234,7 @@ class SGD(Optimizer):
             if self.nesterov:
                 step = np.multiply(buf, self.momentum, out=s)
                 step += d
-        ops.axpy(-self.lr, step, p, s)
+        self.ops.axpy(-self.lr, step, p, s)
 
 
 class Adam(Optimizer):
@@ -247,8 +249,8 @@ class Adam(Optimizer):
     name, hyper, state_names = "adam", ("beta1", "beta2", "eps"), ("m", "v")
 
     def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
-                 decay_mask=None):
-        super().__init__(params, lr, weight_decay, decay_mask)
+                 decay_mask=None, backend="auto"):
+        super().__init__(params, lr, weight_decay, decay_mask, backend)
         self.beta1 = float(checks.number(beta1, "beta1", 0, 1, high_open=True))
         self.beta2 = float(checks.number(beta2, "beta2", 0, 1, high_open=True))
         self.eps = float(checks.number(eps, "eps", 0, low_open=True))
@@ -257,7 +259,7 @@ class Adam(Optimizer):
 
     def _update(self, i, p, g):
         keep, g = self._decay(i, p, g)
-        kernels.adam_(p, g, self.m[i], self.v[i], self._scratch[i], w=1.0 - self.beta1,
+        self.ops.adam_(p, g, self.m[i], self.v[i], self._scratch[i], w=1.0 - self.beta1,
                       beta2=self.beta2, step=self.lr / (1.0 - self.beta1 ** self.t),
                       scale=1.0 / math.sqrt(1.0 - self.beta2 ** self.t), eps=self.eps,
                       keep=keep)
@@ -275,8 +277,8 @@ class AdamW(Adam):
     name, l2 = "adamw", False
 
     def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
-                 decay_mask=None):
-        super().__init__(params, lr, beta1, beta2, eps, weight_decay, decay_mask)
+                 decay_mask=None, backend="auto"):
+        super().__init__(params, lr, beta1, beta2, eps, weight_decay, decay_mask, backend)
 
     def _decay(self, i, p, g):
         """(keep, g): AdamW's decay scales p by keep = 1 - lr wd inside the update."""

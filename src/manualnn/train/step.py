@@ -17,7 +17,8 @@ from manualnn.train.optim import clip_grad_norm
 
 
 class Step:
-    """``Step(net, loss, optimizer, clip_norm=None)(X, y)`` -> the batch's mean loss.
+    """``Step(net, loss, optimizer, clip_norm=None)(X, y)`` -> (the batch's mean loss, its
+    misclassified rows or None where the loss does not classify).
 
     X (m, n_1) in the network's dtype and y checked by ``loss.targets``.  Where the loss
     is not finite nothing is updated and the value is returned for the caller to judge.
@@ -29,14 +30,14 @@ class Step:
         self.net, self.loss, self.optimizer, self.clip_norm = net, loss, optimizer, clip_norm
         self._hook = None if clip_norm else self._fused_update
 
-    def __call__(self, X, y, sample_weight=None) -> float:
-        value, grads = self.net.loss_and_grad(X, y, self.loss, sample_weight, hook=self._hook)
-        if not math.isfinite(value):
-            return value
-        if self.clip_norm:
-            clip_grad_norm(grads, self.clip_norm)
-        self.optimizer.step(grads)
-        return value
+    def __call__(self, X, y, sample_weight=None) -> tuple[float, int | None]:
+        value, errors, grads = self.net.loss_and_grad(X, y, self.loss, sample_weight,
+                                                      hook=self._hook, return_errors=True)
+        if math.isfinite(value):
+            if self.clip_norm:
+                clip_grad_norm(grads, self.clip_norm)
+            self.optimizer.step(grads)
+        return value, errors
 
     def _fused_update(self, i, Z, D) -> bool:
         k = self.net.weight_index(i)

@@ -1,0 +1,34 @@
+"""Workspaces: the buffers of a training step, made once per batch size and reused."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+
+class Workspaces:
+    """A small least-recently-used cache of buffer sets, one set per batch size m.
+
+    A training epoch needs at most two (the full batch and the last, shorter one), and
+    evaluation one more for its chunks; ``build(m)`` makes the set for m rows.
+    """
+
+    def __init__(self, build, keep: int = 3):
+        self._build, self._keep, self._sets = build, keep, OrderedDict()
+        self._last_m, self._last = None, None
+
+    def get(self, m: int):
+        if m == self._last_m:   # the common case, a run of equal batches: no reordering
+            return self._last
+        sets = self._sets
+        if m in sets:
+            sets.move_to_end(m)
+        else:
+            sets[m] = self._build(m)
+            while len(sets) > self._keep:
+                sets.popitem(last=False)
+        self._last_m, self._last = m, sets[m]
+        return self._last
+
+    def clear(self):
+        self._sets.clear()
+        self._last_m, self._last = None, None
