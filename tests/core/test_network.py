@@ -114,3 +114,19 @@ def test_set_params_checks_every_array(rng):
         net.set_params([np.zeros((3, 2)), np.zeros(2, dtype=int)])
     with pytest.raises(ValueError, match="values: expected 2 arrays, got 1"):
         net.set_params([np.zeros((3, 2))])
+
+
+@pytest.mark.parametrize("hidden, output, dropout", [
+    (["relu"], "identity", 0.0), (["gelu", "tanh"], "sigmoid", 0.3), (["relu"], "identity", 0.5)])
+def test_workspace_nbytes_is_what_a_step_allocates(hidden, output, dropout):
+    """Memory plans ask the network: its count is the buffers it then makes."""
+    layers = [6, 9, 7, 4][:len(hidden) + 2]
+    net = MLP(layers, hidden, output, dropout=dropout, dtype="float64", rng=0)
+    X = np.random.default_rng(0).standard_normal((13, 6))
+    net.loss_and_grad(X, np.arange(13) % 4, get_loss("softmax_cross_entropy"))
+    ws = net._ws
+    buffers = {id(a): a for a in [*ws.A, *ws.H, *ws.G, ws.Gout, *ws.M.values(),
+                                  *ws.Zd.values()]}
+    assert net.workspace_nbytes(13) == sum(a.nbytes for a in buffers.values())
+    assert MLP.workspace_nbytes_for(layers, hidden + [output], dropout > 0, 8, 13) == \
+        net.workspace_nbytes(13)

@@ -357,3 +357,14 @@ def test_state_too_small_to_matter_is_flushed_to_zero(dtype, monkeypatch):
     flushed, plain = run(32), run(10**9)
     assert plain[0] != 0 and plain[1] != 0
     np.testing.assert_array_equal(flushed, [0, 0, plain[2], plain[3]])
+
+
+@pytest.mark.parametrize("cls, options", [
+    (SGD, {"lr": 0.1}), (SGD, {"lr": 0.1, "momentum": 0.9}), (Adam, {}), (AdamW, {})])
+def test_state_nbytes_is_what_the_class_says_before_it_exists(cls, options):
+    """Memory plans ask the optimizer class before any parameter is made."""
+    params = [np.zeros((5, 3)), np.zeros(3)]
+    opt = cls(params, **options)
+    per_param = cls.state_arrays_per_param(**options)
+    assert opt.state_nbytes() == per_param * sum(p.nbytes for p in params)
+    assert opt.state_nbytes() == sum(a.nbytes for a in opt.state_dict()[0].values())

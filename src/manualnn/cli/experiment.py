@@ -20,7 +20,7 @@ from manualnn.data.files import train_val_split
 from manualnn.data.preprocess import Preprocessor
 from manualnn.io.rundir import RunDir
 from manualnn.train.loop import TrainState, evaluate, fit
-from manualnn.train.optim import get_optimizer
+from manualnn.train.optim import OPTIMIZERS, get_optimizer
 from manualnn.train.schedules import get_schedule
 
 DEFAULTS = {
@@ -104,7 +104,8 @@ def plan_memory(config: dict, ds, splits, n_classes: int) -> int:
     data = memory.arrays_bytes(*arrays)
     if config["loss"] != "softmax_cross_entropy":   # one-hot targets, made once per split
         data += sum(len(split[1]) for split in splits.values()) * n_classes * itemsize
-    states = (1 if config["momentum"] else 0) if config["optimizer"] == "sgd" else 2
+    cls = OPTIMIZERS[checks.choice(config["optimizer"], "optimizer", OPTIMIZERS)]
+    states = cls.state_arrays_per_param(momentum=config["momentum"])
     _, chunk = memory.plan_training(
         layers, memory.resolve_limit(config["max_memory"]), itemsize=itemsize,
         batch=config["batch_size"], rows=X.shape[0],

@@ -8,13 +8,14 @@ not fit; evaluation and prediction are not refused but split into chunks of rows
 For widths n_1, ..., n_{L+1}, a batch of m rows and an itemsize s (4 for float32), the
 estimate adds (see :func:`training_bytes`):
 
-    workspaces    m s (sum of A_i, of sigma(A_i) where it needs its own buffer, of G_i,
-                  of the dropout masks and outputs) for each batch size the network keeps
-                  at once (network.py keeps three and builds a fourth before it drops one)
+    workspaces    the network's own count (``MLP.workspace_nbytes_for``: A_i, sigma(A_i)
+                  where it needs its own buffer, G_i, the dropout masks and outputs) for
+                  each batch size it keeps at once (three, and a fourth built before it
+                  drops one)
     temporaries   of the activations computed out of place and of the loss, for one step
-    parameters    P s (weights, grads, the optimizer's state and scratch arrays, the
-                  early-stopping copy, and twice what a checkpoint holds while it is
-                  serialized)
+    parameters    P s (weights, grads, the optimizer's state, as its class counts it, and
+                  scratch arrays, the early-stopping copy, and twice what a checkpoint
+                  holds while it is serialized)
     data          the dataset arrays, measured
 
 It errs on the large side; the tests check it against tracemalloc's measurement.
@@ -26,7 +27,8 @@ import itertools
 import os
 import re
 
-from manualnn.core.activations import ACTIVATIONS
+from manualnn.core.activations import get_activation
+from manualnn.core.network import MLP
 
 DEFAULT_FRACTION = 0.5
 MAX_CHUNK = 4096          # rows per evaluation chunk when memory is plentiful
@@ -101,32 +103,17 @@ def param_count(layers, bias: bool = True) -> int:
     return sum(a * b + (b if bias else 0) for a, b in itertools.pairwise(layers))
 
 
-def _kept_output(names, L: int) -> list[bool]:
-    """Per layer: does the network keep sigma(A_i) in a buffer of its own (besides A_i)?"""
-    if names is None:
-        return [True] * L
-    found = [ACTIVATIONS.get(name) if isinstance(name, str) else None for name in names]
-    return [a is None or not a.from_output for a in found]
+def row_bytes(layers, itemsize: int, activations, dropout: bool = False) -> int:
+    """Bytes per row of one workspace of the network, as the network lays it out
+    (``MLP.workspace_nbytes_for``); ``activations``: sigma_1..sigma_L."""
+    return MLP.workspace_nbytes_for(layers, activations, dropout, itemsize, 1)
 
 
-def row_bytes(layers, itemsize: int, activations=None, dropout: bool = False) -> int:
-    """Bytes per row of one workspace of the network (network.py ``_build_workspace``):
-    A_i, sigma(A_i) where it has its own buffer, G_i, dropout masks and outputs, and
-    G_{L+1} where the output activation is not the identity.  ``activations``: the
-    names of sigma_1..sigma_L (None: assume every layer has its own output buffer)."""
-    n, L = list(layers), len(layers) - 1
-    kept = _kept_output(activations, L)
-    items = sum(n[1:]) + sum(w for w, k in zip(n[1:], kept) if k) + sum(n[:-1])
-    items += 2 * sum(n[1:-1]) if dropout else 0
-    items += n[-1] if activations is None or activations[-1] != "identity" else 0
-    return items * itemsize
-
-
-def _transient(layers, itemsize: int, rows: int, activations=None) -> int:
+def _transient(layers, itemsize: int, rows: int, activations) -> int:
     """Temporaries of one step: activations computed out of place (3 arrays of the
     widest such layer) and the loss (2 arrays of the output)."""
     n = list(layers)
-    widths = [w for w, k in zip(n[1:], _kept_output(activations, len(n) - 1)) if k]
+    widths = [w for w, a in zip(n[1:], activations) if not get_activation(a).from_output]
     return rows * itemsize * (3 * max(widths, default=0) + 2 * n[-1])
 
 
@@ -140,15 +127,15 @@ def _workspace_rows(batch: int, rows: int, eval_sizes, chunk: int) -> int:
 
 
 def training_bytes(layers, *, itemsize: int, batch: int, rows: int, eval_sizes=(),
-                   chunk: int = MAX_CHUNK, activations=None, bias: bool = True,
+                   chunk: int = MAX_CHUNK, activations, bias: bool = True,
                    dropout: bool = False, optimizer_states: int = 2,
                    early_stopping: bool = False, data_bytes: int = 0) -> int:
     """Estimated peak bytes of training (module docstring).
 
     ``rows`` training rows in batches of ``batch``; ``eval_sizes`` the rows of the
     validation and test splits, evaluated ``chunk`` rows at a time; ``optimizer_states``
-    arrays per parameter (adam: m and v = 2; sgd: 1 with momentum, else 0), besides the
-    optimizer's two scratch arrays; ``data_bytes`` the dataset arrays, measured.
+    arrays per parameter (the optimizer class's ``state_arrays_per_param``), besides its
+    two scratch arrays; ``data_bytes`` the dataset arrays, measured.
     """
     saved = 1 + optimizer_states + early_stopping          # what a checkpoint holds
     held = 2 + 2 + optimizer_states + early_stopping      # weights, grads, scratch
@@ -192,11 +179,10 @@ def inference_chunk(net, max_memory, *, fixed_bytes: int = 0,
     if limit is None:
         return MAX_CHUNK
     layers, itemsize = net.layers, net.dtype.itemsize
-    activations, dropout = [a.name for a in net.activations], net.dropout > 0
+    activations = net.activations
     base = fixed_bytes + param_count(layers, net.bias) * itemsize
     # two workspaces (full chunks and the last one) and one chunk's temporaries
-    per_row = 2 * row_bytes(layers, itemsize, activations, dropout) \
-        + _transient(layers, itemsize, 1, activations)
+    per_row = 2 * net.workspace_nbytes(1) + _transient(layers, itemsize, 1, activations)
     rows = min(MAX_CHUNK, (limit - base) // per_row) if limit > base else 0
     if rows < 1:
         raise ValueError(

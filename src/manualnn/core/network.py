@@ -244,20 +244,25 @@ class MLP:
         return M
 
     def _build_workspace(self, m):
-        n, t, L = self.layers, self.dtype, self.L
-        # The output Z_{L+1} (m, k) is column-major: the loss reduces along its rows of
-        # only k entries, which NumPy does ~5x faster as k vector passes over m.
-        A = [self.ops.empty((m, n[i + 1]), t, "F" if i == L - 1 else "C") for i in range(L)]
-        H = [a if act.from_output else self.ops.empty(a.shape, t)
-             for a, act in zip(A, self.activations)]
-        hidden = range(self.L - 1) if self.dropout else ()
-        ws = SimpleNamespace(A=A, H=H, Z=[None] * (self.L + 1),
-                             M={i: self.ops.empty(A[i].shape, t) for i in hidden},
-                             Zd={i: self.ops.empty(A[i].shape, t) for i in hidden},
-                             G=[self.ops.empty((m, n[i]), t) for i in range(self.L)])
-        output_is_identity = self.activations[-1].name == "identity"
-        ws.Gout = H[-1] if output_is_identity else self.ops.empty(H[-1].shape, t, "F")
-        return ws
+        return _layout(self.layers, self.activations, self.dropout > 0, m,
+                       lambda shape, order="C": self.ops.empty(shape, self.dtype, order))
+
+    def workspace_nbytes(self, m: int) -> int:
+        """Bytes of the buffers of one workspace for a batch of m rows."""
+        return self.workspace_nbytes_for(self.layers, self.activations, self.dropout > 0,
+                                         self.dtype.itemsize, m)
+
+    @staticmethod
+    def workspace_nbytes_for(layers, activations, dropout: bool, itemsize: int, m: int) -> int:
+        """``workspace_nbytes`` of a network not yet built (for memory plans): widths
+        ``layers``, sigma_1..sigma_L ``activations`` (names or objects), dropout or not."""
+        entries = []
+
+        def count(shape, order="C"):
+            entries.append(math.prod(shape))
+            return SimpleNamespace(shape=shape)
+        _layout(list(layers), [get_activation(a) for a in activations], dropout, m, count)
+        return sum(entries) * itemsize
 
     def _check_X(self, X):
         return checks.float_array(X, "X", ndim=2, cols=self.layers[0], dtype=self.dtype)
@@ -266,6 +271,24 @@ class MLP:
         acts = ",".join(a.name for a in self.activations)
         return (f"MLP(layers={self.layers}, activations=[{acts}], bias={self.bias}, "
                 f"dtype={self.dtype}, dropout={self.dropout})")
+
+
+def _layout(n, activations, dropout: bool, m: int, empty):
+    """The buffers of a workspace for m rows, each made by ``empty(shape, order)``: A_i
+    (m, n_{i+1}), sigma(A_i) where it cannot overwrite A_i, G_i (m, n_i), the dropout
+    masks and outputs of the hidden layers, G_{L+1} unless the output is the identity."""
+    L = len(n) - 1
+    # The output Z_{L+1} (m, k) is column-major: the loss reduces along its rows of
+    # only k entries, which NumPy does ~5x faster as k vector passes over m.
+    A = [empty((m, n[i + 1]), "F" if i == L - 1 else "C") for i in range(L)]
+    H = [a if act.from_output else empty(a.shape) for a, act in zip(A, activations)]
+    hidden = range(L - 1) if dropout else ()
+    ws = SimpleNamespace(A=A, H=H, Z=[None] * (L + 1),
+                         M={i: empty(A[i].shape) for i in hidden},
+                         Zd={i: empty(A[i].shape) for i in hidden},
+                         G=[empty((m, n[i])) for i in range(L)])
+    ws.Gout = H[-1] if activations[-1].name == "identity" else empty(H[-1].shape, "F")
+    return ws
 
 
 def _check_layers(layers):

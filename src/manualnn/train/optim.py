@@ -157,6 +157,17 @@ class Optimizer:
             np.copyto(target, arrays[key])
         self.t, self.lr = int(t), lr
 
+    def state_nbytes(self) -> int:
+        """Bytes of the optimizer's state arrays (what a checkpoint saves beside the
+        weights): ``state_arrays_per_param`` arrays the size of the parameters."""
+        return sum(a.nbytes for a in self._state_arrays().values())
+
+    @classmethod
+    def state_arrays_per_param(cls, **options) -> int:
+        """How many state arrays each parameter gets, from the options the class takes:
+        for memory plans made before an optimizer (and its parameters) exists."""
+        return len(cls.state_names)
+
     def _state_arrays(self) -> dict[str, np.ndarray]:
         return {f"{s}.{i}": a for s in self.state_names for i, a in enumerate(getattr(self, s))}
 
@@ -196,6 +207,10 @@ class SGD(Optimizer):
         self._fusable = [self.ops.fuses_products and not nesterov and p.ndim == 2
                          and p.flags.c_contiguous and not (self.momentum and self._decays(i))
                          for i, p in enumerate(self.params)]
+
+    @classmethod
+    def state_arrays_per_param(cls, momentum=0.0, **options) -> int:
+        return 1 if momentum else 0   # the momentum buffer, only with momentum
 
     def update_product(self, i, Z, D, out):
         """The SGD step by g = Z^T D as one BLAS gemm that adds into its output:
