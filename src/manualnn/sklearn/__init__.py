@@ -3,7 +3,8 @@ MLPRegressor.
 
     estimators.py  MLPClassifier and MLPRegressor
     base.py        their shared parameters, checks and fitted attributes
-    fit.py         the solvers: scikit-learn's training rules on manualnn's engine
+    fit.py         the solvers: scikit-learn's epoch loop and L-BFGS on manualnn's train/
+                   stack (its update rules are train/sklearn_rules.py)
     folders.py     model folders, the same files as ``manualnn train`` writes
 """
 

@@ -13,16 +13,17 @@ What scikit-learn's MLP does per batch, and what this module does the same way:
   (Nesterov: ``theta <- theta + mu v - lr g``), with the 'constant', 'invscaling' and
   'adaptive' schedules; Adam is scikit-learn's ``theta <- theta - lr_t m / (sqrt(v) + eps)``
   with ``lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)``.  :mod:`manualnn.train.optim` follows
-  PyTorch, whose momentum and epsilon differ, so a drop-in replacement keeps its own rules
-  here (a few lines each), and with them the same trajectories as scikit-learn.
+  PyTorch, whose momentum and epsilon differ; scikit-learn's rules are variants of those
+  classes (:mod:`manualnn.train.sklearn_rules`), and with them the estimators follow
+  scikit-learn's trajectories.
 - ``weight_decay`` (manualnn's addition) is decoupled decay as in AdamW / SGDW: each step
   multiplies the coefficients by ``1 - lr * weight_decay`` before the update.
 
 All parameters live in one contiguous vector theta = [W_1, ..., W_L, b_1, ..., b_L]
 (coefficients first, so the penalty and the decay touch one slice), and the network's
-gradients in one vector of the same layout: an optimizer step is a handful of in-place
-ufuncs over theta (SGD) or one compiled pass over each of its two slices that adds the
-penalty's gradient as it goes (Adam), and L-BFGS gets its flat vector for free.
+gradients in one vector of the same layout: the optimizer steps the two slices of theta
+(a handful of in-place ufuncs each for SGD, one compiled pass each for Adam, which adds
+the penalty's gradient as it goes), and L-BFGS gets its flat vector for free.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ import numpy as np
 from manualnn.backend import get_backend
 from manualnn.core.losses import Loss
 from manualnn.core.network import MLP
-from manualnn.train.batching import Gather
+from manualnn.train.batching import Batches
+from manualnn.train.sklearn_rules import SklearnAdam, SklearnSGD
 
 
 class FlatParams:
@@ -61,6 +63,11 @@ class FlatParams:
         self.grad_coefs, self.grad_intercepts = views[2 * L:3 * L], views[3 * L:]
         for view, value in zip(views[:2 * L], [*coefs, *intercepts]):
             view[...] = value
+
+    def parts(self, vector=None) -> list:
+        """[coefficients, intercepts] of ``vector`` (theta by default): two views."""
+        v = self.theta if vector is None else vector
+        return [v[:self.n_coef], v[self.n_coef:]]
 
     def add_penalty_grad(self, c: float) -> None:
         """grad W_i += c W_i for every coefficient: the L2 penalty's gradient."""
@@ -138,107 +145,37 @@ def objective(net, flat, loss, X, T, w, alpha):
     return value + penalty, value * loss.report + penalty, c
 
 
-# -- optimizers: scikit-learn's update rules on the flat vector ---------------------------
-class SGDRule:
-    """scikit-learn's SGD with momentum/Nesterov and its learning-rate schedules."""
-
-    def __init__(self, flat, lr, schedule, momentum, nesterov, power_t, weight_decay):
-        self.lr, self.lr_init, self.schedule = float(lr), float(lr), schedule
-        self.momentum, self.nesterov, self.power_t = momentum, nesterov, power_t
-        self.weight_decay = weight_decay
-        self.velocity = np.zeros_like(flat.theta) if momentum else None
-        self._a, self._b = np.empty_like(flat.theta), np.empty_like(flat.theta)
-
-    def step(self, flat, c: float):
-        """One update on ``flat.grad`` plus the penalty's c W."""
-        theta, g, a = flat.theta, flat.grad, self._a
-        flat.add_penalty_grad(c)
-        if self.weight_decay:
-            theta[:flat.n_coef] *= 1.0 - self.lr * self.weight_decay
-        np.multiply(g, self.lr, out=a)
-        if self.velocity is None:
-            theta -= a
-            return
-        v = self.velocity
-        v *= self.momentum
-        v -= a
-        if self.nesterov:
-            np.multiply(v, self.momentum, out=self._b)
-            self._b -= a
-            theta += self._b
-        else:
-            theta += v
-
-    def iteration_ends(self, samples_seen: int):
-        if self.schedule == "invscaling":
-            self.lr = self.lr_init / (samples_seen + 1) ** self.power_t
-
-    def trigger_stopping(self):
-        """(stop, what happens), when the loss or score stopped improving."""
-        if self.schedule != "adaptive":
-            return True, "Stopping."
-        if self.lr <= 1e-6:
-            return True, "Learning rate too small. Stopping."
-        self.lr /= 5.0
-        return False, f"Setting learning rate to {self.lr:f}"
-
-
-class AdamRule:
-    """scikit-learn's Adam (Kingma and Ba's algorithm 1 with epsilon outside the bias
-    correction)."""
-
-    def __init__(self, flat, lr, beta_1, beta_2, epsilon, weight_decay):
-        self.lr, self.beta_1, self.beta_2, self.epsilon = float(lr), beta_1, beta_2, epsilon
-        self.weight_decay, self.t = weight_decay, 0
-        self.m, self.v = np.zeros_like(flat.theta), np.zeros_like(flat.theta)
-        self._a = np.empty_like(flat.theta)
-
-    def step(self, flat, c: float):
-        """One update on ``flat.grad`` plus the penalty's c W (added in Adam's pass), with
-        the decoupled decay also inside it: coefficients and intercepts in turn."""
-        self.t += 1
-        lr_t = self.lr * math.sqrt(1 - self.beta_2 ** self.t) / (1 - self.beta_1 ** self.t)
-        keep = 1.0 - self.lr * self.weight_decay
-        for part, decay, kept in ((slice(None, flat.n_coef), c, keep),
-                                  (slice(flat.n_coef, None), 0.0, 1.0)):
-            flat.ops.adam_(flat.theta[part], flat.grad[part], self.m[part], self.v[part],
-                           self._a[part], w=1 - self.beta_1, beta2=self.beta_2, step=lr_t,
-                           scale=1.0, eps=self.epsilon, keep=kept, decay=decay)
-
-    def iteration_ends(self, samples_seen: int):
-        pass
-
-    def trigger_stopping(self):
-        return True, "Stopping."
-
-
 def make_optimizer(est, flat):
-    """The update rule that ``est.solver`` names, with the estimator's hyperparameters."""
+    """The update rule that ``est.solver`` names (scikit-learn's, ``train.sklearn_rules``)
+    over the two parts of theta, with the estimator's hyperparameters; the penalty and
+    the decay touch the coefficients only."""
+    common = {"weight_decay": est.weight_decay, "decay_mask": [True, False],
+              "backend": flat.ops}
     if est.solver == "sgd":
-        return SGDRule(flat, est.learning_rate_init, est.learning_rate, est.momentum,
-                       est.nesterovs_momentum, est.power_t, est.weight_decay)
-    return AdamRule(flat, est.learning_rate_init, est.beta_1, est.beta_2, est.epsilon,
-                    est.weight_decay)
+        return SklearnSGD(flat.parts(), est.learning_rate_init, est.momentum,
+                          est.nesterovs_momentum, **common)
+    return SklearnAdam(flat.parts(), est.learning_rate_init, est.beta_1, est.beta_2,
+                       est.epsilon, **common)
+
+
+def _iteration_ends(est, opt) -> None:
+    """scikit-learn's 'invscaling' schedule: lr = lr_0 / (samples seen + 1)^power_t."""
+    if est.solver == "sgd" and est.learning_rate == "invscaling":
+        opt.lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+
+
+def _trigger_stopping(est, opt):
+    """(stop, what happens), when the loss or score stopped improving: 'adaptive' SGD
+    divides its learning rate by 5 instead, down to 1e-6."""
+    if est.solver != "sgd" or est.learning_rate != "adaptive":
+        return True, "Stopping."
+    if opt.lr <= 1e-6:
+        return True, "Learning rate too small. Stopping."
+    opt.lr /= 5.0
+    return False, f"Setting learning rate to {opt.lr:f}"
 
 
 # -- the stochastic loop -------------------------------------------------------------------
-class Batches:
-    """Mini-batches of (X, T, w): slices in order, or the rows of a permutation gathered."""
-
-    def __init__(self, X, T, w, batch_size):
-        self.X, self.T, self.w, self.size = X, T, w, batch_size
-        self._gather = Gather(X, T, w)
-
-    def __call__(self, order):
-        n = self.X.shape[0]
-        for start in range(0, n, self.size):
-            if order is not None:
-                yield self._gather(order[start:start + self.size])
-                continue
-            rows = slice(start, min(start + self.size, n))
-            yield self.X[rows], self.T[rows], None if self.w is None else self.w[rows]
-
-
 def fit_stochastic(est, flat, net, loss, data, rs, incremental):
     """scikit-learn's epoch loop: loss per epoch, tol / n_iter_no_change stopping (or the
     adaptive learning rate's division by 5), early stopping on a held-out split with the
@@ -249,10 +186,12 @@ def fit_stochastic(est, flat, net, loss, data, rs, incremental):
     if not incremental or getattr(est, "_optimizer", None) is None:
         est._optimizer = make_optimizer(est, flat)
     opt = est._optimizer
+    opt.rebind(flat.parts())   # a partial_fit's theta is a new buffer
+    grads = flat.parts(flat.grad)
     train, val = _split(est, data, rs)
     n = train[0].shape[0]
     batch_size = _batch_size(est.batch_size, n)
-    batches, order = Batches(*train, batch_size), np.arange(n)
+    batches, order = Batches(*train, batch_size=batch_size), np.arange(n)
     est.n_iter_ = 0 if not incremental else est.n_iter_
     for _ in range(1 if incremental else est.max_iter):
         if est.shuffle:
@@ -261,7 +200,8 @@ def fit_stochastic(est, flat, net, loss, data, rs, incremental):
         for Xb, Tb, wb in batches(order if est.shuffle else None):
             _, reported, c = objective(net, flat, loss, Xb, Tb, wb, est.alpha)
             total += reported * Xb.shape[0]
-            opt.step(flat, c)
+            opt.penalty = c
+            opt.step(grads)
         est.n_iter_ += 1
         est.t_ += n
         est.loss_ = total / n
@@ -269,7 +209,7 @@ def fit_stochastic(est, flat, net, loss, data, rs, incremental):
         if est.verbose:
             print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
         _update_no_improvement(est, flat, net, val)
-        opt.iteration_ends(est.t_)
+        _iteration_ends(est, opt)
         if est._no_improvement_count > est.n_iter_no_change and _stop(est, opt):
             break
     else:
@@ -283,7 +223,7 @@ def fit_stochastic(est, flat, net, loss, data, rs, incremental):
 
 def _stop(est, opt) -> bool:
     what = "Validation score" if est.early_stopping else "Training loss"
-    stop, then = opt.trigger_stopping()
+    stop, then = _trigger_stopping(est, opt)
     if est.verbose:
         print(f"{what} did not improve more than tol={est.tol:f} for "
               f"{est.n_iter_no_change} consecutive epochs. {then}")

@@ -1,9 +1,11 @@
 """Training: the epoch loop, mini-batches, optimizers and learning-rate schedules.
 
     loop.py       fit (the epoch loop), evaluate, TrainState, early stopping
-    batching.py   shuffled mini-batch indices, and gathering a batch's rows into a buffer
+    batching.py   shuffled mini-batch indices, a batch's rows gathered into buffers, the
+                  batches of several arrays
     step.py       Step: one batch's loss, gradients and update (fused into backward or not)
     optim.py      SGD (momentum, Nesterov), Adam, AdamW; gradient clipping
+    sklearn_rules.py  scikit-learn's SGD and Adam rules, as variants of those classes
     schedules.py  constant, step, cosine, with a linear warm-up
 """
 

@@ -1,5 +1,5 @@
-"""Mini-batches: one epoch's shuffled row indices, and a batch's rows gathered into
-buffers made once per batch size."""
+"""Mini-batches: one epoch's shuffled row indices, a batch's rows gathered into buffers made
+once per batch size, and the batches of several arrays at once."""
 
 from __future__ import annotations
 
@@ -45,3 +45,21 @@ class Gather:
                                 for a in self.arrays]
         return tuple(a if a is None else np.take(a, rows, axis=0, out=out, mode="clip")
                      for a, out in zip(self.arrays, self._buffers[n]))
+
+
+class Batches:
+    """One epoch's mini-batches of several arrays (None stays None): in order as slices
+    (no copy), or, given a permutation ``order``, its rows gathered (``Gather``)."""
+
+    def __init__(self, *arrays, batch_size: int):
+        self.arrays, self.size = arrays, batch_size
+        self._gather = Gather(*arrays)
+
+    def __call__(self, order=None):
+        n = len(self.arrays[0])
+        for start in range(0, n, self.size):
+            if order is not None:
+                yield self._gather(order[start:start + self.size])
+            else:
+                rows = slice(start, min(start + self.size, n))
+                yield tuple(None if a is None else a[rows] for a in self.arrays)

@@ -50,6 +50,16 @@ class Optimizer:
         self._scratch = [np.empty_like(p) for p in self.params]
         self._decayed = {i: np.empty_like(p) for i, p in enumerate(self.params)
                          if self.l2 and self._decays(i)}
+        self.penalty = 0.0   # an L2 penalty's coefficient for the next step (sklearn_rules)
+
+    def rebind(self, params) -> None:
+        """Step ``params`` from now on, keeping the state: arrays of the same shapes and
+        dtypes as before (a model's weights copied into a new buffer between two fits)."""
+        new = _check_params(params)
+        if [(p.shape, p.dtype) for p in new] != [(p.shape, p.dtype) for p in self.params]:
+            raise ValueError("params: expected arrays of the shapes and dtypes this "
+                             "optimizer was made for")
+        self.params = new
 
     @property
     def lr(self) -> float:
@@ -191,11 +201,13 @@ class SGD(Optimizer):
     """
 
     name, hyper, state_names = "sgd", ("momentum", "nesterov"), ("buf",)
+    momentum_may_be_one = False
 
     def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0,
                  decay_mask=None, backend="auto"):
         super().__init__(params, lr, weight_decay, decay_mask, backend)
-        self.momentum = float(checks.number(momentum, "momentum", 0, 1, high_open=True))
+        self.momentum = float(checks.number(momentum, "momentum", 0, 1,
+                                            high_open=not self.momentum_may_be_one))
         if not isinstance(nesterov, bool):
             raise TypeError(f"nesterov: expected True or False, got {nesterov!r}")
         if nesterov and self.momentum == 0:
