@@ -3,7 +3,7 @@ for manualnn and for PyTorch running the same recipe (issue 4, part 5).
 
     python benchmarks/time_to_accuracy.py [--target 0.88] [--threads N] [--out FILE]
 
-The recipe is the CLI's default (``manualnn.cli.experiment.DEFAULTS``): 784-512-256-10 with
+The recipe is the CLI's default (``manualnn.cli.config.RunConfig``): 784-512-256-10 with
 ReLU and dropout 0.2, softmax cross-entropy with label smoothing 0.1, AdamW (lr 1e-3,
 weight decay 0.01 on the weights, not the biases), cosine schedule over 30 epochs after
 one warm-up epoch, set before every step, batch 128, standardized inputs, 10% of the
@@ -26,12 +26,13 @@ import report
 
 from manualnn.backend.threads import describe, limit_threads
 from manualnn.cli import experiment
+from manualnn.cli.config import RunConfig
 from manualnn.train import TrainState, evaluate, fit
 
 
 def setup():
     """(config, splits, net, loss, optimizer, schedule, shuffle seed) of the default run."""
-    config = dict(experiment.DEFAULTS)
+    config = RunConfig()
     ds, splits, _, seeds = experiment.prepare(config)
     X = splits["train"][0]
     net, loss, opt, schedule = experiment.build(config, X.shape[1], len(ds.classes), seeds)
@@ -46,7 +47,7 @@ def run_manualnn(target, max_epochs):
     seconds, curve = 0.0, []
     while state.epoch < max_epochs:
         start = time.perf_counter()
-        fit(net, X, y, loss, opt, epochs=state.epoch + 1, batch_size=config["batch_size"],
+        fit(net, X, y, loss, opt, epochs=state.epoch + 1, batch_size=config.batch_size,
             state=state, schedule=schedule, log=lambda *a: None, progress=False)
         seconds += time.perf_counter() - start
         accuracy = 1.0 - evaluate(net, Xt, yt, loss)[1]
@@ -71,15 +72,15 @@ def run_torch(target, max_epochs, threads):
             lin.bias.copy_(torch.from_numpy(b))
         layers.append(lin)
         if i < net.L - 1:
-            layers += [torch.nn.ReLU(), torch.nn.Dropout(config["dropout"])]
+            layers += [torch.nn.ReLU(), torch.nn.Dropout(config.dropout)]
     model = torch.nn.Sequential(*layers)
-    lossf = torch.nn.CrossEntropyLoss(label_smoothing=config["label_smoothing"])
+    lossf = torch.nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     weights = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
     biases = [m.bias for m in model if isinstance(m, torch.nn.Linear)]
-    opt = torch.optim.AdamW([{"params": weights, "weight_decay": config["weight_decay"]},
-                             {"params": biases, "weight_decay": 0.0}], lr=config["lr"],
-                            betas=(config["beta1"], config["beta2"]), eps=config["eps"])
-    rng, B, n = np.random.default_rng(shuffle_seed), config["batch_size"], X.shape[0]
+    opt = torch.optim.AdamW([{"params": weights, "weight_decay": config.weight_decay},
+                             {"params": biases, "weight_decay": 0.0}], lr=config.lr,
+                            betas=(config.beta1, config.beta2), eps=config.eps)
+    rng, B, n = np.random.default_rng(shuffle_seed), config.batch_size, X.shape[0]
     steps = -(-n // B)
     seconds, curve = 0.0, []
     for epoch in range(max_epochs):
@@ -132,7 +133,7 @@ def main(argv=None) -> int:
     ap.add_argument("--target", type=float, default=0.88)
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
                     help="BLAS and PyTorch threads (default: every core, as users run)")
-    ap.add_argument("--max-epochs", type=int, default=experiment.DEFAULTS["epochs"])
+    ap.add_argument("--max-epochs", type=int, default=RunConfig().epochs)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__),
                                                   "time_to_accuracy.md"))
     args = ap.parse_args(argv)

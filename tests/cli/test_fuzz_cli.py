@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from manualnn.checks import DataError
 from manualnn.cli import build_parser, experiment, main
+from manualnn.cli.config import DEFAULTS
 from manualnn.io import rundir
 
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None,
@@ -167,7 +168,7 @@ def run_copy(fast, tmp_path):
 
 
 @FUZZ
-@given(edits=st.dictionaries(st.sampled_from(sorted(experiment.DEFAULTS) + ["extra"]),
+@given(edits=st.dictionaries(st.sampled_from(sorted(DEFAULTS) + ["extra"]),
                              JSON_VALUES, min_size=1, max_size=3))
 def test_edited_config_json_resumes_or_gives_one_clear_line(run_copy, capsys, edits):
     copy, config = run_copy

@@ -8,6 +8,7 @@ import pytest
 
 from manualnn import MLP, get_loss
 from manualnn.cli import experiment
+from manualnn.cli.config import RunConfig
 from manualnn.io.rundir import RunDir, load_run
 from manualnn.io.serialize import load_model
 from manualnn.train import TrainingDiverged, TrainState, evaluate, fit
@@ -203,7 +204,7 @@ def test_a_finished_run_folder_is_not_overwritten(blobs, tmp_path):
 ])
 def test_impossible_hyperparameters_are_refused_up_front(options, message):
     with pytest.raises(ValueError, match=message):
-        experiment.check_config(options)
+        RunConfig.from_dict(options)
 
 
 def test_fit_and_evaluate_reject_bad_labels_and_data_before_training():

@@ -2,6 +2,7 @@
 
     app.py         the argument parser, and main(): one line and exit 2 for any bad input
     commands.py    what each subcommand does with its parsed arguments
+    config.py      RunConfig: the run's options as one typed object (config.json)
     experiment.py  a training run from a configuration: data, model, optimizer, run folder
     evaluation.py  ``evaluate``: a run on a test split, in numbers and a picture
     predict.py     ``predict``: labels and probabilities for new inputs

@@ -12,7 +12,7 @@ import sys
 
 from manualnn import __version__
 from manualnn.checks import DataError
-from manualnn.cli.experiment import DEFAULTS, OPTIMIZER_OPTIONS, SCHEDULE_OPTIONS
+from manualnn.cli.config import DEFAULTS, OPTIMIZER_OPTIONS, SCHEDULE_OPTIONS
 from manualnn.core.activations import ACTIVATIONS
 from manualnn.core.initializers import INITIALIZERS
 from manualnn.core.losses import LOSSES

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from manualnn.cli import experiment
+from manualnn.cli.config import DEFAULTS, RunConfig
 
 
 def train(args) -> int:
@@ -15,11 +16,11 @@ def train(args) -> int:
         folder, _, result = experiment.run(config, resume_dir=args.resume,
                                            log=_log(args), progress=not args.quiet)
     else:
-        config = {k: getattr(args, k) for k in experiment.DEFAULTS if hasattr(args, k)}
-        if args.layers is not None and args.hidden == experiment.DEFAULTS["hidden"]:
+        config = {k: getattr(args, k) for k in DEFAULTS if hasattr(args, k)}
+        if args.layers is not None and args.hidden == DEFAULTS["hidden"]:
             del config["hidden"]
-        config = experiment.check_config(config)
         config["out"] = args.out or experiment.default_out(args.dataset)
+        config = RunConfig.from_dict(config)
         folder, _, result = experiment.run(config, log=_log(args), progress=not args.quiet)
     if result is not None:
         print(f"test accuracy {1 - result[1]:.2%}")
@@ -33,11 +34,10 @@ def _resume_config(args):
     for on this command line, never because a (possibly foreign) config.json says so."""
     from manualnn.io.rundir import read_config
     config = read_config(args.resume)
-    if args.epochs != experiment.DEFAULTS["epochs"]:
+    if args.epochs != DEFAULTS["epochs"]:
         config["epochs"] = args.epochs
     config["download"], config["max_memory"] = args.download, args.max_memory
-    return experiment.check_config({k: v for k, v in config.items()
-                                    if k in experiment.DEFAULTS})
+    return RunConfig.from_dict({k: v for k, v in config.items() if k in DEFAULTS})
 
 
 def _log(args):

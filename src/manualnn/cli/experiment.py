@@ -1,18 +1,18 @@
 """A training run from a configuration: data, preprocessing, model, optimizer, run folder.
 
-``DEFAULTS`` is the default recipe of ``manualnn train``; every key is one command-line
-option, and the whole configuration is saved as the run's config.json, so ``resume``
-rebuilds the same run from the folder alone.
+The configuration is a :class:`~manualnn.cli.config.RunConfig` (its defaults are the
+default recipe of ``manualnn train``); the whole of it is saved as the run's config.json,
+so ``resume`` rebuilds the same run from the folder alone.
 """
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
 from manualnn import checks
 from manualnn.cli import memory
+from manualnn.cli.config import RunConfig
 from manualnn.core.losses import get_loss
 from manualnn.core.network import MLP
 from manualnn.data.datasets import load_dataset
@@ -23,34 +23,19 @@ from manualnn.train.loop import TrainState, evaluate, fit
 from manualnn.train.optim import OPTIMIZERS, get_optimizer
 from manualnn.train.schedules import get_schedule
 
-DEFAULTS = {
-    "dataset": "fashion-mnist", "data_dir": None, "download": False,
-    "layers": None, "hidden": [512, 256], "activation": "relu", "bias": True,
-    "init": "auto", "loss": "softmax_cross_entropy", "label_smoothing": 0.1,
-    "optimizer": "adamw", "lr": 1e-3, "momentum": 0.9, "nesterov": False,
-    "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01,
-    "schedule": "cosine", "step_size": 10, "gamma": 0.1, "min_lr": 0.0, "warmup_epochs": 1,
-    "epochs": 30, "batch_size": 128, "shuffle": True, "dropout": 0.2, "clip_norm": None,
-    "seed": 0, "val_fraction": 0.1, "early_stopping": 0, "preprocess": "standardize",
-    "dtype": "float32", "threads": None, "max_memory": None, "out": None,
-}
-OPTIMIZER_OPTIONS = {"sgd": ("momentum", "nesterov"), "adam": ("beta1", "beta2", "eps"),
-                     "adamw": ("beta1", "beta2", "eps")}
-SCHEDULE_OPTIONS = {"constant": (), "step": ("step_size", "gamma"), "cosine": ("min_lr",)}
 
-
-def prepare(config: dict):
+def prepare(config: RunConfig):
     """Load and split the data, fit preprocessing on the training rows only.
 
     Returns (dataset, splits, preprocessor) with splits a dict of name -> (X, y).
     """
-    ds = load_dataset(config["dataset"], data_dir=config["data_dir"],
-                      download=config["download"])
-    seeds = np.random.SeedSequence(config["seed"]).spawn(4)
-    X, y, Xv, yv = train_val_split(ds.X_train, ds.y_train, config["val_fraction"],
+    ds = load_dataset(config.dataset, data_dir=config.data_dir,
+                      download=config.download)
+    seeds = np.random.SeedSequence(config.seed).spawn(4)
+    X, y, Xv, yv = train_val_split(ds.X_train, ds.y_train, config.val_fraction,
                                    np.random.default_rng(seeds[0]))
-    pre = Preprocessor(config["preprocess"]).fit(X)
-    dtype = checks.float_dtype(config["dtype"])
+    pre = Preprocessor(config.preprocess).fit(X)
+    dtype = checks.float_dtype(config.dtype)
     splits = {"train": (pre.transform(X, dtype), y)}
     if Xv is not None:
         splits["val"] = (pre.transform(Xv, dtype), yv)
@@ -59,60 +44,57 @@ def prepare(config: dict):
     return ds, splits, pre, seeds
 
 
-def build(config: dict, n_features: int, n_classes: int, seeds):
+def build(config: RunConfig, n_features: int, n_classes: int, seeds):
     """The network, loss, optimizer and schedule that ``config`` describes."""
     layers = layers_for(config, n_features, n_classes)
-    net = MLP(layers, config["activation"], bias=config["bias"], init=config["init"],
-              dtype=config["dtype"], rng=np.random.default_rng(seeds[1]),
-              dropout=config["dropout"])
+    net = MLP(layers, config.activation, bias=config.bias, init=config.init,
+              dtype=config.dtype, rng=np.random.default_rng(seeds[1]),
+              dropout=config.dropout)
     net.rng = np.random.default_rng(seeds[2])
-    options = {"label_smoothing": config["label_smoothing"]} \
-        if config["loss"] == "softmax_cross_entropy" else {}
-    loss = get_loss(config["loss"], **options)
-    name = config["optimizer"]
-    checks.choice(name, "optimizer", OPTIMIZER_OPTIONS)
+    options = {"label_smoothing": config.label_smoothing} \
+        if config.loss == "softmax_cross_entropy" else {}
+    loss = get_loss(config.loss, **options)
     decay_mask = [True, False] * net.L if net.bias else None
-    optimizer = get_optimizer(name, net.params, lr=config["lr"],
-                              weight_decay=config["weight_decay"], decay_mask=decay_mask,
-                              backend=net.ops,
-                              **{k: config[k] for k in OPTIMIZER_OPTIONS[name]})
-    kind = checks.choice(config["schedule"], "schedule", SCHEDULE_OPTIONS)
-    extra = {k: config[k] for k in SCHEDULE_OPTIONS[kind]}
-    if kind == "cosine":
-        extra["total_epochs"] = config["epochs"]
-    schedule = get_schedule(kind, config["lr"], warmup_epochs=config["warmup_epochs"], **extra)
+    optimizer = get_optimizer(config.optimizer, net.params, lr=config.lr,
+                              weight_decay=config.weight_decay, decay_mask=decay_mask,
+                              backend=net.ops, **config.optimizer_options())
+    extra = config.schedule_options()
+    if config.schedule == "cosine":
+        extra["total_epochs"] = config.epochs
+    schedule = get_schedule(config.schedule, config.lr, warmup_epochs=config.warmup_epochs,
+                            **extra)
     return net, loss, optimizer, schedule
 
 
-def layers_for(config: dict, n_features: int, n_classes: int) -> list:
+def layers_for(config: RunConfig, n_features: int, n_classes: int) -> list:
     """All widths: ``layers``, or the data's inputs, ``hidden`` and the data's classes."""
-    layers = config["layers"] or [n_features, *config["hidden"], n_classes]
+    layers = config.layers or [n_features, *config.hidden, n_classes]
     if layers[0] != n_features or layers[-1] != n_classes:
         raise ValueError(f"layers: expected {n_features} inputs and {n_classes} outputs for "
                          f"this dataset, got {layers[0]} and {layers[-1]}")
     return list(layers)
 
 
-def plan_memory(config: dict, ds, splits, n_classes: int) -> int:
+def plan_memory(config: RunConfig, ds, splits, n_classes: int) -> int:
     """Refuse a run that would need more than ``max_memory`` (memory.plan_training);
     returns the rows per evaluation chunk that fit."""
     X = splits["train"][0]
     layers = layers_for(config, X.shape[1], n_classes)
-    itemsize = checks.float_dtype(config["dtype"]).itemsize
+    itemsize = checks.float_dtype(config.dtype).itemsize
     arrays = [ds.X_train, ds.y_train, ds.X_test, ds.y_test,
               *(a for split in splits.values() for a in split)]
     data = memory.arrays_bytes(*arrays)
-    if config["loss"] != "softmax_cross_entropy":   # one-hot targets, made once per split
+    if config.loss != "softmax_cross_entropy":   # one-hot targets, made once per split
         data += sum(len(split[1]) for split in splits.values()) * n_classes * itemsize
-    cls = OPTIMIZERS[checks.choice(config["optimizer"], "optimizer", OPTIMIZERS)]
-    states = cls.state_arrays_per_param(momentum=config["momentum"])
+    cls = OPTIMIZERS[checks.choice(config.optimizer, "optimizer", OPTIMIZERS)]
+    states = cls.state_arrays_per_param(momentum=config.momentum)
     _, chunk = memory.plan_training(
-        layers, memory.resolve_limit(config["max_memory"]), itemsize=itemsize,
-        batch=config["batch_size"], rows=X.shape[0],
+        layers, memory.resolve_limit(config.max_memory), itemsize=itemsize,
+        batch=config.batch_size, rows=X.shape[0],
         eval_sizes=[len(split[1]) for name, split in splits.items() if name != "train"],
-        activations=[config["activation"]] * (len(layers) - 2) + ["identity"],
-        bias=config["bias"], dropout=config["dropout"] > 0, optimizer_states=states,
-        early_stopping=config["early_stopping"] > 0, data_bytes=data)
+        activations=[config.activation] * (len(layers) - 2) + ["identity"],
+        bias=config.bias, dropout=config.dropout > 0, optimizer_states=states,
+        early_stopping=config.early_stopping > 0, data_bytes=data)
     return chunk
 
 
@@ -123,11 +105,13 @@ def targets_for(loss, y, k: int, dtype):
     return np.eye(k, dtype=dtype)[y]
 
 
-def run(config: dict, resume_dir=None, log=print, progress: bool = True):
-    """Train as ``config`` says (or continue the run in ``resume_dir``); returns the
-    run folder path, the network and the final test (loss, error) or None."""
-    config = {**DEFAULTS, **config}
-    folder = RunDir(resume_dir or config["out"], resume=resume_dir is not None)
+def run(config, resume_dir=None, log=print, progress: bool = True):
+    """Train as ``config`` (a RunConfig, or a dict of its options) says, or continue the
+    run in ``resume_dir``; returns the run folder path, the network and the final test
+    (loss, error) or None."""
+    if not isinstance(config, RunConfig):
+        config = RunConfig.from_dict(config)
+    folder = RunDir(resume_dir or config.out, resume=resume_dir is not None)
     try:
         ds, splits, pre, seeds = prepare(config)
         X = splits["train"][0]
@@ -138,19 +122,19 @@ def run(config: dict, resume_dir=None, log=print, progress: bool = True):
             folder.load_checkpoint(net, optimizer, state)
             log(f"resuming {folder.path} after epoch {state.epoch}")
         else:
-            folder.write_config(config)
+            folder.write_config(config.to_dict())
         meta = {"task": "classification", "loss": loss.name, "classes": ds.classes,
-                "dataset": config["dataset"], "preprocess": pre.kind,
+                "dataset": config.dataset, "preprocess": pre.kind,
                 "image_shape": list(ds.image_shape) if ds.image_shape else None}
         arrays = {f"preprocess.{k}": v for k, v in pre.to_arrays().items()}
         k = len(ds.classes)
         tr = lambda split: (split[0], targets_for(loss, split[1], k, net.dtype))
-        fit(net, *tr(splits["train"]), loss, optimizer, epochs=config["epochs"],
-            batch_size=config["batch_size"], state=state, shuffle=config["shuffle"],
-            schedule=schedule, clip_norm=config["clip_norm"],
+        fit(net, *tr(splits["train"]), loss, optimizer, epochs=config.epochs,
+            batch_size=config.batch_size, state=state, shuffle=config.shuffle,
+            schedule=schedule, clip_norm=config.clip_norm,
             validation=tr(splits["val"]) if "val" in splits else None,
             test=tr(splits["test"]) if "test" in splits else None,
-            patience=config["early_stopping"], log=log, progress=progress, eval_chunk=chunk,
+            patience=config.early_stopping, log=log, progress=progress, eval_chunk=chunk,
             on_epoch_end=lambda s: folder.save_epoch(net, optimizer, s, meta, arrays))
         folder.save_model(net, state, meta, arrays)
         folder.write_curves(state.history)
@@ -166,44 +150,3 @@ def default_out(dataset: str) -> str:
     import time
     base = os.path.splitext(os.path.basename(str(dataset)))[0] or "run"
     return os.path.join("runs", f"{base}-{time.strftime('%Y%m%d-%H%M%S')}")
-
-
-def check_config(config: dict) -> dict:
-    """Validate the hyperparameters of ``config`` up front (before any data is read)."""
-    c = {**DEFAULTS, **config}
-    unknown = sorted(set(config) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"config: unknown options {unknown}")
-    checks.number(c["epochs"], "epochs", 1, integer=True)
-    checks.number(c["batch_size"], "batch_size", 1, integer=True)
-    checks.number(c["lr"], "lr", 0, low_open=True)
-    checks.number(c["val_fraction"], "val_fraction", 0, 1, high_open=True)
-    checks.number(c["early_stopping"], "early_stopping", 0, integer=True)
-    checks.number(c["seed"], "seed", 0, integer=True)
-    checks.number(c["warmup_epochs"], "warmup_epochs", 0)
-    if c["clip_norm"] is not None:
-        checks.number(c["clip_norm"], "clip_norm", 0, low_open=True)
-    if c["early_stopping"] and not c["val_fraction"]:
-        raise ValueError("early_stopping: needs a validation split (val_fraction > 0)")
-    if c["threads"] is not None:
-        checks.number(c["threads"], "threads", 1, integer=True)
-    if c["max_memory"] is not None:
-        c["max_memory"] = memory.parse_size(c["max_memory"])
-    _widths(c["hidden"], "hidden", 0)
-    if c["layers"] is not None:
-        _widths(c["layers"], "layers", 2)
-        if "hidden" in config and list(config["hidden"]) != list(c["layers"][1:-1]):
-            raise ValueError("layers: give either --layers or --hidden, not both")
-        c["hidden"] = list(c["layers"][1:-1])
-    if not math.isfinite(c["weight_decay"]) or c["weight_decay"] < 0:
-        raise ValueError(f"weight_decay: expected a value >= 0, got {c['weight_decay']!r}")
-    return c
-
-
-def _widths(value, name: str, at_least: int) -> None:
-    """A list of at least ``at_least`` positive integer widths (checked before any data)."""
-    if not (isinstance(value, (list, tuple)) and len(value) >= at_least
-            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in value)):
-        count = f"at least {at_least} " if at_least else ""
-        raise ValueError(f"{name}: expected a list of {count}positive integer widths, "
-                         f"got {value!r}"[:200])

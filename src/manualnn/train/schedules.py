@@ -20,6 +20,8 @@ class Schedule:
     t = epoch + step / steps_per_epoch.
     """
 
+    options: tuple[str, ...] = ()   # what a run's configuration gives the class, by name
+
     def __init__(self, base_lr: float):
         self.base_lr = float(checks.number(base_lr, "base_lr", 0, low_open=True))
 
@@ -43,6 +45,8 @@ class ConstantSchedule(Schedule):
 class StepSchedule(Schedule):
     """lr = base_lr * gamma^(epoch // step_size), per epoch, as torch's StepLR."""
 
+    options = ("step_size", "gamma")
+
     def __init__(self, base_lr, step_size: int, gamma: float = 0.1):
         super().__init__(base_lr)
         self.step_size = int(checks.number(step_size, "step_size", 1, integer=True))
@@ -57,8 +61,10 @@ class CosineSchedule(Schedule):
 
     t = epoch + step / steps_per_epoch, held at total_epochs afterwards (lr stays min_lr).
     With steps_per_epoch = 1 (or step 0) it is torch's CosineAnnealingLR stepped per epoch
-    with T_max = total_epochs, eta_min = min_lr.
+    with T_max = total_epochs, eta_min = min_lr.  A run gives total_epochs its epochs.
     """
+
+    options = ("min_lr",)
 
     def __init__(self, base_lr, total_epochs: float, min_lr: float = 0.0):
         super().__init__(base_lr)

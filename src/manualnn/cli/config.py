@@ -1,0 +1,126 @@
+"""The run configuration: one typed object, saved as the run's config.json.
+
+Every field is one ``manualnn train`` option; its default is the default recipe.  Which
+fields an optimizer or a schedule takes comes from its class (``Optimizer.hyper``,
+``Schedule.options``), so adding one to a class adds it here, not in a second list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from manualnn import checks
+from manualnn.cli import memory
+from manualnn.train.optim import OPTIMIZERS
+from manualnn.train.schedules import SCHEDULES
+
+OPTIMIZER_OPTIONS = {name: cls.hyper for name, cls in OPTIMIZERS.items()}
+SCHEDULE_OPTIONS = {name: cls.options for name, cls in SCHEDULES.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """What a training run is: data, model, optimizer, schedule, loop, limits."""
+
+    dataset: str = "fashion-mnist"
+    data_dir: str | None = None
+    download: bool = False
+    layers: list | None = None
+    hidden: list = dataclasses.field(default_factory=lambda: [512, 256])
+    activation: str = "relu"
+    bias: bool = True
+    init: str = "auto"
+    loss: str = "softmax_cross_entropy"
+    label_smoothing: float = 0.1
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    nesterov: bool = False
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    weight_decay: float = 0.01
+    schedule: str = "cosine"
+    step_size: int = 10
+    gamma: float = 0.1
+    min_lr: float = 0.0
+    warmup_epochs: float = 1
+    epochs: int = 30
+    batch_size: int = 128
+    shuffle: bool = True
+    dropout: float = 0.2
+    clip_norm: float | None = None
+    seed: int = 0
+    val_fraction: float = 0.1
+    early_stopping: int = 0
+    preprocess: str = "standardize"
+    dtype: str = "float32"
+    threads: int | None = None
+    max_memory: int | None = None
+    out: str | None = None
+
+    @classmethod
+    def from_dict(cls, config: dict) -> RunConfig:
+        """Validated (before any data is read): unknown keys, impossible values and
+        contradictions are refused with the option's name.  Missing keys take defaults."""
+        if not isinstance(config, dict):
+            raise TypeError(f"config: expected a mapping of options, got {type(config).__name__}")
+        unknown = sorted(set(config) - set(DEFAULTS))
+        if unknown:
+            raise ValueError(f"config: unknown options {unknown}")
+        c = {**DEFAULTS, **config}
+        _check_numbers(c)
+        if c["max_memory"] is not None:
+            c["max_memory"] = memory.parse_size(c["max_memory"])
+        _widths(c["hidden"], "hidden", 0)
+        if c["layers"] is not None:
+            _widths(c["layers"], "layers", 2)
+            if "hidden" in config and list(config["hidden"]) != list(c["layers"][1:-1]):
+                raise ValueError("layers: give either --layers or --hidden, not both")
+            c["hidden"] = list(c["layers"][1:-1])
+        return cls(**c)
+
+    def to_dict(self) -> dict:
+        """The JSON-able options, as config.json holds them."""
+        return dataclasses.asdict(self)
+
+    def optimizer_options(self) -> dict:
+        """The options of this run's optimizer class (``hyper``), by name."""
+        name = checks.choice(self.optimizer, "optimizer", OPTIMIZER_OPTIONS)
+        return {k: getattr(self, k) for k in OPTIMIZER_OPTIONS[name]}
+
+    def schedule_options(self) -> dict:
+        """The options of this run's schedule class (``options``), by name."""
+        name = checks.choice(self.schedule, "schedule", SCHEDULE_OPTIONS)
+        return {k: getattr(self, k) for k in SCHEDULE_OPTIONS[name]}
+
+
+DEFAULTS = RunConfig().to_dict()
+
+
+def _check_numbers(c: dict) -> None:
+    checks.number(c["epochs"], "epochs", 1, integer=True)
+    checks.number(c["batch_size"], "batch_size", 1, integer=True)
+    checks.number(c["lr"], "lr", 0, low_open=True)
+    checks.number(c["val_fraction"], "val_fraction", 0, 1, high_open=True)
+    checks.number(c["early_stopping"], "early_stopping", 0, integer=True)
+    checks.number(c["seed"], "seed", 0, integer=True)
+    checks.number(c["warmup_epochs"], "warmup_epochs", 0)
+    if c["clip_norm"] is not None:
+        checks.number(c["clip_norm"], "clip_norm", 0, low_open=True)
+    if c["early_stopping"] and not c["val_fraction"]:
+        raise ValueError("early_stopping: needs a validation split (val_fraction > 0)")
+    if c["threads"] is not None:
+        checks.number(c["threads"], "threads", 1, integer=True)
+    if not math.isfinite(c["weight_decay"]) or c["weight_decay"] < 0:
+        raise ValueError(f"weight_decay: expected a value >= 0, got {c['weight_decay']!r}")
+
+
+def _widths(value, name: str, at_least: int) -> None:
+    """A list of at least ``at_least`` positive integer widths (checked before any data)."""
+    if not (isinstance(value, (list, tuple)) and len(value) >= at_least
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in value)):
+        count = f"at least {at_least} " if at_least else ""
+        raise ValueError(f"{name}: expected a list of {count}positive integer widths, "
+                         f"got {value!r}"[:200])
