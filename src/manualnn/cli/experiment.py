@@ -7,7 +7,6 @@ so ``resume`` rebuilds the same run from the folder alone.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from manualnn import checks
