@@ -242,3 +242,17 @@ def test_evaluate_takes_a_model_saved_by_the_estimator(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "model"), "--dataset", "digits"]) == 0
     accuracy = float(capsys.readouterr().out.split("accuracy ")[1].split("%")[0]) / 100
     assert accuracy == pytest.approx(clf.score(ds.X_test, ds.y_test), abs=5e-5)  # 2 decimals
+
+
+@pytest.mark.parametrize("loss, label", [("mse", "mean squared error"),
+                                         ("binary_cross_entropy", "binary cross-entropy"),
+                                         ("softmax_cross_entropy", "cross-entropy")])
+def test_evaluate_reports_the_loss_the_model_was_trained_with(tmp_path, capsys, loss, label):
+    pytest.importorskip("sklearn", reason="the digits dataset comes with scikit-learn")
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "digits", "--hidden", "16", "--epochs", "1",
+                 "--loss", loss, "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 0
+    line = capsys.readouterr().out.splitlines()[1]
+    assert line.startswith(f"{label} ") and "accuracy" in line, line
