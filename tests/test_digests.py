@@ -4,7 +4,8 @@ A few whole trainings (the CLI's default recipe on digits, an SGD run in float64
 estimators' fits) are reduced to a SHA-256 of their final parameters.  Floating-point
 results depend on the BLAS kernel (a float32 product may round differently on another
 CPU), on NumPy and on whether the compiled loops run, so the pins are kept per such
-platform; on a platform with no pins the test says so and skips.
+platform; on a platform with no pins the test checks that a second run of each training
+gives the same bits (add that platform's pins with the command below).
 
     python tests/test_digests.py     # prints this platform's key and digests, to pin
 """
@@ -98,11 +99,11 @@ def compute(tmp_path) -> dict:
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_the_pinned_trainings_end_with_the_pinned_weights(tmp_path):
     pytest.importorskip("sklearn", reason="scikit-learn is not installed (digits, estimators)")
-    key = platform_key()
-    if key not in PINS:
-        pytest.skip(f"no digests pinned for this platform ({key}): "
-                    "run python tests/test_digests.py and add them")
-    assert compute(tmp_path) == PINS[key]
+    key, got = platform_key(), compute(tmp_path / "a")
+    if key in PINS:
+        assert got == PINS[key]
+    else:   # no pins for this BLAS kernel: at least every training is reproducible to the bit
+        assert got == compute(tmp_path / "b"), f"{key}: the same seed gave other weights"
 
 
 if __name__ == "__main__":
