@@ -8,6 +8,7 @@ expected and what came, and never surfaces later as a NumPy broadcasting error.
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 
 import numpy as np
@@ -23,11 +24,12 @@ def _describe(value) -> str:
 
 def float_dtype(dtype, name: str = "dtype") -> np.dtype:
     """Return ``dtype`` as a NumPy float32/float64 dtype, or raise naming ``name``."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
+    try:   # np.dtype(None) is float64, so None is refused before it gets there
+        dt = None if dtype is None else np.dtype(dtype)
+    except (TypeError, ValueError):
         dt = None
-    if dt not in FLOAT_DTYPES:
+    # "dt in FLOAT_DTYPES" is no test: np.dtype("float64") == None is True
+    if dt is None or not any(dt == f for f in FLOAT_DTYPES):
         raise TypeError(f"{name}: expected float32 or float64, got {dtype!r}")
     return dt
 
@@ -109,16 +111,25 @@ def number(value, name: str, low=None, high=None, integer: bool = False,
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a number"
         raise TypeError(f"{name}: expected {what}, got {_describe(value)}")
-    if not integer and not np.isfinite(value):
-        raise ValueError(f"{name}: expected a finite number, got {value!r}")
+    if not integer and not _finite(value):
+        raise ValueError(f"{name}: expected a finite number, got {_describe(value)}")
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high:
         lo = "(" if low_open else "["
         hi = ")" if high_open else "]"
         span = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
-        raise ValueError(f"{name}: expected a value in {span}, got {value!r}")
+        raise ValueError(f"{name}: expected a value in {span}, got {value!r}"[:200])
     return value
+
+
+def _finite(value) -> bool:
+    """math.isfinite for any real (np.isfinite fails on integers beyond int64); an
+    integer too large for a float counts as not finite."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def choice(value, name: str, options) -> str:

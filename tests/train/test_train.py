@@ -191,7 +191,7 @@ def test_a_finished_run_folder_is_not_overwritten(blobs, tmp_path):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"epochs": 0}, r"epochs: expected a value in \[1, inf\]"),
+    ({"epochs": 0}, r"epochs: expected a value in \[1, 1000000000\]"),
     ({"lr": 0.0}, r"lr: expected a value in \(0, inf\]"),
     ({"val_fraction": 1.0}, r"val_fraction: expected a value in \[0, 1\)"),
     ({"early_stopping": 2, "val_fraction": 0.0}, "early_stopping: needs a validation split"),

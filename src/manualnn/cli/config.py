@@ -17,6 +17,7 @@ from manualnn.train.schedules import SCHEDULES
 
 OPTIMIZER_OPTIONS = {name: cls.hyper for name, cls in OPTIMIZERS.items()}
 SCHEDULE_OPTIONS = {name: cls.options for name, cls in SCHEDULES.items()}
+MAX_EPOCHS = 10 ** 9   # more is a typo: a run that long never ends
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +101,7 @@ DEFAULTS = RunConfig().to_dict()
 
 
 def _check_numbers(c: dict) -> None:
-    checks.number(c["epochs"], "epochs", 1, integer=True)
+    checks.number(c["epochs"], "epochs", 1, MAX_EPOCHS, integer=True)
     checks.number(c["batch_size"], "batch_size", 1, integer=True)
     checks.number(c["lr"], "lr", 0, low_open=True)
     checks.number(c["val_fraction"], "val_fraction", 0, 1, high_open=True)

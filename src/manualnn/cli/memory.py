@@ -23,6 +23,7 @@ It errs on the large side; the tests check it against tracemalloc's measurement.
 
 from __future__ import annotations
 
+import fractions
 import itertools
 import os
 import re
@@ -31,6 +32,7 @@ from manualnn.core.activations import get_activation
 from manualnn.core.network import MLP
 
 DEFAULT_FRACTION = 0.5
+MAX_SIZE = 1 << 64        # bytes: larger than any machine's memory
 MAX_CHUNK = 4096          # rows per evaluation chunk when memory is plentiful
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:([KMGT])I?B?|B)?\s*", re.IGNORECASE)
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -48,9 +50,14 @@ def parse_size(value, name: str = "max_memory") -> int:
     if isinstance(value, int):
         size = value
     else:   # group 2 is the unit's letter, None for plain bytes ("2048", "2048B")
-        size = int(float(match[1]) * _UNITS[(match[2] or "").upper()])
+        unit = _UNITS[(match[2] or "").upper()]
+        digits = match[1]
+        size = int(digits) * unit if "." not in digits else \
+            int(fractions.Fraction(digits) * unit)   # exact: "1e400" bytes never overflow
     if size < 1:
-        raise ValueError(f"{name}: expected at least 1 byte, got {value!r}")
+        raise ValueError(f"{name}: expected at least 1 byte, got {value!r}"[:200])
+    if size > MAX_SIZE:
+        raise ValueError(f"{name}: expected at most 16 EiB, got {value!r}"[:200])
     return size
 
 
