@@ -256,3 +256,58 @@ def test_evaluate_reports_the_loss_the_model_was_trained_with(tmp_path, capsys, 
     assert main(["evaluate", str(out)]) == 0
     line = capsys.readouterr().out.splitlines()[1]
     assert line.startswith(f"{label} ") and "accuracy" in line, line
+
+
+def _digits_run(tmp_path, *extra):
+    pytest.importorskip("sklearn", reason="the digits dataset comes with scikit-learn")
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "digits", "--hidden", "8", "--epochs", "1",
+                 "--batch-size", "1000", "--threads", "1", "--out", str(out), "--quiet",
+                 *extra]) == 0
+    return out
+
+
+def test_hidden_and_layers_given_together_are_refused_even_at_the_default(capsys):
+    assert main(["train", "--hidden", "512,256", "--layers", "64,32,10", "--quiet"]) == 2
+    assert "give either --layers or --hidden, not both" in capsys.readouterr().err
+
+
+def test_a_resume_refuses_options_it_cannot_honour_and_names_them(tmp_path, capsys):
+    out = _digits_run(tmp_path)
+    capsys.readouterr()
+    argv = ["train", "--resume", str(out), "--lr", "0.5", "--hidden", "999", "--dataset",
+            "mnist", "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--dataset, --hidden, --lr would change a run" in err
+    # the same values as the run's change nothing, and are accepted
+    assert main(["train", "--resume", str(out), "--dataset", "digits", "--hidden", "8",
+                 "--epochs", "2", "--quiet"]) == 0
+
+
+def test_a_resume_honours_an_epoch_count_equal_to_the_default(tmp_path):
+    from manualnn.io.serialize import load_model
+    out = _digits_run(tmp_path)
+    assert main(["train", "--resume", str(out), "--epochs", "30", "--quiet"]) == 0
+    assert load_model(out)[1]["epoch"] == 30
+
+
+def test_a_resume_keeps_the_runs_threads_unless_told_and_then_says_so(tmp_path, capsys,
+                                                                      monkeypatch):
+    from manualnn.cli import commands
+    out = _digits_run(tmp_path)
+    seen = []
+    real = commands.limit_threads
+    monkeypatch.setattr(commands, "limit_threads", lambda n: seen.append(n) or real(n))
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--epochs", "2", "--quiet"]) == 0
+    assert seen == [1] and "--threads" not in capsys.readouterr().err
+    assert main(["train", "--resume", str(out), "--epochs", "3", "--threads", "2",
+                 "--quiet"]) == 0
+    assert seen == [1, 2]
+    assert "resume: --threads 2 instead of the run's 1" in capsys.readouterr().err
+
+
+def test_options_are_not_abbreviated(capsys):
+    assert main(["train", "--epo", "3", "--quiet"]) == 2
+    assert "unrecognized arguments: --epo" in capsys.readouterr().err

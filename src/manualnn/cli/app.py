@@ -22,8 +22,29 @@ EXIT_USAGE = 2
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):   # no abbreviations: what was given is exact
+        super().__init__(*args, allow_abbrev=False, **kwargs)
+
     def error(self, message):
         raise _UsageError(f"{self.prog}: {message}")
+
+    def parse_args(self, args=None, namespace=None):
+        """The options, with ``given``: the names of those the command line set (a value
+        given counts even where it equals the default)."""
+        argv = sys.argv[1:] if args is None else list(args)
+        parsed = super().parse_args(argv, namespace)
+        actions = [a for p in self._subparsers_of(parsed) for a in p._actions]
+        parsed.given = {a.dest for a in actions for tok in argv for s in a.option_strings
+                        if tok == s or tok.startswith(s + "=")}
+        return parsed
+
+    def _subparsers_of(self, parsed):
+        out = [self]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                chosen = action.choices.get(getattr(parsed, action.dest, None))
+                out += [chosen] if chosen is not None else []
+        return out
 
 
 class _UsageError(Exception):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
+from manualnn.backend.threads import limit_threads
 from manualnn.cli import experiment
 from manualnn.cli.config import DEFAULTS, RunConfig
 
@@ -13,11 +15,12 @@ from manualnn.cli.config import DEFAULTS, RunConfig
 def train(args) -> int:
     if args.resume:
         config = _resume_config(args)
-        folder, _, result = experiment.run(config, resume_dir=args.resume,
-                                           log=_log(args), progress=not args.quiet)
+        with limit_threads(config.threads):   # the run's own count, unless overridden
+            folder, _, result = experiment.run(config, resume_dir=args.resume,
+                                               log=_log(args), progress=not args.quiet)
     else:
         config = {k: getattr(args, k) for k in DEFAULTS if hasattr(args, k)}
-        if args.layers is not None and args.hidden == DEFAULTS["hidden"]:
+        if args.layers is not None and "hidden" not in args.given:
             del config["hidden"]
         config["out"] = args.out or experiment.default_out(args.dataset)
         config = RunConfig.from_dict(config)
@@ -28,15 +31,32 @@ def train(args) -> int:
     return 0
 
 
+RESUME_OPTIONS = {"resume", "epochs", "max_memory", "download", "threads", "quiet"}
+
+
 def _resume_config(args):
-    """The saved configuration; --epochs may extend it and --max-memory, --download apply
-    to this machine; other options must not change it.  Downloads happen only when asked
-    for on this command line, never because a (possibly foreign) config.json says so."""
+    """The saved configuration.  --epochs may extend it; --max-memory and --download
+    apply to this machine; --threads overrides the run's (said, since the last bits may
+    differ); any other option given with another value than the run's is refused.  Downloads
+    happen only when asked for on this command line, never because a (possibly foreign)
+    config.json says so."""
     from manualnn.io.rundir import read_config
     config = read_config(args.resume)
-    if args.epochs != DEFAULTS["epochs"]:
+    changed = sorted(k for k in args.given - RESUME_OPTIONS
+                     if config.get(k, DEFAULTS.get(k)) != getattr(args, k))
+    if changed:
+        names = ", ".join("--" + name.replace("_", "-") for name in changed)
+        raise ValueError(f"resume: {names} would change a run that is resumed (its "
+                         f"config.json fixes them); give only --epochs, --max-memory, "
+                         f"--download, --threads, or start a new run with --out")
+    if "epochs" in args.given:
         config["epochs"] = args.epochs
     config["download"], config["max_memory"] = args.download, args.max_memory
+    if "threads" in args.given and args.threads != config.get("threads"):
+        print(f"resume: --threads {args.threads} instead of the run's "
+              f"{config.get('threads') or 'default'}: the last digits may differ from an "
+              "uninterrupted run", file=sys.stderr)
+        config["threads"] = args.threads
     return RunConfig.from_dict({k: v for k, v in config.items() if k in DEFAULTS})
 
 
