@@ -22,16 +22,26 @@ def atomic_open(path, mode: str = "wb"):
     fd, tmp = tempfile.mkstemp(prefix=_PREFIX.format(os.path.basename(path)), suffix=_SUFFIX,
                                dir=folder)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())   # mkstemp makes 0600; a new file honours the umask
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:   # ENOSPC names no file
+            raise OSError(exc.errno, f"writing {path}: {exc.strerror or exc}") from exc
         raise
     fsync_dir(folder)
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: put straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def remove_leftovers(folder, names) -> None:

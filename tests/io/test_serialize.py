@@ -507,3 +507,27 @@ def test_failed_checkpoint_write_keeps_previous(tmp_path, monkeypatch):
     arrays, meta = load_arrays(path)
     assert meta == {"epoch": 1} and np.array_equal(arrays["x"], np.ones(2))
     assert os.listdir(tmp_path) == ["ckpt.safetensors"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_written_files_honour_the_umask(tmp_path, umask):
+    from manualnn import atomic
+    old = os.umask(umask)
+    try:
+        atomic.write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_full_disk_names_the_file(tmp_path, monkeypatch):
+    import errno
+
+    from manualnn import atomic
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    with pytest.raises(OSError, match=r"writing .*model\.json: No space left on device"):
+        atomic.write_text(tmp_path / "model.json", "{}")
+    assert list(tmp_path.iterdir()) == []   # no temporary file left behind
