@@ -19,6 +19,18 @@ def confusion_matrix(y_true, y_pred, k: int) -> np.ndarray:
     return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
 
 
+def _picture(matrix, classes, path) -> str:
+    """The line that says where the confusion picture went, or why there is none: a
+    picture that fails does not take the text report with it."""
+    from manualnn.io.plots import plot_confusion
+    try:
+        written = plot_confusion(matrix, classes, path)
+    except (ValueError, RuntimeError) as exc:
+        return f"(no confusion matrix picture: {exc})"[:200]
+    return f"confusion matrix picture: {written}" if written else \
+        "(no plot: pip install manualnn[plot])"
+
+
 def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
                  max_memory=None) -> str:
     """A text report: loss, accuracy, per-class accuracy and the confusion matrix.
@@ -63,9 +75,5 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
               " " * 4 + "".join(f"{c:>{width}}" for c in range(k))]
     lines += [f"{c:>3} " + "".join(f"{v:>{width}}" for v in matrix[c]) for c in range(k)]
     if plot:
-        from manualnn.io.plots import plot_confusion
-        path = plot_confusion(matrix, classes, os.path.join(run_dir, "confusion.png"))
-        lines.append("" if path else "(no plot: pip install manualnn[plot])")
-        if path:
-            lines[-1] = f"confusion matrix picture: {path}"
+        lines.append(_picture(matrix, classes, os.path.join(run_dir, "confusion.png")))
     return "\n".join(lines)

@@ -39,23 +39,34 @@ def plot_curves(history: list, path) -> str | None:
     return _save(plt, fig, path)
 
 
+CELL_TEXT_UP_TO = 30    # classes; beyond, a heat map without a number in each cell
+TICKS_UP_TO = 60        # classes; beyond, no class names on the axes
+MAX_INCHES = 16         # the picture's side, whatever the number of classes
+
+
 def plot_confusion(matrix, classes, path) -> str | None:
-    """The confusion matrix (rows: true class, columns: predicted), counts in the cells."""
+    """The confusion matrix (rows: true class, columns: predicted), counts in the cells
+    for up to CELL_TEXT_UP_TO classes.  The picture's size is bounded, so its cost grows
+    with the k^2 counts, not with the k^2 cells' text.  Class names are shown as written
+    (no TeX: "$x$" stays "$x$")."""
     plt = _pyplot()
     if plt is None:
         return None
     k = len(classes)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.6 * k, 0.8 + 0.6 * k))
-    ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(k), classes, rotation=45, ha="right")
-    ax.set_yticks(range(k), classes)
+    side = min(MAX_INCHES, 0.8 + 0.6 * k)
+    fig, ax = plt.subplots(figsize=(side + 0.2, side))
+    ax.imshow(matrix, cmap="Blues", interpolation="nearest")
+    names = [str(c) for c in classes] if k <= TICKS_UP_TO else []
+    ax.set_xticks(range(k) if names else [], names, rotation=45, ha="right", parse_math=False)
+    ax.set_yticks(range(k) if names else [], names, parse_math=False)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    top = matrix.max() or 1
-    for i in range(k):
-        for j in range(k):
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
-                    color="white" if matrix[i, j] > top / 2 else "black")
+    if k <= CELL_TEXT_UP_TO:
+        top = matrix.max() or 1
+        for i in range(k):
+            for j in range(k):
+                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if matrix[i, j] > top / 2 else "black")
     fig.tight_layout()
     return _save(plt, fig, path)
 
