@@ -26,7 +26,7 @@ def float_dtype(dtype, name: str = "dtype") -> np.dtype:
     """Return ``dtype`` as a NumPy float32/float64 dtype, or raise naming ``name``."""
     try:   # np.dtype(None) is float64, so None is refused before it gets there
         dt = None if dtype is None else np.dtype(dtype)
-    except (TypeError, ValueError):
+    except Exception:  # noqa: BLE001  (NumPy's parser raises TypeError, SyntaxError, ...)
         dt = None
     # "dt in FLOAT_DTYPES" is no test: np.dtype("float64") == None is True
     if dt is None or not any(dt == f for f in FLOAT_DTYPES):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 pytest.importorskip("matplotlib", reason="matplotlib is not installed (manualnn[plot])")
 
-from manualnn.io.plots import MAX_INCHES, plot_confusion   # noqa: E402
+from manualnn.io.plots import MAX_INCHES, plot_confusion
 
 
 def png_size(path):
