@@ -24,3 +24,13 @@ def test_every_see_section_reference_has_its_section():
     assert refs, "README no longer refers to its sections: drop this test"
     for ref in refs:
         assert ref in headings, f"README says (see {ref}), but has no such section"
+
+
+def test_every_file_the_documentation_names_exists():
+    """Paths like tests/core/test_zero_alloc.py move with the code; the docs must follow."""
+    path = re.compile(r"\b((?:tests|src/manualnn|benchmarks|docs|fuzz)/[\w/.-]*\w\.(?:py|md|png))")
+    for doc in ("README.md", "fuzz/README.md"):
+        named = set(path.findall((ROOT / doc).read_text()))
+        assert named, f"{doc} names no files: drop it here"
+        missing = sorted(p for p in named if not (ROOT / p).exists())
+        assert not missing, f"{doc} names files that do not exist: {missing}"

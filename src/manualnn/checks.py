@@ -155,12 +155,15 @@ class DataError(ValueError):
     """
 
 
-def generator(rng, name: str = "rng") -> np.random.Generator:
+def generator(rng, name: str = "rng", none_is_fresh: bool = False) -> np.random.Generator:
     """``rng`` itself if a ``numpy.random.Generator``, else a new one seeded by it (a
-    non-negative integer)."""
+    non-negative integer); with ``none_is_fresh``, None gives one from fresh entropy."""
     if isinstance(rng, np.random.Generator):
         return rng
+    if rng is None and none_is_fresh:
+        return np.random.default_rng()
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
         return np.random.default_rng(int(rng))
+    also = ", or None" if none_is_fresh else ""
     raise TypeError(f"{name}: expected a numpy.random.Generator or a non-negative integer "
-                    f"seed, got {type(rng).__name__} {rng!r}"[:200])
+                    f"seed{also}, got {type(rng).__name__} {rng!r}"[:200])

@@ -2,8 +2,9 @@
 an optimizer is built, never by a flag read on each call.
 
     numpy.py       NumpyBackend: products into buffers, a product added into its output,
-                   axpy, row sums, buffers, a relu layer's passes, the softmax
-                   cross-entropy's passes, Adam's update, in NumPy alone
+                   axpy, row sums, buffers and Adam's update, in NumPy alone; it has no
+                   one-pass relu layer or cross-entropy (their NumPy lines are the
+                   activation's and the loss's own)
     fast.py        FastBackend: the same with NumPy's own BLAS called directly and numba's
                    compiled loops (``manualnn[fast]``)
     blas.py        NumPy's own BLAS library called directly (gemm with beta, axpy)

@@ -8,15 +8,16 @@ needs several passes (``manualnn[fast]``, numba).
 - the softmax cross-entropy of a small output, row by row in one pass;
 - Adam's update, one pass over p, g, m and v.
 
-Each falls back to the NumPy backend's passes where its call cannot run (no numba, an
-array of another layout or dtype), and gives their numbers: bit for bit, but for the
-order in which some sums add (the bias sums, the loss's float64 sums).
+Where a call cannot run (no numba, an array of another layout or dtype) the NumPy lines
+serve: the NumPy backend's for the products and Adam, the activation's and the loss's own
+for the relu layer and the cross-entropy.  Either way the numbers are the same, bit for
+bit but for the order in which some sums add (the bias sums, the loss's float64 sums).
 """
 
 from __future__ import annotations
 
 from manualnn.backend import blas, kernels
-from manualnn.backend.numpy import NumpyBackend
+from manualnn.backend.numpy import NumpyBackend, _check_like_p
 
 AXPY_MIN = 4096   # entries: below it NumPy's two calls cost as little as the BLAS call's
 
@@ -67,9 +68,7 @@ class FastBackend(NumpyBackend):
     def adam_(self, p, g, m, v, scratch, *, w, beta2, step, scale, eps, keep=1.0,
               decay=0.0):
         loop = kernels.compiled("adam")
-        if p.shape != g.shape or p.shape != m.shape or p.shape != v.shape:   # the loop trusts them
-            raise ValueError(f"g, m, v: expected the shape {p.shape} of p, got {g.shape}, "
-                             f"{m.shape}, {v.shape}")
+        _check_like_p(p, g, m, v)
         if loop and all(a.flags.c_contiguous for a in (p, g, m, v)):
             t = p.dtype.type   # scalars in the array's dtype: float32 math stays float32
             loop(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), w < 0.5, t(w),

@@ -104,9 +104,7 @@ class NumpyBackend:
             v <- beta2 v + (1 - beta2) g^2
             p <- p - step m / (scale sqrt(v) + eps)
         """
-        if p.shape != g.shape or p.shape != m.shape or p.shape != v.shape:
-            raise ValueError(f"g, m, v: expected the shape {p.shape} of p, got {g.shape}, "
-                             f"{m.shape}, {v.shape}")
+        _check_like_p(p, g, m, v)
         s = scratch
         if decay:
             np.multiply(p, decay, out=s)
@@ -133,3 +131,10 @@ class NumpyBackend:
 
     def __repr__(self):
         return f"<backend {self.name}>"
+
+
+def _check_like_p(p, g, m, v) -> None:
+    """Adam's arrays share p's shape (the compiled loop trusts it, NumPy would broadcast)."""
+    if p.shape != g.shape or p.shape != m.shape or p.shape != v.shape:
+        raise ValueError(f"g, m, v: expected the shape {p.shape} of p, got {g.shape}, "
+                         f"{m.shape}, {v.shape}")

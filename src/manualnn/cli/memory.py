@@ -110,12 +110,6 @@ def param_count(layers, bias: bool = True) -> int:
     return sum(a * b + (b if bias else 0) for a, b in itertools.pairwise(layers))
 
 
-def row_bytes(layers, itemsize: int, activations, dropout: bool = False) -> int:
-    """Bytes per row of one workspace of the network, as the network lays it out
-    (``MLP.workspace_nbytes_for``); ``activations``: sigma_1..sigma_L."""
-    return MLP.workspace_nbytes_for(layers, activations, dropout, itemsize, 1)
-
-
 def _transient(layers, itemsize: int, rows: int, activations) -> int:
     """Temporaries of one step: activations computed out of place (3 arrays of the
     widest such layer) and the loss (2 arrays of the output)."""
@@ -147,7 +141,7 @@ def training_bytes(layers, *, itemsize: int, batch: int, rows: int, eval_sizes=(
     saved = 1 + optimizer_states + early_stopping          # what a checkpoint holds
     held = 2 + 2 + optimizer_states + early_stopping      # weights, grads, scratch
     params = param_count(layers, bias) * itemsize * (held + 2 * saved)
-    per_row = row_bytes(layers, itemsize, activations, dropout)
+    per_row = MLP.workspace_nbytes_for(layers, activations, dropout, itemsize, 1)
     step_rows = max([min(batch, rows)] + [min(chunk, s) for s in eval_sizes])
     gather = min(batch, rows) * (layers[0] + layers[-1]) * itemsize
     return params + per_row * _workspace_rows(batch, rows, eval_sizes, chunk) \

@@ -20,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 
 from manualnn import checks
-from manualnn.core.initializers import make_rng
 from manualnn.core.losses import get_loss
 from manualnn.core.network import MLP
 
@@ -43,7 +42,7 @@ def gradcheck(net: MLP, X, y, loss="softmax_cross_entropy", sample_weight=None,
     y = loss.targets(y, X.shape[0], net64.layers[-1])
     w = checks.sample_weight(sample_weight, X.shape[0], np.float64)
     checks.number(h, "h", 0, low_open=True)
-    rng = make_rng(rng)
+    rng = checks.generator(rng, none_is_fresh=True)
 
     def f():
         return loss.value_and_grad_(net64(X), y, w)[0]

@@ -51,14 +51,5 @@ def initialize(name: str, fan_in: int, fan_out: int, rng=None, dtype=np.float32)
     checks.choice(name, "init", INITIALIZERS)
     checks.number(fan_in, "fan_in", 1, integer=True)
     checks.number(fan_out, "fan_out", 1, integer=True)
-    rng = make_rng(rng)
+    rng = checks.generator(rng, none_is_fresh=True)
     return INITIALIZERS[name](rng, fan_in, fan_out).astype(checks.float_dtype(dtype))
-
-
-def make_rng(rng) -> np.random.Generator:
-    """A Generator from a Generator, an integer seed or None (fresh entropy)."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng: expected a numpy.random.Generator, an int seed or None, got {rng!r}")

@@ -25,7 +25,7 @@ import numpy as np
 from manualnn import checks
 from manualnn.backend import get_backend
 from manualnn.core.activations import get_activation
-from manualnn.core.initializers import initialize, make_rng
+from manualnn.core.initializers import initialize
 
 RELU_LIKE = {"relu", "leaky_relu", "gelu", "softplus"}
 
@@ -60,7 +60,7 @@ class MLP:
         self.bias = bool(bias)
         self.dtype = checks.float_dtype(dtype)
         self.dropout = float(checks.number(dropout, "dropout", 0, 1, high_open=True))
-        self.rng = make_rng(rng)
+        self.rng = checks.generator(rng, none_is_fresh=True)
         if init == "auto":
             relu_like = L > 1 and self.activations[0].name in RELU_LIKE
             init = "he_normal" if relu_like else "glorot_uniform"

@@ -46,11 +46,9 @@ class Optimizer:
         self.decay_mask = _check_mask(decay_mask, len(self.params))
         self.t = 0
         self._fused: set[int] = set()   # weights update_product stepped in this step
-        self._begun = False
         self._scratch = [np.empty_like(p) for p in self.params]
         self._decayed = {i: np.empty_like(p) for i, p in enumerate(self.params)
                          if self.l2 and self._decays(i)}
-        self.penalty = 0.0   # an L2 penalty's coefficient for the next step (sklearn_rules)
 
     def rebind(self, params) -> None:
         """Step ``params`` from now on, keeping the state: arrays of the same shapes and
@@ -80,7 +78,6 @@ class Optimizer:
         if self.t % FLUSH_EVERY == 0:
             self._flush_tiny()
         self._fused.clear()
-        self._begun = False
 
     def update_product(self, i: int, Z: np.ndarray, D: np.ndarray, out: np.ndarray) -> bool:
         """Step ``params[i]``, of shape (n, p), by its gradient Z^T D (Z (m, n), D (m, p))
@@ -100,9 +97,8 @@ class Optimizer:
 
     def _begin(self) -> None:
         """Count the step once: at its first fused weight, or in ``step`` if none was."""
-        if not self._begun:
+        if not self._fused:
             self.t += 1
-            self._begun = True
 
     def _flush_tiny(self) -> None:
         """Set state entries too small to matter (float32: below about 5e-35) to zero.

@@ -28,6 +28,7 @@ class SklearnSGD(SGD):
     """scikit-learn's SGD (see the module docstring); never fused into backward."""
 
     name, l2, momentum_may_be_one = "sklearn_sgd", False, True   # as scikit-learn allows
+    penalty = 0.0   # c, set by the caller before each step
 
     def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0,
                  decay_mask=None, backend="auto"):
@@ -62,6 +63,7 @@ class SklearnAdam(Adam):
     decoupled decay ride inside the one pass of the backend's Adam update."""
 
     name, l2 = "sklearn_adam", False
+    penalty = 0.0   # c, set by the caller before each step
 
     def _update(self, i, p, g):
         mark = self.decay_mask[i]

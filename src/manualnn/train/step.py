@@ -40,5 +40,4 @@ class Step:
         return value, errors
 
     def _fused_update(self, i, Z, D) -> bool:
-        k = self.net.weight_index(i)
-        return self.optimizer.update_product(k, Z, D, self.net.grads[k])
+        return self.optimizer.update_product(self.net.weight_index(i), Z, D, self.net.dW[i])
