@@ -1,4 +1,5 @@
-"""Seconds per training epoch: manualnn against its matmul-only bound, PyTorch eager and
+"""Seconds per training epoch: manualnn against its matmul-only bound, PyTorch (eager and
+torch.compile), JAX (jit per step, and the epoch compiled as one lax.scan) and
 scikit-learn, on the four configurations of issue 4.  Run by ``make bench``.
 
     python benchmarks/bench_epoch.py [--rows N] [--repeats R] [--threads 1,2]
@@ -8,9 +9,10 @@ In one process, on the same data (Fashion-MNIST's training images scaled to [0, 
 found, else random data of the same shape), from the same initial weights and with the
 same batch order, each contestant trains one epoch per repeat after one warm-up epoch.
 The contestants take turns within each repeat, so a burst of load from elsewhere on the
-machine hits all of them alike; the table gives medians.  Then manualnn and PyTorch each
-train one more epoch in float64 from the same start, and their weights must agree to a
-relative 1e-9: the comparison is like for like.
+machine hits all of them alike; the table gives medians.  Then manualnn and every peer
+but scikit-learn train one more epoch in float64 from the same start, and their weights
+must agree to a relative 1e-9: the comparison is like for like (scikit-learn, which always
+has biases and takes no batch order, is the exception).
 
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (set on some machines for old OpenBLAS builds) slow
 a current NumPy; the benchmark restarts itself without both, and reports the kernel
@@ -35,6 +37,7 @@ import time
 
 import numpy as np
 import peers
+import peers_jax
 import report
 from runners import CONFIGS, Bound, Manualnn, ManualnnNumpy, epoch_order
 
@@ -59,19 +62,34 @@ def load_data(folder: str, rows: int):
     return X, y, f"random data of Fashion-MNIST's shape ({rows} rows): {folder} not found"
 
 
+# (name, the reason it cannot run here or None, its runner for (cfg, X, y, threads, dtype))
+PEERS = (
+    ("PyTorch", peers.torch_available,
+     lambda cfg, X, y, t, dtype: peers.Torch(cfg, X, y, SEED, t, dtype)),
+    ("torch.compile", peers.torch_available,
+     lambda cfg, X, y, t, dtype: peers.TorchCompile(cfg, X, y, SEED, t, dtype)),
+    ("JAX jit per step", peers_jax.jax_available,
+     lambda cfg, X, y, t, dtype: peers_jax.JaxJit(cfg, X, y, SEED, dtype)),
+    ("JAX scan epoch", peers_jax.jax_available,
+     lambda cfg, X, y, t, dtype: peers_jax.JaxScan(cfg, X, y, SEED, dtype)),
+    ("scikit-learn", peers.sklearn_available,
+     lambda cfg, X, y, t, dtype: peers.Sklearn(cfg, X, y, SEED)),
+)
+# scikit-learn cannot drop biases nor take a batch order: it has no float64 check
+CHECKED = ("PyTorch", "torch.compile", "JAX jit per step", "JAX scan epoch")
+
+
 def make_runners(cfg, X, y, threads, skip):
     """The contestants that can run here, and the reasons for those that cannot."""
     runners = [Bound(cfg, X, y, SEED), Manualnn(cfg, X, y, SEED),
                ManualnnNumpy(cfg, X, y, SEED)]
     missing = {}
-    for name, available, build in (
-            ("PyTorch", peers.torch_available, lambda: peers.Torch(cfg, X, y, SEED, threads)),
-            ("scikit-learn", peers.sklearn_available, lambda: peers.Sklearn(cfg, X, y, SEED))):
+    for name, available, build in PEERS:
         reason = "skipped (--skip)" if name in skip else available()
         if reason:
             missing[name] = reason
         else:
-            runners.append(build())
+            runners.append(build(cfg, X, y, threads, "float32"))
     return runners, missing
 
 
@@ -100,18 +118,22 @@ def time_config(cfg, X, y, repeats, threads, skip, log):
             wall, missing)
 
 
-def float64_check(cfg, X, y, threads, skip):
-    """max relative weight difference manualnn vs PyTorch after one float64 epoch."""
-    if "PyTorch" in skip or peers.torch_available():
-        return None
+def float64_check(cfg, X, y, threads, skip) -> dict:
+    """{peer: max relative weight difference to manualnn after one float64 epoch}."""
     epoch_seed = SEED + 99
     order = epoch_order(X.shape[0], epoch_seed)
     mine = Manualnn(cfg, X, y, SEED, dtype="float64")
-    theirs = peers.Torch(cfg, X, y, SEED, threads, dtype="float64")
-    for r in (mine, theirs):
-        r.prepare(order)
-        r.epoch(order, epoch_seed)
-    return peers.max_relative_difference(mine.params(), theirs.params())
+    mine.prepare(order)
+    mine.epoch(order, epoch_seed)
+    out = {}
+    for name, available, build in PEERS:
+        if name not in CHECKED or name in skip or available():
+            continue
+        theirs = build(cfg, X, y, threads, "float64")
+        theirs.prepare(order)
+        theirs.epoch(order, epoch_seed)
+        out[name] = peers.max_relative_difference(mine.params(), theirs.params())
+    return out
 
 
 def main(argv=None) -> int:
@@ -127,7 +149,8 @@ def main(argv=None) -> int:
     ap.add_argument("--configs", default="abcd", help="which of a, b, c, d (default all)")
     ap.add_argument("--check-rows", type=int, default=None,
                     help="rows for the float64 check (default: --rows)")
-    ap.add_argument("--skip", action="append", default=[], choices=["PyTorch", "scikit-learn"])
+    ap.add_argument("--skip", action="append", default=[],
+                    choices=[name for name, _, _ in PEERS])
     ap.add_argument("--data", default=FASHION, help="folder with Fashion-MNIST's IDX files")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results.md"))
     args = ap.parse_args(argv)
@@ -151,9 +174,9 @@ def main(argv=None) -> int:
                 if key not in checks:   # once per configuration, at the first thread count
                     checks[key] = float64_check(cfg, X[:n_check], y[:n_check], threads,
                                                 args.skip)
-                    if checks[key] is not None:
+                    for peer, rel in checks[key].items():
                         print(f"  float64, {n_check} rows: max relative difference manualnn "
-                              f"vs PyTorch {checks[key]:.2e}", flush=True)
+                              f"vs {peer} {rel:.2e}", flush=True)
                 results.append({"cfg": cfg, "threads": threads, "medians": medians, "cpu": cpu,
                                 "seconds": seconds, "missing": missing, "rel": checks[key],
                                 "check_rows": n_check})
@@ -199,7 +222,7 @@ def cpu_model() -> str:
 
 def versions() -> dict:
     out = {"numpy": np.__version__}
-    for name in ("torch", "sklearn", "scipy", "numba"):
+    for name in ("torch", "sklearn", "scipy", "numba", "jax"):
         try:
             out[name] = __import__(name).__version__
         except ImportError:
