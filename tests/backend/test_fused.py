@@ -150,8 +150,8 @@ def test_compiled_adam_is_the_numpy_passes_bit_for_bit_in_float64(w, keep, decay
     kw = {"w": w, "beta2": 0.99, "step": 3e-3, "scale": 1.7, "eps": 1e-8, "keep": keep,
           "decay": decay}
     a, b = [x.copy() for x in (p, g, m, v)], [x.copy() for x in (p, g, m, v)]
-    kernels.compiled("adam")(a[0], a[1], a[2], a[3], w < 0.5, w, 1 - w, 0.99, 1 - 0.99,
-                             -3e-3, 1.7, 1e-8, keep, decay)
+    kernels.compiled("adam")(a[0], a[1], a[2], a[3], w < 0.5,
+                             np.array([w, 1 - w, 0.99, 1 - 0.99, -3e-3, 1.7, 1e-8, keep, decay]))
     NumpyBackend().adam_(*b, np.empty_like(p), **kw)
     for x, y in zip(a[::2] + a[3:], b[::2] + b[3:]):   # p, m, v
         np.testing.assert_array_equal(x, y)

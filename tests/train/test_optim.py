@@ -250,6 +250,25 @@ def test_lr_setter_and_step_errors():
     assert opt.t == 0
 
 
+def test_step_checks_again_whatever_changed_since_the_last_checked_step():
+    """A step skips the full check only for the very arrays it checked last time, with the
+    same shapes and dtypes: a new array, or one reshaped or retyped in place, is checked."""
+    opt = Adam(make_params())
+    grads = grad_fn(opt.params)
+    opt.step(grads)
+    opt.step(grads)
+    assert opt.t == 2
+    with pytest.raises(ValueError, match=r"grads\[2\]: expected shape \(4, 3\)"):
+        opt.step(grads[:2] + [np.zeros((3, 4))] + grads[3:])
+    grads[2].shape = (3, 4)   # in place: the same array object, another shape
+    with pytest.raises(ValueError, match=r"grads\[2\]: expected shape \(4, 3\)"):
+        opt.step(grads)
+    grads[2].shape = (4, 3)
+    with pytest.raises(ValueError, match="grads: expected 4 arrays"):
+        opt.step(grads[:3])
+    assert opt.t == 2
+
+
 # -- clipping -------------------------------------------------------------------------------
 def test_clip_grad_norm():
     grads = [np.array([3.0, 0.0]), np.array([[4.0]])]

@@ -16,6 +16,8 @@ bit but for the order in which some sums add (the bias sums, the loss's float64 
 
 from __future__ import annotations
 
+import numpy as np
+
 from manualnn.backend import blas, kernels
 from manualnn.backend.numpy import NumpyBackend, _check_like_p
 
@@ -28,6 +30,7 @@ class FastBackend(NumpyBackend):
     def __init__(self):
         super().__init__()
         self.fuses_products = blas.library() is not None
+        self._adam_key, self._adam_coefs = None, None
 
     def matmul_add(self, A, B, out, alpha: float, beta: float):
         if blas.gemm(alpha, A, B, beta, out):
@@ -69,11 +72,20 @@ class FastBackend(NumpyBackend):
               decay=0.0):
         loop = kernels.compiled("adam")
         _check_like_p(p, g, m, v)
-        if loop and all(a.flags.c_contiguous for a in (p, g, m, v)):
-            t = p.dtype.type   # scalars in the array's dtype: float32 math stays float32
-            loop(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), w < 0.5, t(w),
-                 t(1.0 - w), t(beta2), t(1.0 - beta2), t(-step), t(scale), t(eps), t(keep),
-                 t(decay))
+        if (loop and p.flags.c_contiguous and g.flags.c_contiguous and m.flags.c_contiguous
+                and v.flags.c_contiguous):
+            loop(p, g, m, v, w < 0.5, self._coefs(p.dtype, w, beta2, step, scale, eps, keep,
+                                                  decay))
             return
         super().adam_(p, g, m, v, scratch, w=w, beta2=beta2, step=step, scale=scale,
                       eps=eps, keep=keep, decay=decay)
+
+    def _coefs(self, dtype, w, beta2, step, scale, eps, keep, decay):
+        """The Adam loop's scalars as one array in the parameters' dtype (float32 math
+        stays float32), made once per step: every parameter of a step shares them."""
+        key = (dtype, w, beta2, step, scale, eps, keep, decay)
+        if key != self._adam_key:
+            self._adam_key = key
+            self._adam_coefs = np.array([w, 1.0 - w, beta2, 1.0 - beta2, -step, scale, eps,
+                                         keep, decay], dtype)
+        return self._adam_coefs

@@ -71,7 +71,12 @@ def _compile(function, *warm_up):
 
 # The loops below are compiled with error_model="numpy": no zero-division checks inside
 # them, so that LLVM can vectorize (with Python's checks, Adam's loop was slower than NumPy).
-def _adam_loop(p, g, m, v, low, w, w1, beta2, c2, minus_step, scale, eps, keep, decay):
+def _adam_loop(p, g, m, v, low, c):
+    """c = (w, 1 - w, beta2, 1 - beta2, -step, scale, eps, keep, decay), in p's dtype:
+    one array rather than nine scalars, since each argument costs the call its typing."""
+    w, w1, beta2, c2, minus_step, scale, eps, keep, decay = \
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+    p, g, m, v = p.reshape(p.size), g.reshape(g.size), m.reshape(m.size), v.reshape(v.size)
     for j in range(p.size):   # the operations of NumpyBackend.adam_, in its order
         gj, mj = g[j] + p[j] * decay if decay else g[j], m[j]
         mj = mj + (gj - mj) * w if low else gj - (gj - mj) * w1
@@ -136,8 +141,8 @@ def _relu_backward_loop(G, Z, db):
 
 _ONES = np.ones(4)
 _LOOPS = {   # name: (function, arguments of a first call that compiles it)
-    "adam": (_adam_loop, _ONES.copy(), _ONES.copy(), _ONES.copy(), _ONES.copy(), True, 0.1,
-             0.9, 0.9, 0.1, -0.1, 1.0, 1e-8, 1.0, 0.0),
+    "adam": (_adam_loop, _ONES.copy(), _ONES.copy(), _ONES.copy(), _ONES.copy(), True,
+             np.array([0.1, 0.9, 0.9, 0.1, -0.1, 1.0, 1e-8, 1.0, 0.0])),
     "softmax_cross_entropy": (_softmax_cross_entropy_loop, np.zeros((2, 3)),
                               np.array([0, 2], np.intp), 0.1, 0.5),
     "relu_bias": (_relu_bias_loop, np.zeros((2, 3)), np.zeros(3)),
