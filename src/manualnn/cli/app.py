@@ -16,6 +16,7 @@ from manualnn.cli.config import DEFAULTS, OPTIMIZER_OPTIONS, SCHEDULE_OPTIONS
 from manualnn.core.activations import ACTIVATIONS
 from manualnn.core.initializers import INITIALIZERS
 from manualnn.core.losses import LOSSES
+from manualnn.train.distributed import DistributedError
 from manualnn.train.loop import TrainingDiverged
 
 EXIT_USAGE = 2
@@ -142,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(train)
     _add_model_options(train)
     _add_train_options(train)
+    train.add_argument("--distributed", action="store_true",
+                       help="be one of the ranks an MPI launcher started (mpiexec, srun): "
+                            "refuse to train alone when none did")
     ev = sub.add_parser("evaluate", help="test loss, accuracy and confusion matrix of a run")
     ev.add_argument("run_dir", metavar="RUN_DIR")
     _add_data_options(ev, dataset_default=None)
@@ -173,6 +177,19 @@ MEMORY_HINTS = {"train": "lower --batch-size or the widths, or set --max-memory"
 
 
 def main(argv=None) -> int:
+    """Run one command; under MPI a rank that fails ends the whole job (``-m mpi4py``
+    does that for an uncaught exception, this for the ones turned into exit 2)."""
+    from manualnn.train.distributed import abort_on_failure
+    try:
+        code = _main(argv)
+    except BaseException:
+        abort_on_failure(1, traceback=True)
+        raise
+    abort_on_failure(code)
+    return code
+
+
+def _main(argv) -> int:
     command = None
     try:
         args = build_parser().parse_args(argv)
@@ -182,7 +199,8 @@ def main(argv=None) -> int:
             return _dispatch(args)
     except _UsageError as exc:
         return _fail(str(exc))
-    except (ValueError, TypeError, DataError, OSError, TrainingDiverged) as exc:
+    except (ValueError, TypeError, DataError, OSError, TrainingDiverged,
+            DistributedError) as exc:
         return _fail(f"manualnn: error: {exc}")
     except MemoryError as exc:
         hint = MEMORY_HINTS.get(command, "use smaller sizes")

@@ -13,25 +13,31 @@ from manualnn.cli.config import DEFAULTS, RunConfig
 
 
 def train(args) -> int:
+    from manualnn.train.distributed import world
+    comm = world(required=args.distributed)   # MPI when a launcher started this process
+    say = print if comm.rank == 0 else (lambda *a, **k: None)
     if args.resume:
         config = _resume_config(args)
         with limit_threads(config.threads):   # the run's own count, unless overridden
             folder, _, result = experiment.run(config, resume_dir=args.resume,
-                                               log=_log(args), progress=not args.quiet)
+                                               log=_log(args), progress=not args.quiet,
+                                               comm=comm)
     else:
         config = {k: getattr(args, k) for k in DEFAULTS if hasattr(args, k)}
         if args.layers is not None and "hidden" not in args.given:
             del config["hidden"]
         config["out"] = args.out or experiment.default_out(args.dataset)
         config = RunConfig.from_dict(config)
-        folder, _, result = experiment.run(config, log=_log(args), progress=not args.quiet)
+        folder, _, result = experiment.run(config, log=_log(args), progress=not args.quiet,
+                                           comm=comm)
     if result is not None:
-        print(f"test accuracy {1 - result[1]:.2%}")
-    print(f"run folder: {folder}")
+        say(f"test accuracy {1 - result[1]:.2%}")
+    say(f"run folder: {folder}")
     return 0
 
 
-RESUME_OPTIONS = {"resume", "epochs", "max_memory", "download", "threads", "quiet"}
+RESUME_OPTIONS = {"resume", "epochs", "max_memory", "download", "threads", "quiet",
+                  "distributed"}
 
 
 def _resume_config(args):

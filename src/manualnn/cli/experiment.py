@@ -18,7 +18,8 @@ from manualnn.data.datasets import load_dataset
 from manualnn.data.files import train_val_split
 from manualnn.data.preprocess import Preprocessor
 from manualnn.io.rundir import RunDir
-from manualnn.train.loop import TrainState, evaluate, fit
+from manualnn.train.distributed import LOCAL, make_step
+from manualnn.train.loop import TrainState, fit
 from manualnn.train.optim import OPTIMIZERS, get_optimizer
 from manualnn.train.schedules import get_schedule
 
@@ -104,13 +105,18 @@ def targets_for(loss, y, k: int, dtype):
     return np.eye(k, dtype=dtype)[y]
 
 
-def run(config, resume_dir=None, log=print, progress: bool = True):
+def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):
     """Train as ``config`` (a RunConfig, or a dict of its options) says, or continue the
     run in ``resume_dir``; returns the run folder path, the network and the final test
-    (loss, error) or None."""
+    (loss, error) or None.  Over several MPI ranks (``comm``, see ``train.distributed``)
+    every rank trains its shard of each batch; only rank 0 logs and writes the folder."""
     if not isinstance(config, RunConfig):
         config = RunConfig.from_dict(config)
-    folder = RunDir(resume_dir or config.out, resume=resume_dir is not None)
+    lead = comm.rank == 0
+    path = resume_dir or config.out
+    folder = RunDir(path, resume=resume_dir is not None) if lead else _Follower(path)
+    if not lead:
+        log, progress = (lambda *a, **k: None), False
     try:
         ds, splits, pre, seeds = prepare(config)
         X = splits["train"][0]
@@ -122,25 +128,50 @@ def run(config, resume_dir=None, log=print, progress: bool = True):
             log(f"resuming {folder.path} after epoch {state.epoch}")
         else:
             folder.write_config(config.to_dict())
+        step = make_step(net, loss, optimizer, comm, config.clip_norm)
         meta = {"task": "classification", "loss": loss.name, "classes": ds.classes,
                 "dataset": config.dataset, "preprocess": pre.kind,
                 "image_shape": list(ds.image_shape) if ds.image_shape else None}
         arrays = {f"preprocess.{k}": v for k, v in pre.to_arrays().items()}
         k = len(ds.classes)
         tr = lambda split: (split[0], targets_for(loss, split[1], k, net.dtype))
+
+        def end_epoch(s):   # the replicas are compared before rank 0 saves one of them
+            step.check()
+            folder.save_epoch(net, optimizer, s, meta, arrays)
         fit(net, *tr(splits["train"]), loss, optimizer, epochs=config.epochs,
             batch_size=config.batch_size, state=state, shuffle=config.shuffle,
-            schedule=schedule, clip_norm=config.clip_norm,
+            schedule=schedule, step=step,
             validation=tr(splits["val"]) if "val" in splits else None,
             test=tr(splits["test"]) if "test" in splits else None,
             patience=config.early_stopping, log=log, progress=progress, eval_chunk=chunk,
-            on_epoch_end=lambda s: folder.save_epoch(net, optimizer, s, meta, arrays))
+            on_epoch_end=end_epoch)
+        step.check()
         folder.save_model(net, state, meta, arrays)
         folder.write_curves(state.history)
-        result = evaluate(net, *tr(splits["test"]), loss, chunk) if "test" in splits else None
+        result = step.evaluate(*tr(splits["test"]), chunk) if "test" in splits else None
         return folder.path, net, result
     finally:
         folder.close()
+
+
+class _Follower:
+    """The run folder as a rank other than 0 sees it: it reads a checkpoint to resume
+    from (the same file as rank 0, on a shared file system) and writes nothing."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    file = RunDir.file
+    load_checkpoint = RunDir.load_checkpoint
+
+    def write_config(self, *args):
+        pass
+
+    save_epoch = save_model = write_curves = write_config
+
+    def close(self):
+        pass
 
 
 def default_out(dataset: str) -> str:

@@ -60,7 +60,7 @@ def evaluate(net, X, y, loss, chunk: int = 4096):
 def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: TrainState,
         shuffle: bool = True, schedule=None, clip_norm: float | None = None,
         validation=None, test=None, patience: int = 0, callbacks=(), on_epoch_end=None,
-        log=print, progress: bool = True, eval_chunk: int = 4096) -> TrainState:
+        log=print, progress: bool = True, eval_chunk: int = 4096, step=None) -> TrainState:
     """Train ``net`` on X (m, n_1) and targets y until ``epochs`` epochs are complete.
 
     validation, test  optional (X, y) pairs evaluated after every epoch
@@ -69,6 +69,8 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     callbacks         callables ``f(row, net)``, row a dict of COLUMNS; a true result stops
     on_epoch_end      ``f(state)`` after each epoch (checkpointing)
     eval_chunk        rows per forward pass when evaluating (bounds its memory)
+    step              the training step, which also evaluates (default ``Step(net, loss,
+                      optimizer, clip_norm)``; ``distributed.DataParallelStep`` is one rank's)
     Raises :class:`TrainingDiverged` at the first non-finite loss (``ValueError`` instead
     when the batch itself holds a NaN or infinity), and ``ValueError``/``TypeError`` up
     front for X of the wrong shape or dtype or targets the loss does not accept.
@@ -85,21 +87,22 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     if state.epoch == 0 and not state.history:
         log(_header(validation is not None, test is not None))
     gather = Gather(X, y)
+    step = Step(net, loss, optimizer, clip_norm) if step is None else step
     while state.epoch < epochs and not state.stopped_early:
         start = time.perf_counter()
         rng = state.shuffle_rng if shuffle else None
         bar = _progress(math.ceil(X.shape[0] / batch_size),
                         f"epoch {state.epoch + 1}/{epochs}", progress)
         try:
-            total, wrong = _train_epoch(net, gather, loss, optimizer, state.epoch, batch_size,
-                                        rng, schedule, clip_norm, bar)
+            total, wrong = _train_epoch(step, gather, optimizer, state.epoch, batch_size,
+                                        rng, schedule, bar)
         finally:
             bar.close()
         m = X.shape[0]
         row = {"epoch": state.epoch + 1, "lr": optimizer.lr, "train_loss": total / m,
                "train_err": None if wrong is None else wrong / m}
         for prefix, split in (("val", validation), ("test", test)):
-            ev = evaluate(net, *split, loss, eval_chunk) if split is not None else (None, None)
+            ev = step.evaluate(*split, eval_chunk) if split is not None else (None, None)
             row[f"{prefix}_loss"], row[f"{prefix}_err"] = ev
         row["seconds"] = time.perf_counter() - start
         state.history.append(row)
@@ -116,12 +119,10 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     return state
 
 
-def _train_epoch(net, gather, loss, optimizer, epoch, batch_size, rng, schedule, clip_norm,
-                 bar):
+def _train_epoch(step, gather, optimizer, epoch, batch_size, rng, schedule, bar):
     """One pass over the batches; returns (sum of batch loss x rows, misclassified rows)."""
     total, wrong, m = 0.0, 0, gather.m
     steps = math.ceil(m / batch_size)
-    step = Step(net, loss, optimizer, clip_norm)
     with np.errstate(over="ignore", invalid="ignore"):   # a diverging loss is caught below
         for b, rows in enumerate(batch_indices(m, batch_size, rng)):
             Xb, yb = gather(rows)

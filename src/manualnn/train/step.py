@@ -39,5 +39,14 @@ class Step:
             self.optimizer.step(grads)
         return value, errors
 
+    def evaluate(self, X, y, chunk: int = 4096) -> tuple[float, float]:
+        """(mean loss, error rate) of the network on X (m, n_1) and targets y, as
+        ``loop.evaluate``: here all in this process."""
+        from manualnn.train.loop import evaluate  # the loop imports this module
+        return evaluate(self.net, X, y, self.loss, chunk)
+
+    def check(self) -> None:
+        """Verify that every copy of the model is the same: one process holds one copy."""
+
     def _fused_update(self, i, Z, D) -> bool:
         return self.optimizer.update_product(self.net.weight_index(i), Z, D, self.net.dW[i])
