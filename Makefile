@@ -48,7 +48,8 @@ course: $(VENV)/.base data
 # The epoch benchmark of issue 4: manualnn against its matmul-only bound, PyTorch and
 # scikit-learn, on one core (pinned) and on all; torch is pinned here (never a runtime
 # dependency) to its CPU build.  More: make bench BENCH_ARGS='--rows 60000'
-# Time to accuracy and the scikit-learn comparison run on all cores too.
+# Time to accuracy and the scikit-learn comparison run on all cores too.  The scaling rows
+# (issue 15): the all-reduce between 2 MPI ranks, and 2 ranks x 1 thread against 1 x 2.
 $(VENV)/.bench: $(VENV)/.base
 	$(PIP) install -e '.[bench]' 'torch==2.13.0'
 	touch $@
@@ -61,6 +62,9 @@ bench: $(VENV)/.bench
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_sklearn.py --threads 1
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_sklearn.py \
 	  --dtypes float64 --out benchmarks/results_sklearn_all_cores.md
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_allreduce.py \
+	  --out benchmarks/results_allreduce.md
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_scaling.py
 
 test: $(VENV)/.test
 	$(PY) -m pytest

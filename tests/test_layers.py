@@ -27,6 +27,7 @@ BELOW = {
     "cli": BASE | {"backend", "core", "train", "data", "io", "simple_ml"},
     "sklearn": BASE | {"backend", "core", "train", "data", "io"},
     "serialize": {"io"},   # the public path of io.serialize
+    "distributed": {"train"},   # the public path of train.distributed
     "__init__": {"checks", "core"},
     "__main__": {"cli"},
 }

@@ -7,6 +7,7 @@
     optim.py      SGD (momentum, Nesterov), Adam, AdamW; gradient clipping
     sklearn_rules.py  scikit-learn's SGD and Adam rules, as variants of those classes
     schedules.py  constant, step, cosine, with a linear warm-up
+    distributed.py  MPI: the communicator, the data-parallel step of one rank, the guard
 """
 
 from manualnn.train.loop import COLUMNS, TrainingDiverged, TrainState, evaluate, fit
