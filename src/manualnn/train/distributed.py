@@ -190,7 +190,10 @@ class DataParallelStep(Step):
         for p in net.params:
             views.append(self.flat[start:start + p.size].reshape(p.shape))
             start += p.size
-        net.set_grad_buffers(views[::2], views[1::2]) if net.bias else net.set_grad_buffers(views)
+        if net.bias:
+            net.set_grad_buffers(views[::2], views[1::2])
+        else:
+            net.set_grad_buffers(views)
         self._sums = self.flat[-2:]   # the shard's loss x rows, its misclassified rows
         self._loss = _GlobalMean(loss)
         for p in net.params:
@@ -205,7 +208,7 @@ class DataParallelStep(Step):
         c, C = (rows.stop - rows.start, X.shape[0]) if w is None else \
             (float(w.sum(dtype=np.float64)), float(sample_weight.sum(dtype=np.float64)))
         if rows.stop > rows.start:
-            self._loss.factor = c / C
+            self._loss.factor = c / C if C else math.nan   # weights all 0: as alone, NaN
             value, errors, _ = self.net.loss_and_grad(X[rows], y[rows], self._loss, w,
                                                       return_errors=True)
             self._sums[:] = value * c, math.nan if errors is None else errors
@@ -214,7 +217,8 @@ class DataParallelStep(Step):
         start = time.perf_counter()
         self.comm.allreduce_(self.flat)
         self.comm_seconds += time.perf_counter() - start
-        value, errors = float(self._sums[0]) / C, float(self._sums[1])
+        value = float(self._sums[0]) / C if C else math.nan
+        errors = float(self._sums[1])
         if math.isfinite(value):
             if self.clip_norm:
                 clip_grad_norm(self.net.grads, self.clip_norm)

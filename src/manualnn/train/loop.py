@@ -70,7 +70,8 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     on_epoch_end      ``f(state)`` after each epoch (checkpointing)
     eval_chunk        rows per forward pass when evaluating (bounds its memory)
     step              the training step, which also evaluates (default ``Step(net, loss,
-                      optimizer, clip_norm)``; ``distributed.DataParallelStep`` is one rank's)
+                      optimizer, clip_norm)``; a given step clips as it was built to);
+                      ``distributed.DataParallelStep`` is one MPI rank's
     Raises :class:`TrainingDiverged` at the first non-finite loss (``ValueError`` instead
     when the batch itself holds a NaN or infinity), and ``ValueError``/``TypeError`` up
     front for X of the wrong shape or dtype or targets the loss does not accept.
