@@ -114,7 +114,7 @@ class DeviceArrays:
         target = checks.float_dtype(dtype) if dtype is not None else \
             (kind if kind in checks.FLOAT_DTYPES else np.dtype(np.float64))
         if kind != target:
-            value = self.raw.astype(value, self.dtype(target))
+            value = self.xp.astype(value, self.dtype(target))
         shape = tuple(value.shape)
         if ndim is not None and len(shape) != ndim:
             raise ValueError(f"{name}: expected a {ndim}-D array, got shape {shape}")
@@ -122,7 +122,7 @@ class DeviceArrays:
             raise ValueError(f"{name}: expected at least one row, got shape {shape}")
         if cols is not None and shape[-1] != cols:
             raise ValueError(f"{name}: expected {cols} columns, got shape {shape}")
-        if finite and not bool(self.raw.all(self.raw.isfinite(value))):
+        if finite and not bool(self.xp.all(self.xp.isfinite(value))):
             raise ValueError(f"{name}: expected finite values, got NaN or infinity")
         return value
 
@@ -137,7 +137,7 @@ class DeviceArrays:
                             f"{value.dtype}")
         if tuple(value.shape) != tuple(shape):
             raise ValueError(f"{name}: expected shape {tuple(shape)}, got {tuple(value.shape)}")
-        if not bool(self.raw.all(self.raw.isfinite(value))):
+        if not bool(self.xp.all(self.xp.isfinite(value))):
             raise ValueError(f"{name}: expected finite values, got NaN or infinity")
         return value
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from manualnn.checks import DataError
 from manualnn.cli import memory
-from manualnn.cli.experiment import targets_for
+from manualnn.cli.experiment import device_backend, targets_for
 from manualnn.core.losses import get_loss
 from manualnn.data.datasets import load_dataset
 from manualnn.io.rundir import load_run, read_config
@@ -32,12 +32,13 @@ def _picture(matrix, classes, path) -> str:
 
 
 def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
-                 max_memory=None) -> str:
+                 max_memory=None, device="cpu") -> str:
     """A text report: loss, accuracy, per-class accuracy and the confusion matrix.
 
-    The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py).
+    The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py), on
+    ``device`` ("cpu" or "cuda").
     """
-    net, meta, pre = load_run(run_dir)
+    net, meta, pre = load_run(run_dir, backend=device_backend(device))
     # a model folder saved by manualnn.sklearn has no config.json: --dataset says what to use
     has_config = os.path.isfile(os.path.join(run_dir, "config.json"))
     config = read_config(run_dir) if dataset is None or has_config else {}

@@ -104,6 +104,7 @@ class MLP:
         if not W or not all(getattr(w, "ndim", None) == 2 for w in W):
             raise TypeError("W: expected a non-empty list of 2-D arrays")
         ops = backend_for(W + list(b or ()), backend)
+        W = [ops.weight_input(w, f"W{i + 1}", tuple(w.shape)) for i, w in enumerate(W)]
         layers = [int(W[0].shape[0])] + [int(w.shape[1]) for w in W]
         net = cls(layers, activation, output, bias=b is not None, init="zeros",
                   dtype=ops.np_dtype(W[0].dtype), backend=ops)

@@ -174,10 +174,10 @@ def _early_stopping(net, state, val_loss, patience):
     if val_loss < state.best_loss:
         state.best_loss, state.bad_epochs = val_loss, 0
         if state.best_params is None:
-            state.best_params = [p.copy() for p in net.params]
+            state.best_params = [net.ops.copy(p) for p in net.params]
         else:
             for keep, p in zip(state.best_params, net.params):
-                np.copyto(keep, p)
+                net.ops.xp.copyto(keep, p)
     else:
         state.bad_epochs += 1
         state.stopped_early = state.bad_epochs >= patience
