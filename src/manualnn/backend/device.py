@@ -80,11 +80,7 @@ class DeviceArrays:
         """A NumPy array with a's values (always a copy off the host)."""
         if isinstance(a, np.ndarray):
             return a.copy() if copy else a
-        try:
-            host = np.asarray(a)
-        except (TypeError, RuntimeError, ValueError):   # on a device: copy it over first
-            from manualnn.backend.array_api import compat
-            host = np.asarray(compat().to_device(a, "cpu"))
+        host = host_copy(a)
         return host.copy() if copy else host
 
     def assign(self, p, v) -> None:
@@ -152,6 +148,20 @@ class DeviceArrays:
     def __repr__(self):
         where = "" if self.device is None else f" on {self.device}"
         return f"<backend {self.name} ({getattr(self.xp, '__name__', self.xp)}{where})>"
+
+
+def host_copy(a) -> np.ndarray:
+    """A NumPy array with the values of any library's array a: shared with a where it is
+    on the host, else copied over (through DLPack, or the library's own to_device)."""
+    try:
+        return np.asarray(a)
+    except (TypeError, RuntimeError, ValueError):
+        pass
+    try:   # the standard's way off a device; NumPy asks the producer for a host copy
+        return np.from_dlpack(a, device="cpu", copy=True)
+    except (TypeError, RuntimeError, ValueError, BufferError, AttributeError):
+        from manualnn.backend.array_api import compat
+        return np.asarray(compat().to_device(a, "cpu"))
 
 
 def _shape(shape) -> tuple:
