@@ -55,7 +55,8 @@ def test_adam_kernel_and_products_equal_numpys(cp, rng):
     p, g, m, v = (rng.standard_normal((30, 20)) for _ in range(4))
     v = np.abs(v)
     dev = [cp.asarray(a) for a in (p, g, m, v)]
-    options = dict(w=0.1, beta2=0.999, step=1e-3, scale=1.2, eps=1e-8, keep=0.99, decay=0.0)
+    options = {"w": 0.1, "beta2": 0.999, "step": 1e-3, "scale": 1.2, "eps": 1e-8,
+               "keep": 0.99, "decay": 0.0}
     ops.adam_(*dev, None, **options)
     ref.adam_(p, g, m, v, np.empty_like(p), **options)
     for a, d in zip((p, m, v), (dev[0], dev[2], dev[3])):

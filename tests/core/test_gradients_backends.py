@@ -1,14 +1,13 @@
 """The hand-written gradients on every installed backend (tests/backends.py) equal
 autograd's and finite differences in float64, as test_gradients holds NumPy's."""
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from test_gradients import build, cases, make_case, relative
 
 from autograd_reference import gradients as autograd_gradients
 from backends import BACKENDS, make, on
 from manualnn import get_loss, gradcheck
-from test_gradients import build, cases, make_case, relative
 
 
 def grads_on(ops, net, X, y, w, loss):

@@ -8,7 +8,7 @@ import pytest
 from backends import REASONS
 
 sklearn = pytest.importorskip("sklearn")
-from manualnn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+from manualnn.sklearn import MLPClassifier, MLPRegressor
 
 NAMESPACES = [pytest.param(n, marks=pytest.mark.skipif(bool(REASONS[k]), reason=REASONS[k]
                                                         or ""), id=n)
@@ -26,6 +26,7 @@ def _data():
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_a_classifier_fitted_on_device_arrays_keeps_them_there(ns, solver):
     import importlib
+
     from array_api_compat import array_namespace, device
     xp = importlib.import_module(ns)
     X, y = _data()
@@ -50,6 +51,7 @@ def test_a_classifier_fitted_on_device_arrays_keeps_them_there(ns, solver):
 @pytest.mark.parametrize("ns", NAMESPACES)
 def test_a_regressor_and_partial_fit_stay_on_the_device(ns):
     import importlib
+
     from array_api_compat import array_namespace
     xp = importlib.import_module(ns)
     X, _ = _data()

@@ -133,9 +133,10 @@ def namespace(A):
         if isinstance(A, np.ndarray):
             _NAMESPACES[kind] = np
         elif kind.__module__.split(".")[0] == "cupy":
-            from manualnn.backend.array_api import NativeFirst, compat
             import cupy
-            _NAMESPACES[kind] = NativeFirst(cupy, compat().array_namespace(A))
+
+            from manualnn.backend.array_api import NativeFirst
+            _NAMESPACES[kind] = NativeFirst(cupy)   # CuPy's own calls, which take out=
         else:
             from manualnn.backend.array_api import WithOut, compat
             _NAMESPACES[kind] = WithOut(compat().array_namespace(A))

@@ -85,18 +85,35 @@ class WithOut:
 
 class NativeFirst(WithOut):
     """A library's own functions where it has them (CuPy's take ``out=``), the array API
-    namespace's for the rest (``astype``, ...)."""
+    namespace's for the rest (``astype``, ...); without array-api-compat (``raw`` None),
+    the library's own and the standard's ``astype``."""
 
-    def __init__(self, native, raw):
-        super().__init__(raw)
+    def __init__(self, native, raw=None):
+        super().__init__(native if raw is None else raw)
         self._native, self.__name__ = native, native.__name__
 
     def __getattr__(self, name):
         f = getattr(self._native, name, None)
         if f is None:
             return super().__getattr__(name)
+        if name in CREATION:   # CuPy makes arrays on the current device and takes no device=
+            f = _without_device(f)
         setattr(self, name, f)
         return f
+
+    @staticmethod
+    def astype(x, dtype, copy=True):
+        return x.astype(dtype, copy=copy)
+
+
+CREATION = {"arange", "asarray", "empty", "zeros", "ones", "full", "eye", "linspace"}
+
+
+def _without_device(f):
+    @functools.wraps(f)
+    def call(*args, device=None, **kwargs):
+        return f(*args, **kwargs)
+    return call
 
 
 def _with_out(f):
@@ -153,7 +170,7 @@ class ArrayAPIBackend(DeviceArrays):
         return False
 
     def softmax_cross_entropy_(self, Z, y, eps: float):
-        return None  # noqa: RET501  (the loss's standard path serves)
+        return None
 
     def adam_(self, p, g, m, v, scratch, *, w, beta2, step, scale, eps, keep=1.0,
               decay=0.0):

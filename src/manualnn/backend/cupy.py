@@ -38,9 +38,10 @@ class CupyBackend(DeviceArrays):
         if missing:
             raise RuntimeError(f"backend 'cupy': {missing}")
         import cupy
-        from manualnn.backend.array_api import NativeFirst, compat
+
+        from manualnn.backend.array_api import NativeFirst
         self.cupy = self.raw = cupy
-        self.xp = NativeFirst(cupy, compat().array_namespace(cupy.empty(0)))
+        self.xp = NativeFirst(cupy)   # CuPy's own calls, which take out=
         self.device = None
         self._rngs: dict = {}
         self._rows: dict = {}

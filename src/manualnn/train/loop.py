@@ -79,10 +79,12 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     checks.number(epochs, "epochs", 0, integer=True)
     checks.number(batch_size, "batch_size", 1, integer=True)
     # shapes, dtype and labels once here; a NaN in X is found when it makes the loss NaN
-    X = checks.float_array(X, "X", ndim=2, cols=net.layers[0], finite=False)
-    if X.dtype != net.dtype:
+    ops = net.ops
+    X = ops.float_input(X, "X", ndim=2, cols=net.layers[0], finite=False)
+    if ops.np_dtype(X.dtype) != net.dtype:
         raise TypeError(f"X: expected {net.dtype} like the network, got {X.dtype}")
-    y = loss.targets(y, X.shape[0], net.layers[-1])
+    native_y = not ops.host and ops.is_native(y)   # labels on the device: checked on the host
+    y = loss.targets(ops.to_numpy(y) if native_y else y, X.shape[0], net.layers[-1])
     if patience and validation is None:
         raise ValueError("patience: early stopping needs a validation split (val_fraction > 0)")
     if state.epoch == 0 and not state.history:
@@ -126,9 +128,10 @@ def _training_set(ops, X, y):
     check could not tell which batch held it)."""
     if ops.host:
         return Gather(X, y)
-    if not np.isfinite(X).all():
+    X = ops.from_host(X)   # a device X given is used where it is
+    if not bool(ops.xp.all(ops.xp.isfinite(X))):
         raise ValueError("X: expected finite values, got NaN or infinity")
-    return Gather(ops.from_host(X), ops.from_host(y), ops=ops)
+    return Gather(X, ops.from_host(y), ops=ops)
 
 
 def _train_epoch(step, gather, optimizer, epoch, batch_size, rng, schedule, bar):

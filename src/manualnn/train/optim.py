@@ -405,9 +405,9 @@ def _check_like(a, like, name: str, ops=None) -> None:
             and a.dtype == like.dtype:   # the common case, first: the step checks every grad
         return
     kind = np.ndarray if isinstance(like, np.ndarray) else type(like)
-    if ops is not None and not ops.host and isinstance(a, np.ndarray):
-        if a.shape == tuple(like.shape) and a.dtype == ops.np_dtype(like.dtype):
-            return
+    if ops is not None and not ops.host and isinstance(a, np.ndarray) \
+            and a.shape == tuple(like.shape) and a.dtype == ops.np_dtype(like.dtype):
+        return
     if not isinstance(a, kind) or tuple(a.shape) != tuple(like.shape) or a.dtype != like.dtype:
         got = f"shape {tuple(a.shape)} and dtype {a.dtype}" if hasattr(a, "shape") else \
             type(a).__name__
