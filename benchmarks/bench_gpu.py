@@ -33,7 +33,6 @@ def data(rows: int):
     """Fashion-MNIST's shape (rows x 784 float32, 10 classes), from the files where they
     are, else generated (the data does not travel to the GPU machine): which one is said."""
     try:
-        sys.path.insert(0, "src")
         from manualnn.data.datasets import load_dataset
         ds = load_dataset("fashion-mnist")
         X = (ds.X_train[:rows] / 255.0).astype(np.float32)
