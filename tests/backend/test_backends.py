@@ -117,3 +117,17 @@ def test_a_checkpoint_resumes_on_another_backend(tmp_path, name):
     resumed = run(numpy, 3, tmp_path / "run", resume=True)
     for e, g in zip(run(numpy, 3), resumed):
         assert relative(g, e) <= 1e-10
+
+
+@pytest.mark.parametrize("name", FOREIGN)
+@pytest.mark.parametrize("loss_name", ["softmax_cross_entropy", "mse", "binary_cross_entropy"])
+def test_a_loss_called_on_another_librarys_array_answers_in_it(name, loss_name):
+    ops, loss = make(name), get_loss(loss_name)
+    rng = np.random.default_rng(2)
+    Z = rng.standard_normal((9, 4))
+    y = rng.integers(0, 4, 9) if loss_name == "softmax_cross_entropy" else rng.uniform(size=(9, 4))
+    w = rng.uniform(0.5, 2, 9)
+    value, G = loss(ops.from_host(Z), ops.from_host(y), ops.from_host(w))
+    expected, G_numpy = loss(Z, y, w)
+    assert type(G) is type(ops.from_host(Z)) and value == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(ops.to_numpy(G), G_numpy, rtol=1e-12, atol=1e-15)

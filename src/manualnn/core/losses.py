@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from manualnn import checks
-from manualnn.backend import namespace
+from manualnn.backend import backend_for, namespace
 
 
 class Loss:
@@ -41,12 +41,24 @@ class Loss:
         raise NotImplementedError
 
     def __call__(self, Z, y, sample_weight=None):
-        """Mean loss and G_{L+1}, shape (m, k), for output Z (m, k) and targets y."""
+        """Mean loss and G_{L+1}, shape (m, k), for output Z (m, k) and targets y; G is an
+        array of Z's library (torch, CuPy, ...: the targets are checked on the host)."""
+        if not isinstance(Z, np.ndarray) and hasattr(Z, "shape"):
+            return self._call_on(backend_for([Z]), Z, y, sample_weight)
         Z = checks.float_array(Z, "Z", ndim=2)
         y = self.targets(y, *Z.shape)
         w = checks.sample_weight(sample_weight, Z.shape[0], Z.dtype)
         G = Z.copy()
         return self.value_and_grad_(G, y, w)[0], G
+
+    def _call_on(self, ops, Z, y, sample_weight):
+        Z = ops.float_input(Z, "Z", ndim=2)
+        host = [ops.to_numpy(a) if ops.is_native(a) else a for a in (y, sample_weight)]
+        y = ops.from_host(self.targets(host[0], *Z.shape))
+        w = checks.sample_weight(host[1], Z.shape[0], ops.np_dtype(Z.dtype))
+        G = ops.copy(Z)
+        value = self.value_and_grad_(G, y, None if w is None else ops.from_host(w))[0]
+        return float(value), G
 
     @staticmethod
     def _mean(rows, w) -> float:
