@@ -10,6 +10,7 @@ from backends import REASONS
 sklearn = pytest.importorskip("sklearn")
 from manualnn.sklearn import MLPClassifier, MLPRegressor
 
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 NAMESPACES = [pytest.param(n, marks=pytest.mark.skipif(bool(REASONS[k]), reason=REASONS[k]
                                                         or ""), id=n)
               for n, k in (("array_api_strict", "array-api-strict"), ("torch", "torch-cpu"),
