@@ -5,7 +5,8 @@
 data/ and io/ sit beside the stack: data (files, datasets, preprocessing) needs nothing of
 it, io (model files, run folders) reads the network, the training state and the
 preprocessing saved with a model, and neither reaches the interfaces.  Two root modules
-serve every layer: ``checks`` (validation at the boundary) and ``atomic`` (file writes).
+serve every layer: ``checks`` (validation at the boundary) and ``atomic`` (file writes, and
+reads of regular files only, whose refusals are checks' DataError).
 """
 
 import ast
@@ -17,7 +18,7 @@ SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "manualnn"
 BASE = {"checks", "atomic"}
 BELOW = {
     "checks": set(),
-    "atomic": set(),
+    "atomic": {"checks"},
     "backend": BASE,
     "core": BASE | {"backend"},
     "train": BASE | {"backend", "core"},

@@ -1,15 +1,24 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one.
+"""Atomic file writes, and reads that take only regular files.
 
-The data goes to a temporary file in the destination's folder, is flushed and fsync'd,
+A write goes to a temporary file in the destination's folder, is flushed and fsync'd,
 then renamed over the destination (rename within one file system is atomic on POSIX),
-and the folder is fsync'd so the rename itself survives a crash.
+and the folder is fsync'd so the rename itself survives a crash: a reader sees the old
+file or the new one, never half of one.
+
+A read (:func:`open_regular`) opens without blocking, so that a FIFO cannot hang it, and
+takes only a regular file; the fixed names of a run or model folder are opened without
+following a symbolic link, so that a folder cannot make a reader use a file outside it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
+
+from manualnn.checks import DataError
 
 _PREFIX, _SUFFIX = ".{}.", ".tmp"   # the temporary file of "name": ".name.XXXXXXXX.tmp"
 
@@ -44,12 +53,20 @@ def _umask() -> int:
     return mask
 
 
+def is_leftover(entry: str, names=None) -> bool:
+    """Whether the folder entry ``entry`` is the temporary file of a write (of one of
+    ``names``; None: of any name)."""
+    if names is None:
+        return entry.startswith(".") and entry.endswith(_SUFFIX)
+    return entry.endswith(_SUFFIX) and any(entry.startswith(_PREFIX.format(name))
+                                           for name in names)
+
+
 def remove_leftovers(folder, names) -> None:
     """Delete the temporary files that writes of ``names`` in ``folder`` left behind when
     their process was killed (a write that completes leaves none)."""
     for entry in os.listdir(folder):
-        if entry.endswith(_SUFFIX) and any(entry.startswith(_PREFIX.format(name))
-                                           for name in names):
+        if is_leftover(entry, names):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(os.path.join(folder, entry))
 
@@ -69,3 +86,52 @@ def fsync_dir(folder) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def open_regular(path, follow: bool = False, missing_ok: bool = False):
+    """``path`` opened for reading in binary mode; None where it does not exist and
+    ``missing_ok``.  A symbolic link (unless ``follow``), a FIFO, a device or a folder is
+    refused with a DataError naming the file, without waiting on it."""
+    path = os.fspath(path)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        if missing_ok:
+            return None
+        raise DataError(f"{path}: no such file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:
+            raise DataError(f"{path}: is a symbolic link; refused (a folder's own files "
+                            "must be regular files in it)") from None
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return _regular(fd, path)
+
+
+def _regular(fd: int, path):
+    """The file object of ``fd`` if it is a regular file (blocking again), else DataError."""
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) \
+                else "a socket" if stat.S_ISSOCK(mode) else "a device or special file"
+            raise DataError(f"{path}: cannot be read: expected a regular file, got {kind}")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def open_lock(path):
+    """``path`` opened for appending (made if missing, never through a link), a regular
+    file: the handle a lock is taken on."""
+    path = os.fspath(path)
+    flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as exc:
+        what = "is a symbolic link; refused" if exc.errno == errno.ELOOP else \
+            f"cannot be opened ({exc.strerror or exc})"
+        raise DataError(f"{path}: {what}") from None
+    return _regular(fd, path)   # a read-only object over it: flock needs only the descriptor

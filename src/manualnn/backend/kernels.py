@@ -97,13 +97,13 @@ def _softmax_cross_entropy_loop(Z, y, eps, inv_m):
         top = Z[i, 0]
         for j in range(1, k):
             top = max(top, Z[i, j])
-        zy = Z[i, y[i]] - top
+        top64 = np.float64(top)   # the loss's terms in float64: z - top may overflow float32
+        zy = np.float64(Z[i, y[i]]) - top64
         wrong += zy != 0   # after the shift the largest logit is 0 (NaN counts as wrong)
         shifted, sum_exp = 0.0, 0.0
         for j in range(k):
-            z = Z[i, j] - top
-            shifted += z
-            Z[i, j] = np.exp(z)
+            shifted += np.float64(Z[i, j]) - top64
+            Z[i, j] = np.exp(Z[i, j] - top)   # -inf where that overflows: exp is then 0
             sum_exp += Z[i, j]
         total += math.log(sum_exp) - ((1 - eps) * zy + eps / k * shifted)
         scale = inv_m / sum_exp

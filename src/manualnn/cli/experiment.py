@@ -11,7 +11,7 @@ import numpy as np
 
 from manualnn import checks
 from manualnn.cli import memory
-from manualnn.cli.config import RunConfig
+from manualnn.cli.config import DEFAULTS, RunConfig
 from manualnn.core.losses import get_loss
 from manualnn.core.network import MLP
 from manualnn.data.datasets import load_dataset
@@ -128,7 +128,9 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):
     device_backend(config.device)   # before any folder or data: a missing GPU says so first
     lead = comm.rank == 0
     path = resume_dir or config.out
-    folder = RunDir(path, resume=resume_dir is not None) if lead else _Follower(path)
+    fixed = fixed_options(config)
+    folder = RunDir(path, resume=resume_dir is not None, config_keys=DEFAULTS, fixed=fixed) \
+        if lead else _Follower(path, fixed)
     if not lead:
         log, progress = (lambda *a, **k: None), False
     try:
@@ -173,8 +175,8 @@ class _Follower:
     """The run folder as a rank other than 0 sees it: it reads a checkpoint to resume
     from (the same file as rank 0, on a shared file system) and writes nothing."""
 
-    def __init__(self, path):
-        self.path = str(path)
+    def __init__(self, path, fixed):
+        self.path, self.fixed = str(path), fixed
 
     file = RunDir.file
     load_checkpoint = RunDir.load_checkpoint
@@ -186,6 +188,15 @@ class _Follower:
 
     def close(self):
         pass
+
+
+# options a resume may change: how long, where the data and the folder are, this machine's
+MAY_CHANGE = {"epochs", "data_dir", "download", "threads", "max_memory", "out"}
+
+
+def fixed_options(config: RunConfig) -> dict:
+    """The options that a checkpoint fixes: every one but those in MAY_CHANGE."""
+    return {k: v for k, v in config.to_dict().items() if k not in MAY_CHANGE}
 
 
 def default_out(dataset: str) -> str:

@@ -49,7 +49,8 @@ class Loss:
         y = self.targets(y, *Z.shape)
         w = checks.sample_weight(sample_weight, Z.shape[0], Z.dtype)
         G = Z.copy()
-        return self.value_and_grad_(G, y, w)[0], G
+        with np.errstate(over="ignore"):   # z - max(z) may overflow to -inf: exp makes it 0
+            return self.value_and_grad_(G, y, w)[0], G
 
     def _call_on(self, ops, Z, y, sample_weight):
         Z = ops.float_input(Z, "Z", ndim=2)
@@ -93,7 +94,8 @@ class SoftmaxCrossEntropy(Loss):
     smoothed to (1 - eps) one-hot + eps / k when ``label_smoothing = eps``.
 
     G = (S - Q) / m with S = softmax(Z).  The max of each row is subtracted before exp
-    (log-sum-exp), so logits of any magnitude give a finite loss.  No one-hot matrix is
+    (log-sum-exp), and the loss's terms are summed in float64, so any finite logits (up
+    to float32's +-3.4e38) give a finite loss.  No one-hot matrix is
     built: the m entries z_{i, y_i} are reached through flat indices i k + y_i (i + y_i m
     for a column-major Z, as the network's output buffer is).
     """
@@ -115,11 +117,11 @@ class SoftmaxCrossEntropy(Loss):
         if ws is None:
             m, (s0, s1) = Z.shape[0], (st // Z.itemsize for st in Z.strides)
             # r (m, 1): row maxima, then row sums; idx: flat indices of the z_{i, y_i}
+            # t64, s64 (m,): the per-row losses and a partial term, in float64
             r = np.empty((m, 1), Z.dtype)
-            t = np.empty(m, Z.dtype)   # per-row losses; t64: them in float64, for the mean
             ws = SimpleNamespace(base=np.arange(m) * s0, col=s1, idx=np.empty(m, np.intp),
-                                 r=r, r1=r.reshape(m), zy=np.empty(m, Z.dtype), t=t,
-                                 t64=t if Z.dtype == np.float64 else np.empty(m))
+                                 r=r, r1=r.reshape(m), zy=np.empty(m, Z.dtype),
+                                 t64=np.empty(m), s64=np.empty(m))
             while len(self._buffers) >= 3:
                 del self._buffers[next(iter(self._buffers))]
             self._buffers[key] = ws
@@ -146,30 +148,26 @@ class SoftmaxCrossEntropy(Loss):
         np.multiply(y, ws.col, out=ws.idx, dtype=np.intp)   # intp: uint8 labels would wrap
         ws.idx += ws.base
         np.maximum.reduce(Z, axis=1, keepdims=True, out=ws.r)
-        Z -= ws.r
-        # mode="clip": the indices are in range by construction, and "raise" would copy
-        zy = np.take(flat, ws.idx, out=ws.zy, mode="clip")
-        # after the shift a row's largest logit is 0: the row is wrong when z_{i, y_i} is not
-        errors = int(np.count_nonzero(zy))
-        rows = ws.t
-        if eps:   # rows <- (1 - eps) z_{i, y_i} + eps / k sum_j z_ij, the smoothed target
-            np.add.reduce(Z, axis=1, out=rows)
-            rows *= eps / k
-            zy *= 1 - eps
-            rows += zy
+        # the loss's terms in float64: a float32 z - max(z) of logits near +-3.4e38 would
+        # overflow, its float64 value is finite (mode="clip": the indices are in range)
+        target = ws.t64
+        if eps:   # target <- eps / k sum_j (z_ij - max_i), then (1 - eps) z_{i, y_i} added
+            np.add.reduce(Z, axis=1, dtype=np.float64, out=ws.s64)
+            np.multiply(ws.r1, -k, out=target, dtype=np.float64)
+            target += ws.s64
+            target *= eps / k
+        shifted = ws.s64 if eps else target
+        np.copyto(shifted, np.take(flat, ws.idx, out=ws.zy, mode="clip"))
+        shifted -= ws.r1   # z_{i, y_i} - max_i: 0 where the row's label is its arg-max
+        errors = int(np.count_nonzero(shifted))
+        if eps:
+            shifted *= 1 - eps
+            target += shifted
+        Z -= ws.r   # an entry that overflows to -inf has exp 0, as it should
         np.exp(Z, out=Z)
         np.add.reduce(Z, axis=1, keepdims=True, out=ws.r)
-        if eps:
-            rows -= np.log(ws.r1, out=zy)
-            np.negative(rows, out=rows)
-        else:
-            np.log(ws.r1, out=rows)
-            rows -= zy
-        if w is None:   # the mean accumulated in float64, through a buffer: no temporary
-            np.copyto(ws.t64, rows)
-            loss = float(np.add.reduce(ws.t64)) / m
-        else:
-            loss = self._mean(rows, w)
+        np.subtract(np.log(ws.r1, out=ws.zy), target, out=target)   # log sum exp - target
+        loss = float(np.add.reduce(target)) / m if w is None else self._mean(target, w)
         # G = (S - Q) / m: with no weights the 1/m goes into the row sums, one pass fewer
         scale = 1.0 / m if w is None else 1.0
         if w is None:
@@ -177,7 +175,7 @@ class SoftmaxCrossEntropy(Loss):
         Z /= ws.r
         if eps:
             Z -= eps / k * scale
-        np.take(flat, ws.idx, out=zy, mode="clip")
+        zy = np.take(flat, ws.idx, out=ws.zy, mode="clip")
         zy -= (1 - eps) * scale
         np.put(flat, ws.idx, zy)
         if w is not None:

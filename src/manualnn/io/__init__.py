@@ -3,5 +3,6 @@
 
     serialize.py  model and checkpoint files: safetensors arrays and JSON (never pickle)
     rundir.py     the run folder: what a training writes, reads back and resumes
+    checkpoint.py the checkpoint's metadata, checked field by field before a resume
     plots.py      learning curves and a confusion matrix (matplotlib, optional)
 """

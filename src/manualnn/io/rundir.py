@@ -23,9 +23,9 @@ import json
 import math
 import os
 
-from manualnn import atomic
+from manualnn import atomic, checks
 from manualnn.checks import DataError
-from manualnn.io import serialize
+from manualnn.io import checkpoint, serialize
 from manualnn.train.loop import COLUMNS, TrainState
 
 CHECKPOINT, CONFIG, HISTORY, CURVES = ("checkpoint.safetensors", "config.json", "history.csv",
@@ -40,15 +40,20 @@ TRAINING_FILES = (CHECKPOINT, CONFIG, HISTORY, CURVES, serialize.MODEL_FILE,
 class RunDir:
     """A run folder, locked against a second training for as long as this object lives."""
 
-    def __init__(self, path, resume: bool = False):
-        self.path = os.fspath(path)
-        if resume and not os.path.isfile(self.file(CHECKPOINT)):
+    def __init__(self, path, resume: bool = False, config_keys=None, fixed=None):
+        """``config_keys``: the fields of a run's config.json, by which a folder that a
+        training left before its first checkpoint is told from anyone else's folder;
+        ``fixed``: the options that each checkpoint records, for a resume to compare."""
+        self.path, self.fixed = os.fspath(path), fixed
+        if resume and not os.path.lexists(self.file(CHECKPOINT)):
             raise ValueError(f"resume: {self.path} holds no checkpoint to resume from (its "
                              f"training stopped before the end of its first epoch); start "
                              f"again with --out {self.path}")
-        if not resume and os.path.exists(self.file(CHECKPOINT)):
+        if not resume and os.path.lexists(self.file(CHECKPOINT)):
             raise ValueError(f"out: {self.path} already holds a run; continue it with "
                              f"--resume {self.path} or choose another --out")
+        if not resume and os.path.isdir(self.path):
+            _check_reusable(self.path, config_keys)
         self._created = not os.path.exists(self.path)
         os.makedirs(self.path, exist_ok=True)
         self._lock = _lock(self.file(LOCK), self.path)
@@ -91,6 +96,8 @@ class RunDir:
                 "dropout_rng": net.rng.bit_generator.state,
                 "best_loss": state.best_loss if math.isfinite(state.best_loss) else None,
                 "bad_epochs": state.bad_epochs, "stopped_early": state.stopped_early}
+        if self.fixed is not None:
+            info["config"] = self.fixed
         self.save_model(net, state, meta, arrays)
         serialize.save_arrays(self.file(CHECKPOINT), tensors, info)
 
@@ -104,24 +111,32 @@ class RunDir:
         atomic.write_text(self.file(HISTORY), history_csv(state.history))
 
     def load_checkpoint(self, net, optimizer, state: TrainState) -> None:
-        """Restore weights, optimizer, RNG states and history saved by ``save_epoch``."""
+        """Restore weights, optimizer, RNG states and history saved by ``save_epoch``.
+        Every field is checked first: a tampered file is a DataError naming it, and a
+        config.json edited since (``fixed`` differs from the saved options) is refused."""
         path = self.file(CHECKPOINT)
         tensors, info = serialize.load_arrays(path)
+        checkpoint.check_info(info, path, state.shuffle_rng.bit_generator.state)
+        if self.fixed is not None and "config" in info:
+            checkpoint.check_config(info["config"], self.fixed, self.path)
+        checkpoint.check_tensors(tensors, net.param_names, path)
         try:
             net.set_params([tensors[f"param.{n}"] for n in net.param_names])
             optimizer.load_state_dict({k[4:]: v for k, v in tensors.items()
                                        if k.startswith("opt.")}, info["optimizer"])
             if f"best.{net.param_names[0]}" in tensors:
-                state.best_params = [net.ops.from_host(tensors[f"best.{n}"].copy())
-                                     for n in net.param_names]
+                state.best_params = [
+                    net.ops.from_host(checks.weight_array(tensors[f"best.{n}"], f"best.{n}",
+                                                          tuple(p.shape)).copy())
+                    for n, p in zip(net.param_names, net.params)]
             state.shuffle_rng.bit_generator.state = info["shuffle_rng"]
             net.rng.bit_generator.state = info["dropout_rng"]
-            state.epoch, state.history = int(info["epoch"]), list(info["history"])
-            best = info["best_loss"]
-            state.best_loss = math.inf if best is None else float(best)
-            state.bad_epochs, state.stopped_early = info["bad_epochs"], info["stopped_early"]
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise DataError(f"{path}: not a checkpoint of this run ({exc})") from None
+        state.epoch, state.history = info["epoch"], [dict(r) for r in info["history"]]
+        best = info["best_loss"]
+        state.best_loss = math.inf if best is None else float(best)
+        state.bad_epochs, state.stopped_early = info["bad_epochs"], info["stopped_early"]
 
     def write_curves(self, history: list) -> str | None:
         """curves.png from the history; None when matplotlib is not installed."""
@@ -139,6 +154,28 @@ def read_config(path) -> dict:
     return config
 
 
+def _check_reusable(path, config_keys) -> None:
+    """A new run may take an empty folder, or one that a training of ours left before its
+    first checkpoint: its lock and temporary files, its config.json (written before
+    anything else), maybe a first model.  Anything else is refused, named."""
+    entries = sorted(os.listdir(path))
+    ours = set(TRAINING_FILES) | {LOCK}
+    left = [e for e in entries if e != LOCK and not atomic.is_leftover(e)]
+    if not left:
+        return
+    ok = set(left) <= ours and CONFIG in left
+    if ok and config_keys is not None:
+        try:
+            ok = set(read_config(path)) == set(config_keys)
+        except DataError:
+            ok = False
+    if not ok:
+        shown = ", ".join(entries[:6]) + (f" and {len(entries) - 6} more" if len(entries) > 6
+                                          else "")
+        raise ValueError(f"out: {path} is not empty and holds no unfinished run of manualnn "
+                         f"(it has {shown}); choose another --out or empty it")
+
+
 def history_csv(history: list) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
@@ -151,7 +188,7 @@ def history_csv(history: list) -> str:
 def _lock(path, folder):
     """An exclusive, non-blocking lock on ``path``; refused when another process holds it."""
     import fcntl
-    handle = open(path, "a+")  # noqa: SIM115 (kept open: the lock lives as long as the run)
+    handle = atomic.open_lock(path)   # kept open: the lock lives as long as the run
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -40,6 +40,8 @@ MODEL_FORMAT, ARRAYS_FORMAT, FORMAT_VERSION = "manualnn.model", "manualnn.arrays
 HEADER_KEY = "manualnn"
 MAX_HEADER = 100_000_000  # bytes; the safetensors library's own limit
 MAX_NDIM = 32
+MAX_TENSORS = 10_000   # a model has 2 per layer; a checkpoint about 3 times that
+READ_ATTEMPTS = 50   # loads that a training's saves may overtake before one gives up
 DTYPES = {"F32": "<f4", "F64": "<f8", "I32": "<i4", "I64": "<i8",
           "U8": "u1", "U32": "<u4", "U64": "<u8"}
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}")
@@ -89,21 +91,41 @@ def load_model(folder, backend="auto"):
     Everything is checked before use; any fault raises ``DataError`` naming the file.
     """
     path = os.path.join(folder, MODEL_FILE)
-    with _open(path) as f:
-        specs, metadata, data_start = _read_header(f, path)
-        doc = _check_model_doc(_header_doc(metadata, path), path)
-        config = os.path.join(folder, CONFIG_FILE)
-        config_doc = read_json(config)
-        if config_doc is not None:  # missing after a crash mid-save: the header is enough
-            _compare(_check_model_doc(config_doc, config), doc, folder)
-        arch = doc["architecture"]
-        _check_tensor_set(specs, _weight_specs(arch), doc["arrays"], path)
-        tensors = _read_data(f, path, specs, data_start)
+    for attempt in range(READ_ATTEMPTS):
+        with _open(path) as f:   # the open file is one save's, whatever replaces it later
+            specs, metadata, data_start = _read_header(f, path)
+            doc = _check_model_doc(_header_doc(metadata, path), path)
+            arch = doc["architecture"]
+            _check_tensor_set(specs, _weight_specs(arch), doc["arrays"], path)
+            tensors = _read_data(f, path, specs, data_start)
+            try:
+                _check_copy(folder, doc)
+                break
+            except DataError:   # a save came between the two reads: read the new pair
+                if attempt + 1 == READ_ATTEMPTS or not _replaced(f, path):
+                    raise
     net = MLP(arch["layers"], arch["activations"]["hidden"], arch["activations"]["output"],
               bias=arch["bias"], init="zeros", dtype=arch["dtype"], dropout=arch["dropout"],
               backend=backend)
     net.set_params([tensors[name] for name in net.param_names])
     return net, doc["meta"], {name: tensors[name] for name in doc["arrays"]}
+
+
+def _check_copy(folder, doc) -> None:
+    """model.json, where there is one, must be the copy of ``doc`` (missing after a crash
+    mid-save, or while a save runs: the header is enough)."""
+    config = os.path.join(folder, CONFIG_FILE)
+    config_doc = read_json(config)
+    if config_doc is not None:
+        _compare(_check_model_doc(config_doc, config), doc, folder)
+
+
+def _replaced(f, path) -> bool:
+    """Whether ``path`` is no longer the file open as ``f`` (a save renamed a new one in)."""
+    try:
+        return os.stat(path, follow_symlinks=False).st_ino != os.fstat(f.fileno()).st_ino
+    except FileNotFoundError:
+        return True
 
 
 def save_arrays(path, arrays: dict, meta: dict) -> None:
@@ -184,17 +206,18 @@ def _short(value) -> str:
 
 
 def _open(path):
-    try:
-        return open(path, "rb")  # callers close it in a with block
-    except FileNotFoundError:
-        _fail(path, "no such file")
-    except OSError as exc:
-        _fail(path, f"cannot be read ({exc.strerror})")
+    return atomic.open_regular(path)   # callers close it in a with block
 
 
-def _parse_json(raw: bytes, path, what: str):
-    """Strict JSON: no NaN/Infinity, no duplicate keys (which a reader could take either way)."""
+def _parse_json(raw: bytes, path, what: str, max_objects: int | None = None):
+    """Strict JSON: no NaN/Infinity, no duplicate keys (which a reader could take either
+    way); more than ``max_objects`` objects stop the parse there."""
+    count = [0]
+
     def pairs(items):
+        count[0] += 1
+        if max_objects is not None and count[0] > max_objects:
+            raise ValueError(f"more than {max_objects} objects")
         keys = [k for k, _ in items]
         if len(set(keys)) != len(keys):
             raise ValueError(f"duplicate key in {what}")
@@ -218,7 +241,8 @@ def _read_header(f, path):
     if n > MAX_HEADER or n > size - 8:
         _fail(path, f"header length {n} is impossible (file has {size} bytes, "
                     f"limit {MAX_HEADER})")
-    header = _parse_json(f.read(n), path, "header")
+    # one object per tensor: a header of millions of empty tensors stops at the limit
+    header = _parse_json(f.read(n), path, "header", max_objects=MAX_TENSORS + 2)
     if not isinstance(header, dict):
         _fail(path, "header is not a JSON object")
     metadata = header.pop("__metadata__", {})
@@ -286,9 +310,10 @@ def _header_doc(metadata: dict, path):
 def read_json(path, limit: int = MAX_HEADER):
     """The parsed file (strict JSON, at most ``limit`` bytes), or None where there is
     none; DataError naming the file for anything else."""
-    if not os.path.lexists(path):
+    f = atomic.open_regular(path, missing_ok=True)   # one open: no check-then-open race
+    if f is None:
         return None
-    with _open(path) as f:
+    with f:
         raw = f.read(limit + 1)
     if len(raw) > limit:
         _fail(path, f"larger than {limit} bytes")

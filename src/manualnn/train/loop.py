@@ -41,20 +41,30 @@ class TrainState:
     stopped_early: bool = False
 
 
+LOSS_BLOCK = 512   # rows per partial sum of an evaluation's loss: divides every chunk >= it
+
+
 def evaluate(net, X, y, loss, chunk: int = 4096):
     """(mean loss, error rate) of ``net`` on X (m, n_1) and targets y, without dropout.
 
     The error compares the arg-max of each output row with the label (or with the arg-max
-    of a one-hot target row).  Runs ``chunk`` rows at a time: memory stays bounded.
+    of a one-hot target row).  Runs ``chunk`` rows at a time: memory stays bounded.  The
+    loss is summed over fixed blocks of :data:`LOSS_BLOCK` rows, added exactly (fsum), so
+    it does not depend on ``chunk`` (a power of two >= LOSS_BLOCK, as memory plans give):
+    the memory free at the time cannot move early stopping.
     """
     y = loss.targets(y, X.shape[0], net.layers[-1])
-    total, wrong = 0.0, 0
-    for start in range(0, X.shape[0], chunk):
-        Z, yb = net(X[start:start + chunk]), y[start:start + chunk]
-        labels = yb if yb.ndim == 1 else yb.argmax(axis=1)
-        wrong += int(np.count_nonzero(Z.argmax(axis=1) != labels))
-        total += loss.value_and_grad_(Z, yb)[0] * Z.shape[0]
-    return total / X.shape[0], wrong / X.shape[0]
+    block = min(chunk, LOSS_BLOCK)
+    sums, wrong = [], 0
+    with np.errstate(over="ignore", invalid="ignore"):   # a diverged model: its loss says so
+        for start in range(0, X.shape[0], chunk):
+            Z, yc = net(X[start:start + chunk]), y[start:start + chunk]
+            labels = yc if yc.ndim == 1 else yc.argmax(axis=1)
+            wrong += int(np.count_nonzero(Z.argmax(axis=1) != labels))
+            for b in range(0, Z.shape[0], block):
+                Zb = Z[b:b + block]
+                sums.append(loss.value_and_grad_(Zb, yc[b:b + block])[0] * Zb.shape[0])
+    return math.fsum(sums) / X.shape[0], wrong / X.shape[0]
 
 
 def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: TrainState,
@@ -107,6 +117,7 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
         for prefix, split in (("val", validation), ("test", test)):
             ev = step.evaluate(*split, eval_chunk) if split is not None else (None, None)
             row[f"{prefix}_loss"], row[f"{prefix}_err"] = ev
+        _check_diverged(net, row)   # before anything saves this epoch's weights
         row["seconds"] = time.perf_counter() - start
         state.history.append(row)
         state.epoch += 1
@@ -170,6 +181,24 @@ def _diverged(value, epoch, where):
     raise TrainingDiverged(
         f"training diverged: the loss is {value} at epoch {epoch + 1}, {where}; lower the "
         f"learning rate (the last completed epoch is {epoch})")
+
+
+def _check_diverged(net, row) -> None:
+    """The epoch's last updates can overflow the weights although every batch's loss was
+    finite: refuse non-finite weights, or a non-finite validation or test loss."""
+    epoch, xp = row["epoch"], net.ops.xp   # the weights may live on a device
+    bad = [name for name, p in zip(net.param_names, net.params)
+           if not bool(xp.all(xp.isfinite(p)))]
+    if bad:
+        raise TrainingDiverged(
+            f"training diverged: the weights {', '.join(bad)} hold NaN or infinity after the "
+            f"last update of epoch {epoch}; lower the learning rate (the last completed "
+            f"epoch is {epoch - 1})")
+    for key in ("val_loss", "test_loss"):
+        if row[key] is not None and not math.isfinite(row[key]):
+            raise TrainingDiverged(
+                f"training diverged: the {key[:-5]} loss is {row[key]} after epoch {epoch}; "
+                f"lower the learning rate (the last completed epoch is {epoch - 1})")
 
 
 def _early_stopping(net, state, val_loss, patience):
