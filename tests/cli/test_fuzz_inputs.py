@@ -84,6 +84,7 @@ def _seed_pictures():
 
 
 PICTURES = _seed_pictures()
+EXTENSIONS = [".png"] * 6 + [".gif", ".bmp", ".jpg"]   # the seeds' formats, in order
 
 
 def _check_picture(blob: bytes) -> None:
@@ -112,8 +113,8 @@ def test_mutated_pictures_give_pixels_or_a_clear_error(seed, mutations, keep):
 
 
 def test_the_seed_pictures_are_read():
-    for blob in PICTURES:
-        path = _write(blob, ".png")
+    for blob, ext in zip(PICTURES, EXTENSIONS):   # each under its own format's name
+        path = _write(blob, ext)
         try:
             assert read_image(path, (4, 5)).shape == (20,)
         finally:

@@ -19,7 +19,7 @@ from manualnn.core.losses import LOSSES
 from manualnn.train.distributed import DistributedError
 from manualnn.train.loop import TrainingDiverged
 
-EXIT_USAGE = 2
+EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 2, 130, 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -204,9 +204,13 @@ def _main(argv) -> int:
         command = args.command
         from manualnn.backend.threads import limit_threads
         with limit_threads(getattr(args, "threads", None)):
-            return _dispatch(args)
+            code = _dispatch(args)
+        sys.stdout.flush()   # here, where a closed pipe is caught, not at the exit
+        return code
     except _UsageError as exc:
         return _fail(str(exc))
+    except BrokenPipeError:   # `manualnn evaluate RUN | head -1`: the reader has gone
+        return _quiet_pipe()
     except (ValueError, TypeError, DataError, OSError, TrainingDiverged,
             DistributedError) as exc:
         return _fail(f"manualnn: error: {exc}")
@@ -215,9 +219,19 @@ def _main(argv) -> int:
         return _fail(f"manualnn: error: out of memory ({exc}); {hint}")
     except KeyboardInterrupt:
         print("manualnn: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except SystemExit as exc:   # --help and --version: their text is printed, all is well
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else EXIT_USAGE
+
+
+def _quiet_pipe() -> int:
+    """Exit as a Unix tool killed by SIGPIPE does (status 128 + 13, nothing said), with
+    stdout pointed at /dev/null so that the interpreter's last flush cannot fail again."""
+    import os
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def _fail(message: str) -> int:

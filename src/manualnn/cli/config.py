@@ -72,6 +72,7 @@ class RunConfig:
         if unknown:
             raise ValueError(f"config: unknown options {unknown}")
         c = {**DEFAULTS, **config}
+        _check_types(c)
         _check_numbers(c)
         if c["max_memory"] is not None:
             c["max_memory"] = memory.parse_size(c["max_memory"])
@@ -99,6 +100,25 @@ class RunConfig:
 
 
 DEFAULTS = RunConfig().to_dict()
+
+
+_KINDS = {   # an annotation's part: the JSON values it takes (bool is no number here)
+    "str": lambda v: isinstance(v, str), "bool": lambda v: isinstance(v, bool),
+    "list": lambda v: isinstance(v, (list, tuple)), "None": lambda v: v is None,
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _check_types(c: dict) -> None:
+    """Each option of the type its field declares (a config.json may say anything)."""
+    for f in dataclasses.fields(RunConfig):
+        kinds = [k.strip() for k in str(f.type).split("|")]
+        if f.name == "max_memory":   # also a size such as "800M"
+            kinds.append("str")
+        if not any(_KINDS[k](c[f.name]) for k in kinds):
+            wanted = " or ".join("null" if k == "None" else k for k in kinds)
+            raise TypeError(f"{f.name}: expected {wanted}, got "
+                            f"{type(c[f.name]).__name__} {c[f.name]!r}"[:200])
 
 
 def _check_numbers(c: dict) -> None:

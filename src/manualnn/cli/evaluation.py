@@ -31,6 +31,16 @@ def _picture(matrix, classes, path) -> str:
         "(no plot: pip install manualnn[plot])"
 
 
+def check_outputs(Z, run_dir) -> None:
+    """Refuse NaN or infinite outputs Z (m, k): finite weights can still overflow (3e38
+    times anything), and a loss or a label of NaN would be printed as if it were one."""
+    bad = int(np.count_nonzero(~np.isfinite(Z).all(axis=1)))
+    if bad:
+        raise DataError(f"{run_dir}: the model's outputs are NaN or infinite for {bad} of "
+                        f"{Z.shape[0]} rows (its weights overflow {Z.dtype}); it cannot "
+                        "score them")
+
+
 def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
                  max_memory=None, device="cpu") -> str:
     """A text report: loss, accuracy, per-class accuracy and the confusion matrix.
@@ -52,18 +62,24 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
     k = net.layers[-1]
     if ds.n_classes != k:
         raise ValueError(f"dataset: the model has {k} classes, {name} has {ds.n_classes}")
+    classes = [str(c) for c in meta["classes"]]
+    if classes != [str(c) for c in ds.classes]:   # outputs are matched to labels by position
+        raise ValueError(f"dataset: the model's classes {str(classes)[:60]} are not "
+                         f"{name}'s {str(list(ds.classes))[:60]}; scoring by position would "
+                         "name them wrongly")
     rows, size = ds.X_test.shape[0], net.dtype.itemsize
     fixed = memory.arrays_bytes(ds.X_train, ds.y_train, ds.X_test, ds.y_test) \
         + rows * (ds.n_features + 3 * k) * size
     chunk = memory.inference_chunk(net, max_memory, fixed_bytes=fixed, what="evaluation")
-    Z = net(pre.transform(ds.X_test, net.dtype), chunk=chunk)
+    with np.errstate(over="ignore", invalid="ignore"):   # refused below, with a message
+        Z = net(pre.transform(ds.X_test, net.dtype), chunk=chunk)
+    check_outputs(Z, run_dir)
     pred = Z.argmax(axis=1)
     # the model's own loss (label smoothing aside: a regularizer of the training, not a
     # measure of the model), on the targets it was trained against
     loss = get_loss(meta.get("loss", "softmax_cross_entropy"))
     value = loss.value_and_grad_(Z, targets_for(loss, ds.y_test, k, net.dtype))[0]
     matrix = confusion_matrix(ds.y_test, pred, k)
-    classes = [str(c) for c in meta["classes"]]
     lines = [f"{name} test split: {len(ds.y_test)} rows",
              f"{loss.label} {value:.4f}   accuracy {np.mean(pred == ds.y_test):.2%}", "",
              f"{'class':<16} {'accuracy':>9} {'rows':>6}"]

@@ -111,6 +111,24 @@ def plan_memory(config: RunConfig, ds, splits, n_classes: int) -> int:
     return chunk
 
 
+def input_range(X) -> list:
+    """[min, max] of the raw training inputs: predict scales pictures to it (pixels 0..16
+    for digits, 0..255 for MNIST)."""
+    return [float(X.min()), float(X.max())] if X.size else [0.0, 0.0]
+
+
+def background(X, image_shape) -> float | None:
+    """The training images' background: the median of their border pixels (0 for MNIST,
+    Fashion-MNIST, digits); None for data that are not images."""
+    if not image_shape or not X.size:
+        return None
+    rows, cols = image_shape
+    images = X.reshape(-1, rows, cols)
+    border = np.concatenate([images[:, 0].ravel(), images[:, -1].ravel(),
+                             images[:, :, 0].ravel(), images[:, :, -1].ravel()])
+    return float(np.median(border))
+
+
 def targets_for(loss, y, k: int, dtype):
     """Labels as the loss needs them: integers, or one-hot rows for mse / binary CE."""
     if loss.name == "softmax_cross_entropy":
@@ -146,6 +164,9 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):
             folder.write_config(config.to_dict())
         step = make_step(net, loss, optimizer, comm, config.clip_norm)
         meta = {"task": "classification", "loss": loss.name, "classes": ds.classes,
+                "labels": list(range(len(ds.classes))) if ds.labels is None else ds.labels,
+                "input_range": input_range(ds.X_train),
+                "background": background(ds.X_train, ds.image_shape),
                 "dataset": config.dataset, "preprocess": pre.kind,
                 "image_shape": list(ds.image_shape) if ds.image_shape else None}
         arrays = {f"preprocess.{k}": v for k, v in pre.to_arrays().items()}

@@ -17,11 +17,10 @@ import numpy as np
 from manualnn import atomic, checks
 from manualnn.checks import DataError
 from manualnn.cli import memory
+from manualnn.cli.evaluation import check_outputs
 from manualnn.core.losses import softmax
 from manualnn.data import npyfile
 from manualnn.io.rundir import load_run
-
-IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
 def predict_files(run_dir, inputs, output=None, max_memory=None, device="cpu") -> str:
@@ -32,7 +31,8 @@ def predict_files(run_dir, inputs, output=None, max_memory=None, device="cpu") -
     """
     from manualnn.cli.experiment import device_backend
     net, meta, pre = load_run(run_dir, backend=device_backend(device))
-    names, X = read_inputs(inputs, meta.get("image_shape"))
+    names, X = read_inputs(inputs, meta.get("image_shape"), meta.get("input_range"),
+                           meta.get("background"))
     if X.shape[1] != net.layers[0]:
         raise ValueError(f"INPUT: the model takes {net.layers[0]} features per row, "
                          f"got {X.shape[1]}")
@@ -40,7 +40,10 @@ def predict_files(run_dir, inputs, output=None, max_memory=None, device="cpu") -
     rows, k = X.shape[0], net.layers[-1]
     fixed = X.nbytes + rows * (X.shape[1] * net.dtype.itemsize + 3 * k * 8)
     chunk = memory.inference_chunk(net, max_memory, fixed_bytes=fixed)
-    P = softmax(net(pre.transform(X, net.dtype), chunk=chunk).astype(np.float64))
+    with np.errstate(over="ignore", invalid="ignore"):   # refused below, with a message
+        Z = net(pre.transform(X, net.dtype), chunk=chunk)
+    check_outputs(Z, run_dir)
+    P = softmax(Z.astype(np.float64))
     classes = [str(c) for c in meta["classes"]]
     rows = [{"input": n, "label": classes[int(p.argmax())],
              **{f"p_{c}": round(float(v), 6) for c, v in zip(classes, p)}}
@@ -54,29 +57,37 @@ def predict_files(run_dir, inputs, output=None, max_memory=None, device="cpu") -
     return f"wrote {len(rows)} predictions to {output}\n"
 
 
-def read_inputs(paths, image_shape):
-    """(row names, X (n, d)) from one array file or several image files."""
+def read_inputs(paths, image_shape, value_range=None, background=None):
+    """(row names, X (n, d)) from one array file or several image files (see read_image
+    for ``value_range`` and ``background``)."""
     paths = [os.fspath(p) for p in paths]
     exts = {os.path.splitext(p)[1].lower() for p in paths}
-    if exts <= set(IMAGE_TYPES):
+    if exts <= set(FORMATS):
         if not image_shape:
             raise ValueError("INPUT: this model was not trained on images; give a .npy/.npz")
-        return paths, np.stack([read_image(p, tuple(image_shape)) for p in paths])
+        return paths, np.stack([read_image(p, tuple(image_shape), value_range or (0.0, 255.0),
+                                           background) for p in paths])
     if len(paths) != 1 or not exts <= {".npy", ".npz"}:
         raise ValueError(f"INPUT: expected one .npy/.npz file or image files, got {paths}")
-    X = read_array(paths[0])
+    X = read_array(paths[0], image_shape)
     return [f"{paths[0]}[{i}]" for i in range(len(X))], X
 
 
-def read_array(path):
-    """X (n, d) from a .npy file or a .npz archive (its array X, or its only array)."""
+def read_array(path, image_shape=None):
+    """X (n, d) from a .npy file or a .npz archive (its array X, or its only array); an
+    array of n images (n, rows, cols) is flattened, as training does, when its pictures
+    have the training images' shape (``image_shape``, if the model has one)."""
     data = npyfile.load(path, pick=_pick_X)
     if isinstance(data, dict):
         (data,) = data.values()
     if data.ndim == 1:
         data = data[None, :]
+    if data.ndim == 3 and (not image_shape or list(data.shape[1:]) == list(image_shape)):
+        data = data.reshape(data.shape[0], -1)
     if data.ndim != 2 or data.dtype.kind not in "biuf":
-        raise DataError(f"{path}: expected a numeric array of shape (n, d), got "
+        shapes = "(n, d)" + (f" or (n, {image_shape[0]}, {image_shape[1]})" if image_shape
+                             else " or (n, rows, cols)")
+        raise DataError(f"{path}: expected a numeric array of shape {shapes}, got "
                         f"{data.dtype} of shape {data.shape}")
     return data
 
@@ -87,33 +98,64 @@ def _pick_X(path, names):
     raise DataError(f"{path}: expected an array named X (or a single array), found {names}")
 
 
-def read_image(path, shape):
-    """A picture as grey levels 0..255, resized to ``shape`` (rows, cols), flattened."""
+FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".gif": "GIF"}
+WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")   # 16-bit grey (PNG): 0..65535
+
+
+def read_image(path, shape, value_range=(0.0, 255.0), background=None):
+    """A picture as inputs of the training data's range, resized to ``shape`` (rows, cols),
+    flattened (rows x cols,).
+
+    Its format is read from its content and must be the one its name says; grey levels
+    come from its own bit depth (8 or 16); where it has alpha it is composited on
+    ``background`` (the training images' background value; the range's low end when
+    None); then black..white maps to ``value_range`` (lo, hi): 0..16 for digits, 0..255
+    for MNIST and for models that did not record a range.
+    """
     try:
         from PIL import Image, UnidentifiedImageError
     except ImportError:
         raise ValueError("INPUT: reading images needs Pillow (pip install manualnn[plot])") \
             from None
+    lo, hi = value_range
+    bg = lo if background is None else background
+    fmt = FORMATS[os.path.splitext(path)[1].lower()]
     try:
-        with open(path, "rb") as f:
+        with atomic.open_regular(path, follow=True) as f:
             raw = f.read(64 << 20)
         with warnings.catch_warnings():   # Pillow's warnings would add lines to stderr
             warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(raw)) as img:
+            with Image.open(io.BytesIO(raw), formats=[fmt]) as img:
                 if img.width * img.height > 1 << 26:
                     raise DataError(f"{path}: image of {img.width}x{img.height} pixels is "
                                     "too big")
-                grey = img.convert("L").resize((shape[1], shape[0]))
-                return np.asarray(grey, dtype=np.float32).reshape(-1)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
+                level = _grey_levels(img, (shape[1], shape[0]),
+                                     (bg - lo) / (hi - lo) if hi > lo else 0.0)
+                return (lo + level * (hi - lo)).astype(np.float32).reshape(-1)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise DataError(f"{path}: image is too big ({exc})") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except UnidentifiedImageError:
+        raise DataError(f"{path}: not a readable image: no {fmt} data (its content is another format "
+                        "or is damaged)") from None
+    except (OSError, ValueError, SyntaxError) as exc:
         if isinstance(exc, DataError):
             raise
         raise DataError(f"{path}: not a readable image ({exc})") from None
+
+
+def _grey_levels(img, size, background: float):
+    """Grey levels in [0, 1] of ``img`` resized to ``size`` (cols, rows), alpha
+    composited on ``background`` (in [0, 1])."""
+    from PIL import Image
+    if img.mode in WIDE_MODES:   # no alpha; Pillow's "L" would clip at 255
+        wide = np.asarray(img, dtype=np.float32) / 65535
+        return np.asarray(Image.fromarray(wide, "F").resize(size), dtype=np.float64)
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        under = Image.new("RGBA", rgba.size, (round(255 * background),) * 3 + (255,))
+        img = Image.alpha_composite(under, rgba)
+    return np.asarray(img.convert("L").resize(size), dtype=np.float64) / 255
 
 
 def _csv(rows):

@@ -103,7 +103,9 @@ class Dataset:
     scale them with :mod:`manualnn.data.preprocess`).  ``y_train`` int64 (n,) in [0, k).
     ``X_test`` (n_test, d) and ``y_test`` (n_test,) likewise, or None without a test split.
     ``classes`` gives the k class names (for user files, the original label values as
-    strings, sorted as they were encoded); ``image_shape`` is (rows, cols) for images.
+    strings, sorted as they were encoded); ``labels`` the label values themselves, as y
+    held them in the file (None for the built-in sets, whose labels are 0..k-1);
+    ``image_shape`` is (rows, cols) for images.
     """
 
     name: str
@@ -113,6 +115,7 @@ class Dataset:
     y_test: np.ndarray | None
     classes: list[str] = field(default_factory=list)
     image_shape: tuple[int, int] | None = None
+    labels: list | None = None
 
     @property
     def n_features(self) -> int:
@@ -304,7 +307,7 @@ def _user_dataset(path, X, y, X_test, y_test) -> Dataset:
     image_shape = tuple(X.shape[1:]) if X.ndim == 3 else None
     name = os.path.splitext(os.path.basename(path))[0]
     return Dataset(name, _flat32(X), y, None if X_test is None else _flat32(X_test), y_test,
-                   [str(c) for c in classes.tolist()], image_shape)
+                   [str(c) for c in classes.tolist()], image_shape, classes.tolist())
 
 
 def _user_features(X, name) -> np.ndarray:

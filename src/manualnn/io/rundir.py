@@ -224,4 +224,12 @@ def load_run(path, backend="auto"):
             and shape[0] * shape[1] == net.layers[0]):
         raise DataError(f"{path}: model.json gives image_shape {str(shape)[:80]}, expected "
                         f"[rows, cols] with rows x cols = {net.layers[0]} inputs")
+    for key, count in (("input_range", 2), ("background", 1)):   # predict's pictures
+        value = meta.get(key)
+        values = value if isinstance(value, list) else [value]
+        if value is not None and not (len(values) == count and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in values) and values == sorted(values)):
+            raise DataError(f"{path}: model.json gives {key} {str(value)[:60]}, expected "
+                            f"{'[low, high]' if count == 2 else 'a number'}")
     return net, meta, pre

@@ -85,7 +85,7 @@ def load(cls, folder):
     classes = None
     if "classes" in meta:
         classes = np.arange(W[-1].shape[1]) if meta.get("multilabel") \
-            else np.asarray(meta["classes"])
+            else np.asarray(_labels(meta, folder))
     if out == "softmax":
         # scikit-learn keeps classes_ sorted (the CLI keeps the dataset's order): permute
         # the output units to match; the predicted labels stay the same.
@@ -93,6 +93,23 @@ def load(cls, folder):
         classes, W[-1], b[-1] = classes[order], W[-1][:, order], b[-1][order]
     _restore(est, W, b, out, classes, meta, saved.get("state", {}))
     return est
+
+
+def _labels(meta, folder) -> list:
+    """The training labels, in the order of the outputs: what ``predict`` returns and
+    ``score(X, y)`` compares with y.  A CLI run records them as ``labels`` (its
+    ``classes`` are names, such as Fashion-MNIST's "Coat" for label 4); older runs give
+    names only, taken as integers where each is one."""
+    names, labels = meta["classes"], meta.get("labels")
+    if labels is None:
+        ints = all(isinstance(n, str) and n.lstrip("-").isdigit() and str(int(n)) == n
+                   for n in names)
+        return [int(n) for n in names] if ints and names else names
+    if not (isinstance(labels, list) and len(labels) == len(names) and all(
+            isinstance(v, (int, float, str)) for v in labels) and len(set(labels)) == len(labels)):
+        raise ValueError(f"{folder}: model.json's labels {str(labels)[:60]} are not "
+                         f"{len(names)} distinct numbers or strings")
+    return labels
 
 
 def _output_kind(meta, W, folder) -> str:
