@@ -113,7 +113,7 @@ def _regular(fd: int, path):
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) \
+            kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) \
                 else "a socket" if stat.S_ISSOCK(mode) else "a device or special file"
             raise DataError(f"{path}: cannot be read: expected a regular file, got {kind}")
         os.set_blocking(fd, True)

@@ -297,3 +297,28 @@ def test_a_closed_pipe_ends_quietly(pictures):
     proc.stdout.close()   # as `| head -1` does once it has its line
     err = proc.stderr.read().decode()
     assert proc.wait(120) == 141 and err == "", err
+
+
+@pytest.mark.parametrize("name, command", [("x.npy", "predict"), ("x.png", "predict"),
+                                           ("d.npz", "train"), ("d.csv", "train")])
+def test_a_fifo_named_on_the_command_line_is_refused_without_waiting(pictures, tmp_path,
+                                                                     capsys, name, command):
+    import signal
+    _, out, _, _ = pictures
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    argv = ["predict", str(out), str(fifo)] if command == "predict" else \
+        ["train", "--dataset", str(fifo), "--out", str(tmp_path / "run"), "--quiet"]
+
+    def hung(signum, frame):
+        raise AssertionError(f"{command} waited on a FIFO")
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        code = main(argv)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert code == 2
+    line = one_line(capsys)
+    assert "regular file, got a FIFO" in line or "the file is empty" in line, line

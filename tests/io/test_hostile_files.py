@@ -241,8 +241,10 @@ def test_predict_opens_only_the_run_folder_and_its_inputs(foreign_run, opened, c
 
 def test_evaluate_with_dataset_given_ignores_the_folders_paths(foreign_run, opened, capsys):
     run, data = foreign_run / "run", foreign_run / "data.npz"
+    # the dataset is read, then refused: its class names are not the model's (issue 18)
     assert main(["evaluate", str(run), "--dataset", str(data), "--data-dir",
-                 str(foreign_run / "mine")]) == 0
+                 str(foreign_run / "mine")]) == 2
+    assert "are not" in capsys.readouterr().err
     assert not _outside(opened, run, data)
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import csv
 import gzip as _gzip
+import io
 import os
 import struct
 import zlib
 
 import numpy as np
 
-from manualnn import checks
+from manualnn import atomic, checks
 from manualnn.atomic import atomic_open
 from manualnn.checks import DataError
 from manualnn.data import npyfile
@@ -47,12 +48,14 @@ def read_idx(path) -> np.ndarray:
     """
     path = as_path(path)
     try:
-        with open(path, "rb") as raw:
+        with atomic.open_regular(path, follow=True) as raw:   # a FIFO is refused, not read
             gzipped = raw.read(2) == b"\x1f\x8b"
             size = os.fstat(raw.fileno()).st_size
-        opener = _gzip.open if gzipped else open
-        with opener(path, "rb") as f:   # gzip gives at most ~1032 bytes per byte it reads
-            return _read_idx_stream(f, path, size * 1100 if gzipped else size)
+            raw.seek(0)
+            if not gzipped:
+                return _read_idx_stream(raw, path, size)
+            with _gzip.GzipFile(fileobj=raw) as f:   # at most ~1032 bytes per byte it reads
+                return _read_idx_stream(f, path, size * 1100)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -191,7 +194,8 @@ def read_csv(path, label_column: str | None = None) -> tuple[np.ndarray, np.ndar
 
 def _read_csv_rows(path):
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
+        with io.TextIOWrapper(atomic.open_regular(path, follow=True), encoding="utf-8-sig",
+                              newline="") as f:
             reader = csv.reader(f)
             header = next(reader, None)
             rows, lines = [], []

@@ -22,6 +22,7 @@ import zlib
 
 import numpy as np
 
+from manualnn import atomic
 from manualnn.checks import DataError
 
 MAGIC = b"\x93NUMPY"
@@ -34,7 +35,7 @@ def load(path, pick=None):
     ``pick(path, names)`` chooses (all when None).  Headers are checked first, pickles are
     refused, and every fault is a DataError naming ``path``."""
     try:
-        with open(path, "rb") as handle:
+        with atomic.open_regular(path, follow=True) as handle:   # a FIFO is refused
             check_sizes(handle, path)   # before np.load allocates what a header declares
             try:
                 data = np.load(handle, allow_pickle=False)
