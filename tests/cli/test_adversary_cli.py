@@ -290,6 +290,29 @@ def test_ctrl_c_while_the_modules_load_is_one_line_and_exit_130(monkeypatch, cap
     assert one_line(capsys) == "manualnn: interrupted"
 
 
+def test_the_command_loads_its_modules_inside_the_handler(monkeypatch, capsys):
+    """The installed script calls manualnn.launch:main, and ``import manualnn`` loads
+    nothing heavy: a Ctrl-C while NumPy loads reaches launch's handler."""
+    import builtins
+    from importlib.metadata import entry_points
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "manualnn"]
+    assert script.value == "manualnn.launch:main"
+    code = subprocess.run([sys.executable, "-c", "import sys, manualnn.launch; "
+                           "print('numpy' in sys.modules)"], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert code.stdout.strip() == "False"
+    from manualnn import launch
+    real = builtins.__import__
+
+    def interrupted(name, *args, **kwargs):
+        if name == "manualnn.cli.app":
+            raise KeyboardInterrupt
+        return real(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    assert launch.main([]) == 130
+    assert one_line(capsys) == "manualnn: interrupted"
+
+
 def test_a_closed_pipe_ends_quietly(pictures):
     _, out, _, _ = pictures
     proc = subprocess.Popen([sys.executable, "-m", "manualnn", "evaluate", str(out)],
