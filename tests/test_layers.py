@@ -93,3 +93,10 @@ def test_every_folder_is_a_package_that_says_what_it_holds():
         for module in folder.glob("*.py"):
             if module.name != "__init__.py":
                 assert module.name in doc, f"{folder.name}/__init__.py does not name {module.name}"
+
+
+def test_the_packages_lazy_names_are_its_public_names():
+    import manualnn
+    assert sorted(manualnn.__all__) == sorted([*manualnn._WHERE, "__version__"])
+    for name in manualnn._WHERE:
+        assert getattr(manualnn, name) is not None

@@ -22,7 +22,9 @@ _WHERE = {   # public name: the module that defines it
     "two_layer_gradients": "manualnn.core.two_layer",
 }
 
-__all__ = sorted([*_WHERE, "__version__"])
+__all__ = ["ACTIVATIONS", "INITIALIZERS", "LOSSES", "MLP", "Activation", "DataError", "Loss",
+           "__version__", "get_activation", "get_loss", "gradcheck", "initialize",
+           "register_activation", "two_layer_gradients"]   # test_layers holds it to _WHERE
 
 
 def __getattr__(name: str):
