@@ -31,9 +31,10 @@ def _picture(matrix, classes, path) -> str:
         "(no plot: pip install manualnn[plot])"
 
 
-def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
-                 max_memory=None) -> str:
-    """A text report: loss, accuracy, per-class accuracy and the confusion matrix.
+def test_outputs(run_dir, dataset=None, data_dir=None, download=False, max_memory=None):
+    """The run's model on its test split (or ``dataset``'s): a dict with name, ds, net,
+    meta, Z (the logits, (n_test, k)), pred, loss, value (the model's own loss) and
+    matrix (the confusion counts, (k, k)).
 
     The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py).
     """
@@ -60,8 +61,18 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
     # the model's own loss (label smoothing aside: a regularizer of the training, not a
     # measure of the model), on the targets it was trained against
     loss = get_loss(meta.get("loss", "softmax_cross_entropy"))
-    value = loss.value_and_grad_(Z, targets_for(loss, ds.y_test, k, net.dtype))[0]
-    matrix = confusion_matrix(ds.y_test, pred, k)
+    value = loss.value_and_grad_(Z.copy(), targets_for(loss, ds.y_test, k, net.dtype))[0]
+    return {"name": name, "ds": ds, "net": net, "meta": meta, "Z": Z, "pred": pred,
+            "loss": loss, "value": value, "matrix": confusion_matrix(ds.y_test, pred, k)}
+
+
+def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
+                 max_memory=None) -> str:
+    """A text report: loss, accuracy, per-class accuracy and the confusion matrix."""
+    out = test_outputs(run_dir, dataset, data_dir, download, max_memory)
+    name, ds, meta, pred, loss, value, matrix = (out[key] for key in (
+        "name", "ds", "meta", "pred", "loss", "value", "matrix"))
+    k = matrix.shape[0]
     classes = [str(c) for c in meta["classes"]]
     lines = [f"{name} test split: {len(ds.y_test)} rows",
              f"{loss.label} {value:.4f}   accuracy {np.mean(pred == ds.y_test):.2%}", "",

@@ -4,4 +4,6 @@
     serialize.py  model and checkpoint files: safetensors arrays and JSON (never pickle)
     rundir.py     the run folder: what a training writes, reads back and resumes
     plots.py      learning curves and a confusion matrix (matplotlib, optional)
+    report.py     a run's report as one self-contained HTML page (Jinja2, templates/)
+    onnx_export.py  a network and its preprocessing as an ONNX graph (onnx, optional)
 """
