@@ -99,6 +99,7 @@ def test_report_refuses_a_link_a_missing_run_and_a_missing_extra(run, tmp_path, 
 def test_the_template_ships_with_the_package():
     """setuptools' package-data names the template (an installed wheel has the page)."""
     import pathlib
+
     import tomllib
     root = pathlib.Path(__file__).resolve().parents[2]
     data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
