@@ -55,7 +55,7 @@ demo: $(VENV)/.base data
 	rm -rf runs/demo
 	time $(PY) -m manualnn train --out runs/demo --report
 	$(PY) -m manualnn evaluate runs/demo --plot
-	@echo "report: $(CURDIR)/runs/demo/report.html"
+	@echo "report: runs/demo/report.html (open it in a browser)"
 
 # The course's homework-0 models (softmax regression, two-layer network) via simple_ml.
 course: $(VENV)/.base data

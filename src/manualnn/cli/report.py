@@ -60,7 +60,7 @@ def _page(run_dir, config, history, out) -> dict:
         "explain": explain(net.layers, hidden if net.L > 1 else "relu", net.bias,
                            int(config.get("batch_size") or EXPLAIN_BATCH),
                            meta.get("loss", "softmax_cross_entropy")),
-        "version": __version__, "run_dir": os.path.abspath(run_dir),
+        "version": __version__, "run_dir": os.fspath(run_dir),
     }
     shape = meta.get("image_shape")
     if shape:
