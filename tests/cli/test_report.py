@@ -48,15 +48,15 @@ def test_train_report_writes_one_self_contained_page(run):
 
 def test_the_page_holds_the_run_the_classes_and_the_explain_table(run):
     html = (run / "report.html").read_text()
-    for text in ("digits: 64-32-10 relu", "2,410", "adamw lr 0.001", "Learning curves",
-                 "Per-class accuracy", "Confusion matrix", "First-layer weights",
+    for text in ("digits: 64-32-10 relu", "2,410", "adamw lr 0.001", "label\">test accuracy",
+                 "Learning curves", "Per-class accuracy", "Confusion matrix", "First-layer weights",
                  "Most confident mistakes", "Z_2 = relu(Z_1 W_1 + b_1)",
                  "grad W_1 = Z_1^T D_1", "(128, 64) x (64, 32) -&gt; (128, 32)"):
         assert text in html, text
     rows = re.findall(r"<tr><td>(\d)</td><td class=\"num\">([\d.]+)%</td>", html)
     assert [r[0] for r in rows] == [str(c) for c in range(10)]
-    from manualnn.cli.evaluation import test_outputs
-    out = test_outputs(str(run))
+    from manualnn.cli.evaluation import outputs_on_test
+    out = outputs_on_test(str(run))
     m = out["matrix"]
     assert [float(r[1]) for r in rows] == pytest.approx(100 * np.diag(m) / m.sum(1), abs=0.006)
     assert f"{np.mean(out['pred'] == out['ds'].y_test):.2%}" in html
@@ -94,6 +94,23 @@ def test_report_refuses_a_link_a_missing_run_and_a_missing_extra(run, tmp_path, 
     assert main(["train", "--dataset", "digits", "--report", "--out", str(tmp_path / "r")]) == 2
     assert "manualnn[report]" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()   # refused before any training
+
+
+def test_a_run_without_a_test_split_or_images_gets_a_shorter_page(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 6))
+    np.savez(tmp_path / "table.npz", X=X, y=(X[:, 0] > 0).astype(int) + (X[:, 1] > 0))
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", str(tmp_path / "table.npz"), "--hidden", "8",
+                 "--epochs", "2", "--out", str(out), "--quiet", "--report"]) == 0
+    assert capsys.readouterr().out.endswith(f"report: {out / 'report.html'}\n")
+    html = (out / "report.html").read_text()
+    assert "has no test split" in html and "no test split, 3 classes" in html
+    for absent in ("Per-class accuracy", "Confusion matrix", "First-layer weights",
+                   "Most confident mistakes", "label\">test accuracy"):
+        assert absent not in html
+    assert len(images_of(html)) == 1   # the curves
+    assert "Z_2 = relu(Z_1 W_1 + b_1)" in html
 
 
 def test_the_template_ships_with_the_package():

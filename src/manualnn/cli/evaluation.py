@@ -31,10 +31,12 @@ def _picture(matrix, classes, path) -> str:
         "(no plot: pip install manualnn[plot])"
 
 
-def test_outputs(run_dir, dataset=None, data_dir=None, download=False, max_memory=None):
+def outputs_on_test(run_dir, dataset=None, data_dir=None, download=False, max_memory=None,
+                    need_test=True):
     """The run's model on its test split (or ``dataset``'s): a dict with name, ds, net,
     meta, Z (the logits, (n_test, k)), pred, loss, value (the model's own loss) and
-    matrix (the confusion counts, (k, k)).
+    matrix (the confusion counts, (k, k)).  A dataset without a test split is refused,
+    or with ``need_test=False`` gives Z None (and no pred, loss, value, matrix).
 
     The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py).
     """
@@ -44,7 +46,7 @@ def test_outputs(run_dir, dataset=None, data_dir=None, download=False, max_memor
     config = read_config(run_dir) if dataset is None or has_config else {}
     name = dataset or config.get("dataset")
     ds = load_dataset(name, data_dir=data_dir or config.get("data_dir"), download=download)
-    if ds.X_test is None:
+    if ds.X_test is None and need_test:
         raise DataError(f"{name}: has no test split to evaluate on")
     if ds.n_features != net.layers[0]:
         raise ValueError(f"dataset: the model takes {net.layers[0]} features, "
@@ -52,6 +54,8 @@ def test_outputs(run_dir, dataset=None, data_dir=None, download=False, max_memor
     k = net.layers[-1]
     if ds.n_classes != k:
         raise ValueError(f"dataset: the model has {k} classes, {name} has {ds.n_classes}")
+    if ds.X_test is None:
+        return {"name": name, "ds": ds, "net": net, "meta": meta, "Z": None}
     rows, size = ds.X_test.shape[0], net.dtype.itemsize
     fixed = memory.arrays_bytes(ds.X_train, ds.y_train, ds.X_test, ds.y_test) \
         + rows * (ds.n_features + 3 * k) * size
@@ -69,7 +73,7 @@ def test_outputs(run_dir, dataset=None, data_dir=None, download=False, max_memor
 def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
                  max_memory=None) -> str:
     """A text report: loss, accuracy, per-class accuracy and the confusion matrix."""
-    out = test_outputs(run_dir, dataset, data_dir, download, max_memory)
+    out = outputs_on_test(run_dir, dataset, data_dir, download, max_memory)
     name, ds, meta, pred, loss, value, matrix = (out[key] for key in (
         "name", "ds", "meta", "pred", "loss", "value", "matrix"))
     k = matrix.shape[0]

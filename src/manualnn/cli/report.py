@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from manualnn import atomic
-from manualnn.cli.evaluation import test_outputs
+from manualnn.cli.evaluation import outputs_on_test
 from manualnn.cli.explain import explain
 from manualnn.core.losses import softmax
 from manualnn.io.rundir import read_config, read_history
@@ -29,47 +29,51 @@ def write_report(run_dir, data_dir=None, download=False, max_memory=None) -> str
     report.require()   # before any work: one line naming the extra
     config, history = read_config(run_dir), read_history(run_dir)
     path = atomic.check_target(os.path.join(run_dir, REPORT), "report")
-    out = test_outputs(run_dir, None, data_dir, download, max_memory)
+    out = outputs_on_test(run_dir, None, data_dir, download, max_memory, need_test=False)
     atomic.write_text(path, report.render(_page(run_dir, config, history, out)))
     return path
 
 
 def _page(run_dir, config, history, out) -> dict:
+    """What the template names.  Without a test split the page leaves out the test
+    numbers and pictures and says so."""
     from manualnn import __version__
     from manualnn.io import plots, report
-    net, meta, ds, matrix = out["net"], out["meta"], out["ds"], out["matrix"]
+    net, meta, ds = out["net"], out["meta"], out["ds"]
     classes = [str(c) for c in meta["classes"]]
-    accuracy = float(np.mean(out["pred"] == ds.y_test))
     hidden = net.activations[0].name if net.L > 1 else "none"
     arch = "-".join(map(str, net.layers))
     page = {
         "title": f"{out['name']}: {arch} {hidden}",
         "subtitle": f"{run_dir}, {len(history)} epochs, {_seconds(history):.1f} s of training",
-        "cards": [{"value": f"{accuracy:.2%}", "label": "test accuracy"},
-                  {"value": f"{out['value']:.4f}", "label": f"test {out['loss'].label}"},
-                  {"value": f"{_params(net):,}", "label": "parameters"},
+        "cards": [{"value": f"{_params(net):,}", "label": "parameters"},
                   {"value": f"{_seconds(history):.1f} s", "label": "training time"}],
         "summary": _summary(config, net, meta, history, ds),
         "curves": report.figure_uri(plots.curves_figure(history)),
         "history_columns": ["epoch", "lr", "train loss", "train err", "val loss", "val err",
                             "test loss", "test err", "seconds"],
         "history": [_history_row(row) for row in history],
-        "per_class": _per_class(matrix, classes),
-        "confusion": report.figure_uri(plots.confusion_figure(matrix, classes)),
-        "tiles": None, "tiles_note": "", "image_shape": "", "mistakes": [],
+        "per_class": [], "confusion": None, "mistakes": [],
+        "tiles": None, "tiles_note": "", "image_shape": "",
         "explain": explain(net.layers, hidden if net.L > 1 else "relu", net.bias,
                            int(config.get("batch_size") or EXPLAIN_BATCH),
                            meta.get("loss", "softmax_cross_entropy")),
         "version": __version__, "run_dir": os.fspath(run_dir),
     }
-    shape = meta.get("image_shape")
+    shape = tuple(meta["image_shape"]) if meta.get("image_shape") else None
     if shape:
-        shape = tuple(shape)
         page["image_shape"] = f"{shape[0]} x {shape[1]}"
         page["tiles"] = report.weight_tiles(net.W[0], shape)
         shown = min(report.TILES_UP_TO, net.layers[1])
         page["tiles_note"] = f"Units 1 to {shown} of {net.layers[1]}."
-        page["mistakes"] = _mistakes(out, classes, shape)
+    if out["Z"] is not None:
+        matrix = out["matrix"]
+        page["cards"][:0] = [
+            {"value": f"{np.mean(out['pred'] == ds.y_test):.2%}", "label": "test accuracy"},
+            {"value": f"{out['value']:.4f}", "label": f"test {out['loss'].label}"}]
+        page["per_class"] = _per_class(matrix, classes)
+        page["confusion"] = report.figure_uri(plots.confusion_figure(matrix, classes))
+        page["mistakes"] = _mistakes(out, classes, shape) if shape else []
     return page
 
 
@@ -84,9 +88,10 @@ def _summary(config, net, meta, history, ds) -> list:
                       for split in ("train", "val", "test")
                       if last.get(f"{split}_loss") is not None)
     acts = ", ".join(a.name for a in net.activations)
+    test = "no test split" if ds.y_test is None else f"{len(ds.y_test)} test rows"
     data = (f"{meta.get('dataset', c('dataset'))}: {len(ds.y_train)} training rows (a "
-            f"fraction {c('val_fraction')} held out for validation), {len(ds.y_test)} test "
-            f"rows, {ds.n_classes} classes")
+            f"fraction {c('val_fraction')} held out for validation), {test}, "
+            f"{ds.n_classes} classes")
     arch = (f"{'-'.join(map(str, net.layers))}, activations {acts}, "
             f"{'with' if net.bias else 'no'} bias, {net.dtype.name}")
     epochs = f"{len(history)} of {c('epochs')}"
