@@ -1,5 +1,11 @@
+import os
+
 import numpy as np
 import pytest
+
+# scikit-learn's array API checks (check_estimator's, and tests/sklearn/test_array_api.py)
+# need SciPy's array API mode, which SciPy reads once, when it is first imported
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 
 @pytest.fixture

@@ -7,6 +7,13 @@ an optimizer is built, never by a flag read on each call.
                    activation's and the loss's own)
     fast.py        FastBackend: the same with NumPy's own BLAS called directly and numba's
                    compiled loops (``manualnn[fast]``)
+    cupy.py        CupyBackend: the same on an NVIDIA GPU, with CuPy's fused kernels and
+                   cuBLAS (``manualnn[cuda]``)
+    array_api.py   ArrayAPIBackend: the same in the Python array API standard, on any
+                   conforming namespace (torch, array-api-strict, CuPy; ``manualnn[array-api]``)
+    cupy_kernels.py  the CUDA kernels of the CuPy backend
+    device.py      what the backends whose arrays are not NumPy's share: host <-> device
+                   copies and the checks of arrays at the boundary
     blas.py        NumPy's own BLAS library called directly (gemm with beta, axpy)
     blas_loops.py  the numba wrappers of those calls
     kernels.py     the compiled loops: Adam, a relu layer's two passes, softmax cross-entropy
@@ -14,7 +21,10 @@ an optimizer is built, never by a flag read on each call.
     threads.py     how many BLAS threads, and which library runs them
 
 ``get_backend("auto")`` is the fast backend where numba is installed, unless the
-environment variable MANUALNN_KERNELS is "numpy"; "numpy" and "fast" ask for one.
+environment variable MANUALNN_KERNELS is "numpy"; "numpy", "fast", "cupy" and "array_api"
+ask for one ("array_api" alone is the standard over NumPy; an array namespace such as
+``torch`` or ``array_api_strict`` given instead of a name is the standard over it), and
+``backend_for(arrays)`` is the backend that works on the arrays given.
 """
 
 from __future__ import annotations
@@ -22,14 +32,21 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import types
 
-BACKENDS = ("auto", "numpy", "fast")
+import numpy as np
+
+BACKENDS = ("auto", "numpy", "fast", "cupy", "array_api")
 _MADE: dict = {}
 
 
 def get_backend(spec="auto"):
-    """The backend named by ``spec`` ("auto", "numpy" or "fast"), or a backend passed
-    through; one shared instance per name."""
+    """The backend named by ``spec`` ("auto", "numpy", "fast", "cupy" or "array_api"), the
+    array API backend over a namespace module given instead (``torch``,
+    ``array_api_strict``), or a backend passed through; one shared instance per name."""
+    if isinstance(spec, types.ModuleType):
+        from manualnn.backend.array_api import array_api_backend
+        return array_api_backend(spec)
     if not isinstance(spec, str):
         if hasattr(spec, "matmul") and hasattr(spec, "xp"):
             return spec
@@ -39,8 +56,14 @@ def get_backend(spec="auto"):
         raise ValueError(f"backend: expected one of {list(BACKENDS)}, got {spec!r}")
     if spec == "auto":
         spec = "fast" if _fast_available() else "numpy"
+    if spec == "array_api":
+        from manualnn.backend.array_api import array_api_backend
+        return array_api_backend(None)
     if spec not in _MADE:
-        if spec == "fast":
+        if spec == "cupy":
+            from manualnn.backend.cupy import CupyBackend
+            _MADE[spec] = CupyBackend()
+        elif spec == "fast":
             if not _fast_available(check_env=False):
                 raise ImportError("backend 'fast' needs numba: pip install 'manualnn[fast]'")
             from manualnn.backend.fast import FastBackend
@@ -60,3 +83,61 @@ def _fast_available(check_env: bool = True) -> bool:
 @functools.cache
 def _numba_installed() -> bool:
     return importlib.util.find_spec("numba") is not None
+
+
+def backend_for(arrays, spec="auto"):
+    """The backend that works on ``arrays`` (a list): ``spec`` for NumPy arrays, the CuPy
+    backend for CuPy arrays unless ``spec`` names the array API one, and the array API
+    backend over the arrays' own namespace and device for any other kind."""
+    arrays = list(arrays)
+    if not isinstance(spec, str) or spec == "array_api" and not arrays:
+        return get_backend(spec)
+    if not arrays or not all(hasattr(a, "shape") and hasattr(a, "dtype")
+                             and type(a).__module__.split(".")[0] != "numpy" for a in arrays):
+        return get_backend(spec)   # NumPy's (or not arrays at all: the checks say so)
+    kind = type(arrays[0]).__module__.split(".")[0]
+    if kind == "cupy" and spec in ("auto", "cupy"):
+        return get_backend("cupy")
+    from manualnn.backend.array_api import array_api_backend
+    return array_api_backend(arrays)
+
+
+def cuda_missing() -> str | None:
+    """None where the CuPy backend can run; else what is missing, in one sentence."""
+    try:
+        import cupy
+    except ImportError as exc:
+        return f"CuPy is not installed ({exc}): pip install 'manualnn[cuda]'"
+    except Exception as exc:  # noqa: BLE001  (a broken CUDA install raises anything)
+        return f"CuPy cannot be imported: {exc}"[:300]
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return "no CUDA GPU: CuPy sees no device"
+    except Exception as exc:  # noqa: BLE001  (no driver, no device: CUDARuntimeError)
+        return f"no CUDA GPU: {exc}"[:300]
+    return None
+
+
+_NAMESPACES: dict = {}
+
+
+def namespace(A):
+    """The namespace whose functions work on A, with NumPy's ``out=`` keyword: NumPy for
+    NumPy arrays (one type test, nothing more on the benchmarked paths), CuPy for CuPy
+    arrays, and for any other the array API namespace of A (``array_api_compat``), where
+    ``out=`` is emulated by writing the result into ``out``."""
+    if type(A) is np.ndarray:
+        return np
+    kind = type(A)
+    if kind not in _NAMESPACES:
+        if isinstance(A, np.ndarray):
+            _NAMESPACES[kind] = np
+        elif kind.__module__.split(".")[0] == "cupy":
+            import cupy
+
+            from manualnn.backend.array_api import NativeFirst
+            _NAMESPACES[kind] = NativeFirst(cupy)   # CuPy's own calls, which take out=
+        else:
+            from manualnn.backend.array_api import WithOut, compat
+            _NAMESPACES[kind] = WithOut(compat().array_namespace(A))
+    return _NAMESPACES[kind]

@@ -11,8 +11,11 @@ loss's own; it gives the same numbers, bit for bit but the order of some sums.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from manualnn import checks
 from manualnn.backend.workspaces import Workspaces
 
 
@@ -23,6 +26,8 @@ class NumpyBackend:
     name = "numpy"
     xp = np
     fuses_products = False   # True where matmul_add is one gemm (an update inside it pays)
+    check_every = 1          # steps between reads of the loss on the host (the GPU's defer)
+    finite = staticmethod(math.isfinite)   # is this step's loss finite (False: skip it)
 
     def __init__(self):
         self._ones: dict = {}
@@ -128,6 +133,53 @@ class NumpyBackend:
         np.divide(m, s, out=s)
         s *= -step
         p += s
+
+    # -- arrays at the boundary (the device backends move them; NumPy's stay) -----------
+    host = True   # the arrays are NumPy's
+
+    def np_dtype(self, dtype) -> np.dtype:
+        return np.dtype(dtype)
+
+    def from_host(self, a):
+        """A NumPy array as this backend's array: here the array itself."""
+        return a
+
+    def to_numpy(self, a, copy: bool = False):
+        """This backend's array as a NumPy array (a copy with ``copy``)."""
+        return a.copy() if copy else a
+
+    def zeros(self, shape, dtype):
+        return np.zeros(shape, dtype)
+
+    def zeros_like(self, a):
+        return np.zeros_like(a)
+
+    def empty_like(self, a):
+        return np.empty_like(a)
+
+    def copy(self, a):
+        return a.copy()
+
+    def assign(self, p, v) -> None:
+        """p[...] <- v, v a NumPy array or one of this backend's."""
+        p[...] = v
+
+    def take_rows(self, a, rows, out):
+        """out <- a[rows] for valid row numbers, without a temporary (mode="clip")."""
+        return np.take(a, rows, axis=0, out=out, mode="clip")
+
+    def uniform_(self, M, rng) -> None:
+        """M <- uniform draws in [0, 1) from the NumPy Generator ``rng``."""
+        rng.random(out=M, dtype=M.dtype)
+
+    def float_input(self, value, name, ndim=None, cols=None, dtype=None, finite=True):
+        """``checks.float_array``, as this backend's array."""
+        return checks.float_array(value, name, ndim=ndim, cols=cols, dtype=dtype,
+                                  finite=finite)
+
+    def weight_input(self, value, name, shape):
+        """``checks.weight_array``: a float32/float64 array of this backend, finite."""
+        return checks.weight_array(value, name, shape)
 
     def __repr__(self):
         return f"<backend {self.name}>"

@@ -77,6 +77,11 @@ def _add_memory_option(group):
                             "memory, e.g. 800M or 4G (default: half the available memory)")
 
 
+def _add_device_option(group, default="cpu"):
+    group.add_argument("--device", choices=["cpu", "cuda"], default=default,
+                       help="cuda: an NVIDIA GPU through CuPy (pip install 'manualnn[cuda]')")
+
+
 def _add_model_options(p, defaults=DEFAULTS):
     g = p.add_argument_group("model")
     g.add_argument("--layers", type=_ints, help="all widths, e.g. 784,256,10")
@@ -136,6 +141,7 @@ def _add_train_options(p):
     g.add_argument("--report", action="store_true",
                    help="also write RUN_DIR/report.html (pip install 'manualnn[report]')")
     g.add_argument("--quiet", action="store_true", help="no table, no progress bar")
+    _add_device_option(g, d["device"])
     _add_memory_option(g)
 
 
@@ -155,11 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("run_dir", metavar="RUN_DIR")
     _add_data_options(ev, dataset_default=None)
     ev.add_argument("--plot", action="store_true", help="also write confusion.png")
+    _add_device_option(ev)
     _add_memory_option(ev)
     pr = sub.add_parser("predict", help="labels and probabilities for new inputs")
     pr.add_argument("run_dir", metavar="RUN_DIR")
     pr.add_argument("inputs", metavar="INPUT", nargs="+", help=".npy/.npz array or PNG images")
     pr.add_argument("--output", help="write a .csv or .json file instead of printing")
+    _add_device_option(pr)
     _add_memory_option(pr)
     gc = sub.add_parser("gradcheck", help="check backward against finite differences")
     _add_model_options(gc)

@@ -50,7 +50,7 @@ def train(args) -> int:
 
 
 RESUME_OPTIONS = {"report", "resume", "epochs", "max_memory", "download", "threads", "quiet",
-                  "distributed"}
+                  "distributed", "device"}
 
 
 def _resume_config(args):
@@ -71,6 +71,8 @@ def _resume_config(args):
     if "epochs" in args.given:
         config["epochs"] = args.epochs
     config["download"], config["max_memory"] = args.download, args.max_memory
+    if "device" in args.given:   # a checkpoint resumes on either
+        config["device"] = args.device
     if "threads" in args.given and args.threads != config.get("threads"):
         print(f"resume: --threads {args.threads} instead of the run's "
               f"{config.get('threads') or 'default'}: the last digits may differ from an "
@@ -86,14 +88,15 @@ def _log(args):
 def evaluate(args) -> int:
     from manualnn.cli.evaluation import evaluate_run
     report = evaluate_run(args.run_dir, args.dataset, args.data_dir, args.download, args.plot,
-                          max_memory=args.max_memory)
+                          max_memory=args.max_memory, device=args.device)
     print(report)
     return 0
 
 
 def predict(args) -> int:
     from manualnn.cli.predict import predict_files
-    text = predict_files(args.run_dir, args.inputs, args.output, max_memory=args.max_memory)
+    text = predict_files(args.run_dir, args.inputs, args.output, max_memory=args.max_memory,
+                         device=args.device)
     if text:
         print(text, end="")
     return 0

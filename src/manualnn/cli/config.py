@@ -58,6 +58,7 @@ class RunConfig:
     preprocess: str = "standardize"
     dtype: str = "float32"
     threads: int | None = None
+    device: str = "cpu"
     max_memory: int | None = None
     out: str | None = None
 
@@ -112,6 +113,7 @@ def _check_numbers(c: dict) -> None:
         checks.number(c["clip_norm"], "clip_norm", 0, low_open=True)
     if c["early_stopping"] and not c["val_fraction"]:
         raise ValueError("early_stopping: needs a validation split (val_fraction > 0)")
+    checks.choice(c["device"], "device", ("cpu", "cuda"))
     if c["threads"] is not None:
         checks.number(c["threads"], "threads", 1, integer=True)
     if not math.isfinite(c["weight_decay"]) or c["weight_decay"] < 0:

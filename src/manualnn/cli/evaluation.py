@@ -8,7 +8,7 @@ import numpy as np
 
 from manualnn.checks import DataError
 from manualnn.cli import memory
-from manualnn.cli.experiment import targets_for
+from manualnn.cli.experiment import device_backend, targets_for
 from manualnn.core.losses import get_loss
 from manualnn.data.datasets import load_dataset
 from manualnn.io.rundir import load_run, read_config
@@ -32,15 +32,16 @@ def _picture(matrix, classes, path) -> str:
 
 
 def outputs_on_test(run_dir, dataset=None, data_dir=None, download=False, max_memory=None,
-                    need_test=True):
+                    need_test=True, device="cpu"):
     """The run's model on its test split (or ``dataset``'s): a dict with name, ds, net,
     meta, Z (the logits, (n_test, k)), pred, loss, value (the model's own loss) and
     matrix (the confusion counts, (k, k)).  A dataset without a test split is refused,
     or with ``need_test=False`` gives Z None (and no pred, loss, value, matrix).
 
-    The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py).
+    The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py), on
+    ``device`` ("cpu" or "cuda").
     """
-    net, meta, pre = load_run(run_dir)
+    net, meta, pre = load_run(run_dir, backend=device_backend(device))
     # a model folder saved by manualnn.sklearn has no config.json: --dataset says what to use
     has_config = os.path.isfile(os.path.join(run_dir, "config.json"))
     config = read_config(run_dir) if dataset is None or has_config else {}
@@ -71,9 +72,9 @@ def outputs_on_test(run_dir, dataset=None, data_dir=None, download=False, max_me
 
 
 def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
-                 max_memory=None) -> str:
+                 max_memory=None, device="cpu") -> str:
     """A text report: loss, accuracy, per-class accuracy and the confusion matrix."""
-    out = outputs_on_test(run_dir, dataset, data_dir, download, max_memory)
+    out = outputs_on_test(run_dir, dataset, data_dir, download, max_memory, device=device)
     name, ds, meta, pred, loss, value, matrix = (out[key] for key in (
         "name", "ds", "meta", "pred", "loss", "value", "matrix"))
     k = matrix.shape[0]

@@ -44,12 +44,25 @@ def prepare(config: RunConfig):
     return ds, splits, pre, seeds
 
 
+def device_backend(device: str) -> str:
+    """The backend for ``--device``: "auto" for "cpu"; "cupy" for "cuda", or a ValueError
+    naming what is missing (CuPy, or a GPU)."""
+    checks.choice(device, "device", ("cpu", "cuda"))
+    if device == "cpu":
+        return "auto"
+    from manualnn.backend import cuda_missing
+    missing = cuda_missing()
+    if missing:
+        raise ValueError(f"--device cuda: {missing}")
+    return "cupy"
+
+
 def build(config: RunConfig, n_features: int, n_classes: int, seeds):
     """The network, loss, optimizer and schedule that ``config`` describes."""
     layers = layers_for(config, n_features, n_classes)
     net = MLP(layers, config.activation, bias=config.bias, init=config.init,
               dtype=config.dtype, rng=np.random.default_rng(seeds[1]),
-              dropout=config.dropout)
+              dropout=config.dropout, backend=device_backend(config.device))
     net.rng = np.random.default_rng(seeds[2])
     options = {"label_smoothing": config.label_smoothing} \
         if config.loss == "softmax_cross_entropy" else {}
@@ -112,6 +125,7 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):
     every rank trains its shard of each batch; only rank 0 logs and writes the folder."""
     if not isinstance(config, RunConfig):
         config = RunConfig.from_dict(config)
+    device_backend(config.device)   # before any folder or data: a missing GPU says so first
     lead = comm.rank == 0
     path = resume_dir or config.out
     folder = RunDir(path, resume=resume_dir is not None) if lead else _Follower(path)

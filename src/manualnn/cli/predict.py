@@ -24,12 +24,14 @@ from manualnn.io.rundir import load_run
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
-def predict_files(run_dir, inputs, output=None, max_memory=None) -> str:
+def predict_files(run_dir, inputs, output=None, max_memory=None, device="cpu") -> str:
     """Predict for ``inputs`` (paths); write CSV/JSON to ``output`` or return CSV text.
 
-    The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py).
+    The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py), on
+    ``device`` ("cpu" or "cuda").
     """
-    net, meta, pre = load_run(run_dir)
+    from manualnn.cli.experiment import device_backend
+    net, meta, pre = load_run(run_dir, backend=device_backend(device))
     names, X = read_inputs(inputs, meta.get("image_shape"))
     if X.shape[1] != net.layers[0]:
         raise ValueError(f"INPUT: the model takes {net.layers[0]} features per row, "

@@ -16,6 +16,9 @@ The network calls them through ``forward_layer_`` (add the bias, then sigma) and
 ``backward_layer_`` (D, then b's gradient: the sum of D's rows), with the network's
 backend; relu asks the backend for one pass each (the fast backend's compiled loops).
 
+Every hook works on the arrays of any backend: ``namespace(A)`` is NumPy for NumPy arrays
+and the array's own namespace otherwise (array type in, array type out).
+
 Add your own with :func:`register_activation`.
 """
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+from manualnn.backend import namespace
 
 
 class Activation:
@@ -78,10 +81,10 @@ class Identity(Activation):
     name, from_output = "identity", True
 
     def value(self, A):
-        return A.copy()
+        return namespace(A).asarray(A, copy=True)
 
     def derivative(self, A, Z):
-        return np.ones_like(Z)
+        return namespace(Z).ones_like(Z)
 
     def forward_(self, A):
         return A
@@ -96,20 +99,22 @@ class ReLU(Activation):
     name, from_output = "relu", True
 
     def value(self, A):
-        return np.maximum(A, 0)
+        return namespace(A).maximum(A, 0)
 
     def derivative(self, A, Z):
-        return (Z > 0).astype(Z.dtype)
+        xp = namespace(Z)
+        return xp.astype(Z > 0, Z.dtype)
 
     def forward_(self, A):
-        return np.maximum(A, 0, out=A)
+        return namespace(A).maximum(A, 0, out=A)
 
     def backward_(self, G, A, Z):
         # Z >= 0, so ceil(min(Z, 1)) is exactly the 0/1 mask, made in place without a
         # boolean temporary; both ufuncs are vectorized (np.sign is not: ~5x slower).
-        np.minimum(Z, 1, out=Z)
-        np.ceil(Z, out=Z)
-        return np.multiply(G, Z, out=G)
+        xp = namespace(Z)
+        xp.minimum(Z, 1, out=Z)
+        xp.ceil(Z, out=Z)
+        return xp.multiply(G, Z, out=G)
 
     def forward_layer_(self, A, b, H, ops):
         if b is not None and ops.relu_bias_(A, b):   # one compiled pass, on the fast backend
@@ -131,10 +136,11 @@ class LeakyReLU(Activation):
         self.slope = slope
 
     def value(self, A):
-        return np.where(A > 0, A, A * self.slope)
+        return namespace(A).where(A > 0, A, A * self.slope)
 
     def derivative(self, A, Z):
-        return np.where(Z > 0, 1.0, self.slope).astype(Z.dtype)
+        xp = namespace(Z)
+        return xp.where(Z > 0, xp.ones_like(Z), xp.full_like(Z, self.slope))
 
 
 class Tanh(Activation):
@@ -143,18 +149,19 @@ class Tanh(Activation):
     name, from_output = "tanh", True
 
     def value(self, A):
-        return np.tanh(A)
+        return namespace(A).tanh(A)
 
     def derivative(self, A, Z):
         return 1 - Z * Z
 
     def forward_(self, A):
-        return np.tanh(A, out=A)
+        return namespace(A).tanh(A, out=A)
 
     def backward_(self, G, A, Z):
-        np.square(Z, out=Z)
-        np.subtract(1, Z, out=Z)
-        return np.multiply(G, Z, out=G)
+        xp = namespace(Z)
+        xp.square(Z, out=Z)
+        xp.subtract(1, Z, out=Z)
+        return xp.multiply(G, Z, out=G)
 
 
 class Sigmoid(Activation):
@@ -166,16 +173,18 @@ class Sigmoid(Activation):
     name, from_output = "sigmoid", True
 
     def value(self, A):
-        E = np.exp(-np.abs(A))
-        return np.where(A >= 0, 1, E) / (1 + E)
+        xp = namespace(A)
+        E = xp.exp(-xp.abs(A))
+        return xp.where(A >= 0, 1, E) / (1 + E)
 
     def derivative(self, A, Z):
         return Z * (1 - Z)
 
     def backward_(self, G, A, Z):
+        xp = namespace(Z)
         G *= Z
-        np.subtract(1, Z, out=Z)
-        return np.multiply(G, Z, out=G)
+        xp.subtract(1, Z, out=Z)
+        return xp.multiply(G, Z, out=G)
 
 
 class Softplus(Activation):
@@ -186,10 +195,11 @@ class Softplus(Activation):
     name, from_output = "softplus", True
 
     def value(self, A):
-        return np.maximum(A, 0) + np.log1p(np.exp(-np.abs(A)))
+        xp = namespace(A)
+        return xp.maximum(A, 0) + xp.log1p(xp.exp(-xp.abs(A)))
 
     def derivative(self, A, Z):
-        return -np.expm1(-Z)
+        return -namespace(Z).expm1(-Z)
 
 
 class GELU(Activation):
@@ -206,10 +216,11 @@ class GELU(Activation):
     c, k = math.sqrt(2 / math.pi), 0.044715
 
     def _s(self, A):
-        a = np.clip(A, -1e4, 1e4)
+        xp = namespace(A)
+        a = xp.clip(A, -1e4, 1e4)
         u2 = (2 * self.c) * (a + self.k * a * a * a)
-        E = np.exp(-np.abs(u2))
-        return np.where(u2 >= 0, 1, E) / (1 + E), a
+        E = xp.exp(-xp.abs(u2))
+        return xp.where(u2 >= 0, 1, E) / (1 + E), a
 
     def value(self, A):
         S, _ = self._s(A)

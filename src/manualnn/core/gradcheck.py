@@ -17,9 +17,12 @@ they do not.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from manualnn import checks
+from manualnn.backend import namespace
 from manualnn.core.losses import get_loss
 from manualnn.core.network import MLP
 
@@ -29,31 +32,36 @@ def gradcheck(net: MLP, X, y, loss="softmax_cross_entropy", sample_weight=None,
               skipped: dict | None = None) -> dict[str, float]:
     """Largest relative error of ``net``'s analytic gradient per parameter array.
 
-    X (m, n_1) and targets y for ``loss``; the check runs on a float64 copy of ``net``
-    without dropout.  Arrays with more than ``max_entries`` entries are checked on that
+    X (m, n_1) and targets y for ``loss`` (NumPy arrays); the check runs on a float64 copy
+    of ``net`` without dropout, on ``net``'s backend.  Arrays with more than ``max_entries`` entries are checked on that
     many entries drawn at random (``rng``); ``None`` checks every entry.
     Returns {"W1": err, "b1": err, ...}, NaN for an array whose every checked entry
     straddles a kink; ``skipped``, when given a dict, receives the number of entries of
     each array left out for that.
     """
     net64 = net.copy(dtype=np.float64, dropout=0.0)
-    X = net64._check_X(X)
+    ops = net64.ops
+    X = checks.float_array(X, "X", ndim=2, cols=net64.layers[0], dtype=np.float64)
     loss = get_loss(loss)
     y = loss.targets(y, X.shape[0], net64.layers[-1])
     w = checks.sample_weight(sample_weight, X.shape[0], np.float64)
     checks.number(h, "h", 0, low_open=True)
     rng = checks.generator(rng, none_is_fresh=True)
 
-    def f():
+    def f():   # the loss on the host, of the outputs the backend computes
         return loss.value_and_grad_(net64(X), y, w)[0]
 
-    _, grads = net64.loss_and_grad(X, y, loss, w)
+    on = ops.from_host
+    _, grads = net64.loss_and_grad(on(X), on(y), loss, None if w is None else on(w))
     errors = {}
-    for name, p, g in zip(net64.param_names, net64.params, [g.copy() for g in grads]):
-        entries = np.arange(p.size)
-        if max_entries is not None and p.size > max_entries:
-            entries = rng.choice(p.size, size=max_entries, replace=False)
-        numeric, d1, d2 = np.array([_derivative(f, p.reshape(-1), j, h) for j in entries]).T
+    for name, p, g in zip(net64.param_names, net64.params,
+                          [ops.to_numpy(g, copy=True) for g in grads]):
+        size = math.prod(p.shape)
+        entries = np.arange(size)
+        if max_entries is not None and size > max_entries:
+            entries = rng.choice(size, size=max_entries, replace=False)
+        flat = namespace(p).reshape(p, (-1,))   # a view: writing it perturbs the weight
+        numeric, d1, d2 = np.array([_derivative(f, flat, int(j), h) for j in entries]).T
         analytic = g.reshape(-1)[entries]
         smooth = np.abs(d1 - d2) <= 1e-5 * max(np.abs(analytic).max(), np.abs(numeric).max())
         if skipped is not None:
@@ -72,7 +80,7 @@ def _relative_error(analytic, numeric) -> float:
 
 
 def _derivative(f, flat, j, h):
-    t = flat[j]
+    t = float(flat[j])
     values = []
     for step in (h, -h, 2 * h, -2 * h):
         flat[j] = t + step

@@ -9,6 +9,10 @@ that mean.
 training step's version: no checks, Z is overwritten by G in place, and it returns the
 mean loss with the number of misclassified rows (None where the loss does not classify).
 Nothing is kept between calls but buffers.
+
+On NumPy arrays the passes below run in NumPy's own calls (the benchmarked paths); on any
+other array (CuPy where no fused kernel serves, torch, array-api-strict) the same
+equations run in the array API standard's calls, which allocate.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from manualnn import checks
+from manualnn.backend import backend_for, namespace
 
 
 class Loss:
@@ -36,17 +41,36 @@ class Loss:
         raise NotImplementedError
 
     def __call__(self, Z, y, sample_weight=None):
-        """Mean loss and G_{L+1}, shape (m, k), for output Z (m, k) and targets y."""
+        """Mean loss and G_{L+1}, shape (m, k), for output Z (m, k) and targets y; G is an
+        array of Z's library (torch, CuPy, ...: the targets are checked on the host)."""
+        if not isinstance(Z, np.ndarray) and hasattr(Z, "shape"):
+            return self._call_on(backend_for([Z]), Z, y, sample_weight)
         Z = checks.float_array(Z, "Z", ndim=2)
         y = self.targets(y, *Z.shape)
         w = checks.sample_weight(sample_weight, Z.shape[0], Z.dtype)
         G = Z.copy()
         return self.value_and_grad_(G, y, w)[0], G
 
+    def _call_on(self, ops, Z, y, sample_weight):
+        Z = ops.float_input(Z, "Z", ndim=2)
+        host = [ops.to_numpy(a) if ops.is_native(a) else a for a in (y, sample_weight)]
+        y = ops.from_host(self.targets(host[0], *Z.shape))
+        w = checks.sample_weight(host[1], Z.shape[0], ops.np_dtype(Z.dtype))
+        G = ops.copy(Z)
+        value = self.value_and_grad_(G, y, None if w is None else ops.from_host(w))[0]
+        return float(value), G
+
     @staticmethod
     def _mean(rows, w) -> float:
         """The mean of per-row losses ``rows`` (m,), weighted by w when given."""
         # accumulated in float64: a float32 sum of m rows would lose digits of the mean
+        xp = namespace(rows)
+        if xp is not np:
+            r64 = xp.astype(rows, xp.float64)
+            if w is None:
+                return float(xp.sum(r64)) / rows.shape[0]
+            w64 = xp.astype(w, xp.float64)
+            return float(xp.sum(r64 * w64) / xp.sum(w64))
         if w is None:   # add.reduce: the same sum as mean(), without its ~3 us of wrapping
             return float(np.add.reduce(rows, dtype=np.float64)) / rows.shape[0]
         return float(np.dot(rows.astype(np.float64), w) / w.sum(dtype=np.float64))
@@ -57,7 +81,7 @@ class Loss:
         if w is None:
             G *= per_row / G.shape[0]
         else:
-            G *= (w * (per_row / w.sum()))[:, None]
+            G *= (w * (per_row / namespace(w).sum(w)))[:, None]
         return G
 
     def __repr__(self):
@@ -106,6 +130,10 @@ class SoftmaxCrossEntropy(Loss):
             done = ops.softmax_cross_entropy_(Z, y, self.eps)
             if done is not None:
                 return done
+        if type(Z) is not np.ndarray:   # another library's array: the standard's calls
+            value, G, errors = self._equations(Z, y, w)
+            Z[...] = G
+            return float(value), int(errors)
         if not (Z.flags.c_contiguous or Z.flags.f_contiguous):
             C = np.ascontiguousarray(Z)
             done = self.value_and_grad_(C, y, w)
@@ -156,15 +184,31 @@ class SoftmaxCrossEntropy(Loss):
             self._scale_(Z, w)
         return loss, errors
 
-    def reference(self, Z, y):
+    def reference(self, Z, y, w=None):
         """The same (mean loss, G) written as the equations, for the tests to hold the
         fast passes to: S = softmax(Z), Q = (1 - eps) I_y + eps / k,
-        l = mean_i -sum_j q_ij log s_ij, G = (S - Q) / m.  Allocates; Z is left alone."""
+        l_i = -sum_j q_ij log s_ij, loss = mean_i l_i (or weighted), G = (S - Q) / m (or
+        times w_i / sum w).  Allocates; Z is left alone.  Standard calls only: it is the
+        cross-entropy of the backends that are not NumPy's."""
+        value, G, _ = self._equations(Z, y, w)
+        return float(value), G
+
+    def _equations(self, Z, y, w):
+        """(loss as a 0-d array, G, misclassified rows as a 0-d array), for Z (m, k) of
+        any array API namespace and labels y (m,) of the same."""
+        xp = namespace(Z)
         m, k = Z.shape
-        Q = (1 - self.eps) * np.eye(k)[y] + self.eps / k
-        shifted = Z - Z.max(axis=1, keepdims=True)
-        log_S = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return float(-(Q * log_S).sum() / m), (np.exp(log_S) - Q) / m
+        hot = xp.astype(y[:, None] == xp.arange(k, device=_device(Z))[None, :], Z.dtype)
+        Q = hot * (1 - self.eps) + self.eps / k
+        shifted = Z - xp.max(Z, axis=1, keepdims=True)
+        # the row is wrong when its label's logit is not a largest one (NaN: wrong too)
+        errors = xp.sum(xp.astype(xp.sum(hot * shifted, axis=1) != 0, xp.int64))
+        log_S = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+        rows = -xp.sum(Q * log_S, axis=1)
+        if w is None:
+            return xp.sum(rows) / m, (xp.exp(log_S) - Q) / m, errors
+        share = w / xp.sum(w)
+        return xp.sum(rows * share), (xp.exp(log_S) - Q) * share[:, None], errors
 
 
 class MeanSquaredError(Loss):
@@ -184,7 +228,9 @@ class MeanSquaredError(Loss):
     def value_and_grad_(self, Z, y, w=None, ops=None):
         k = Z.shape[1]
         Z -= y
-        rows = np.einsum("ij,ij->i", Z, Z) * (self.factor / k)
+        xp = namespace(Z)
+        squares = np.einsum("ij,ij->i", Z, Z) if xp is np else xp.sum(Z * Z, axis=1)
+        rows = squares * (self.factor / k)
         self._scale_(Z, w, 2 * self.factor / k)
         return self._mean(rows, w), None
 
@@ -205,17 +251,24 @@ class BinaryCrossEntropy(Loss):
 
     def value_and_grad_(self, Z, y, w=None, ops=None):
         k = Z.shape[1]
-        E = np.exp(-np.abs(Z))
-        rows = (np.maximum(Z, 0) - y * Z + np.log1p(E)).sum(axis=1) / k
-        Z[...] = np.where(Z >= 0, 1, E) / (1 + E) - y
+        xp = namespace(Z)
+        E = xp.exp(-xp.abs(Z))
+        rows = xp.sum(xp.maximum(Z, 0) - y * Z + xp.log1p(E), axis=1) / k
+        Z[...] = xp.where(Z >= 0, 1, E) / (1 + E) - y
         self._scale_(Z, w, 1 / k)
         return self._mean(rows, w), None
 
 
 def softmax(Z):
     """S = exp(Z) normalized over each row of Z (m, k), the max subtracted first; a new array."""
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    return E / E.sum(axis=1, keepdims=True)
+    xp = namespace(Z)
+    E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
+    return E / xp.sum(E, axis=1, keepdims=True)
+
+
+def _device(A):
+    """A's device, for arrays made beside it (None for NumPy's)."""
+    return getattr(A, "device", None)
 
 
 def _float_targets(y, m, k):

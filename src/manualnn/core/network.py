@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from manualnn import checks
-from manualnn.backend import get_backend
+from manualnn.backend import backend_for, get_backend
 from manualnn.core.activations import get_activation
 from manualnn.core.initializers import initialize
 
@@ -43,8 +43,11 @@ class MLP:
     rng         numpy Generator or seed, for the initial weights and dropout masks
     dropout     probability p of zeroing a hidden unit while training (inverted dropout:
                 kept units are scaled by 1 / (1 - p)); off at evaluation
-    backend     "auto" (the fast backend where numba is installed), "numpy" or "fast": the
-                object every product and fused pass goes through (``manualnn.backend``)
+    backend     "auto" (the fast backend where numba is installed), "numpy", "fast", "cupy"
+                (an NVIDIA GPU), "array_api", or an array namespace (``torch``,
+                ``array_api_strict``): the object every product and fused pass goes
+                through (``manualnn.backend``).  The initial weights are drawn on the host
+                by NumPy and then moved, so a seed gives the same start on every backend.
     """
 
     def __init__(self, layers, activation="relu", output="identity", bias=True,
@@ -65,10 +68,12 @@ class MLP:
             relu_like = L > 1 and self.activations[0].name in RELU_LIKE
             init = "he_normal" if relu_like else "glorot_uniform"
         n = self.layers
-        self.W = [initialize(init, n[i], n[i + 1], self.rng, self.dtype) for i in range(L)]
-        self.b = [np.zeros(n[i + 1], self.dtype) for i in range(L)] if self.bias else None
-        self.set_grad_buffers([np.zeros_like(w) for w in self.W],
-                              [np.zeros_like(v) for v in self.b] if self.bias else None)
+        ops = self.ops
+        self.W = [ops.from_host(initialize(init, n[i], n[i + 1], self.rng, self.dtype))
+                  for i in range(L)]
+        self.b = [ops.zeros(n[i + 1], self.dtype) for i in range(L)] if self.bias else None
+        self.set_grad_buffers([ops.zeros_like(w) for w in self.W],
+                              [ops.zeros_like(v) for v in self.b] if self.bias else None)
         self._workspaces = self.ops.workspaces(self._build_workspace)
         self._ws = None
 
@@ -92,18 +97,22 @@ class MLP:
     def from_weights(cls, W, b=None, activation="relu", output="identity", backend="auto"):
         """A network that works on the given arrays W_i (n_i, n_{i+1}) and b_i (n_{i+1},)
         themselves, not copies: training it updates them in place.  ``b=None``: no bias.
+        The backend is the one of the arrays (NumPy's: ``backend``; CuPy's: "cupy"; any
+        other library's: the array API backend over it).
         """
         W = list(W)
-        if not W or not all(isinstance(w, np.ndarray) and w.ndim == 2 for w in W):
+        if not W or not all(getattr(w, "ndim", None) == 2 for w in W):
             raise TypeError("W: expected a non-empty list of 2-D arrays")
-        layers = [W[0].shape[0]] + [w.shape[1] for w in W]
-        net = cls(layers, activation, output, bias=b is not None, init="zeros", dtype=W[0].dtype,
-                  backend=backend)
+        ops = backend_for(W + list(b or ()), backend)
+        W = [ops.weight_input(w, f"W{i + 1}", tuple(w.shape)) for i, w in enumerate(W)]
+        layers = [int(W[0].shape[0])] + [int(w.shape[1]) for w in W]
+        net = cls(layers, activation, output, bias=b is not None, init="zeros",
+                  dtype=ops.np_dtype(W[0].dtype), backend=ops)
         for i, w in enumerate(W):
-            net.W[i] = checks.weight_array(w, f"W{i + 1}", (layers[i], layers[i + 1]))
+            net.W[i] = ops.weight_input(w, f"W{i + 1}", (layers[i], layers[i + 1]))
         for i, v in enumerate(b or ()):
-            net.b[i] = checks.weight_array(v, f"b{i + 1}", (layers[i + 1],))
-        if any(p.dtype != net.dtype for p in net.params):
+            net.b[i] = ops.weight_input(v, f"b{i + 1}", (layers[i + 1],))
+        if any(ops.np_dtype(p.dtype) != net.dtype for p in net.params):
             raise TypeError(f"W, b: expected every array in {net.dtype}, got a mix of dtypes")
         return net
 
@@ -125,7 +134,7 @@ class MLP:
             raise ValueError(f"dW, db: expected {self.L} arrays each (db None without bias), "
                              f"got {len(dW)} and {'None' if db is None else len(db)}")
         for name, p, g in zip(self.param_names, self.params, grads):
-            if g.shape != p.shape or g.dtype != p.dtype:
+            if tuple(g.shape) != tuple(p.shape) or g.dtype != p.dtype:
                 raise ValueError(f"grad {name}: expected {p.dtype} {p.shape}, got "
                                  f"{g.dtype} {g.shape}")
         self.dW, self.db, self.grads = dW, db, grads
@@ -136,15 +145,15 @@ class MLP:
         if len(values) != len(self.params):
             raise ValueError(f"values: expected {len(self.params)} arrays, got {len(values)}")
         for name, p, v in zip(self.param_names, self.params, values):
-            p[...] = checks.weight_array(v, name, p.shape)
+            self.ops.assign(p, self.ops.weight_input(v, name, tuple(p.shape)))
 
     # -- forward and backward ----------------------------------------------------------
     def forward(self, X, train: bool = False):
         """Z_{L+1} of shape (m, n_{L+1}) for X of shape (m, n_1); keeps what backward needs.
 
-        ``train=True`` applies dropout.  Returns a new array.
+        ``train=True`` applies dropout.  Returns a new array, a NumPy one for a NumPy X.
         """
-        return self._forward(self._check_X(X), train).copy()
+        return self._like(self.ops.copy(self._forward(self._check_X(X), train)), X)
 
     def backward(self, G, input_grad: bool = False):
         """Gradients for G_{L+1} = d loss / d Z_{L+1} of shape (m, n_{L+1}).
@@ -155,13 +164,13 @@ class MLP:
         ws = self._ws
         if ws is None or ws.consumed:
             raise RuntimeError("backward: call forward first (each backward uses one forward)")
-        G = checks.float_array(G, "G", ndim=2)
-        if G.shape != ws.Gout.shape:
-            raise ValueError(f"G: expected shape {ws.Gout.shape} to match the last forward, "
-                             f"got {G.shape}")
+        G = self.ops.float_input(G, "G", ndim=2)
+        if tuple(G.shape) != tuple(ws.Gout.shape):
+            raise ValueError(f"G: expected shape {tuple(ws.Gout.shape)} to match the last "
+                             f"forward, got {tuple(G.shape)}")
         self.ops.xp.copyto(ws.Gout, G)
         grads = self._backward(ws.Gout, input_grad)
-        return (grads, ws.G[0].copy()) if input_grad else grads
+        return (grads, self.ops.copy(ws.G[0])) if input_grad else grads
 
     def loss_and_grad(self, X, y, loss, sample_weight=None, hook=None,
                       return_errors: bool = False):
@@ -178,7 +187,7 @@ class MLP:
         if G is not Z:
             self.ops.xp.copyto(G, Z)
         value, errors = loss.value_and_grad_(G, y, sample_weight, self.ops)
-        if hook is not None and not math.isfinite(value):
+        if hook is not None and not self.ops.finite(value):
             self._ws.consumed = True
             grads = self.grads
         else:
@@ -186,13 +195,20 @@ class MLP:
         return (value, errors, grads) if return_errors else (value, grads)
 
     def __call__(self, X, chunk: int = 4096):
-        """Z_{L+1} for X, without dropout, computed ``chunk`` rows at a time (bounded memory)."""
-        X = self._check_X(X)
+        """Z_{L+1} for X, without dropout, computed ``chunk`` rows at a time (bounded
+        memory); a NumPy X gives a NumPy array on every backend (moved chunk by chunk)."""
+        given = X
+        if self.ops.host or not isinstance(X, np.ndarray):
+            X = self._check_X(X)
+        else:   # to the device a chunk at a time: the whole X need not fit there
+            X = checks.float_array(X, "X", ndim=2, cols=self.layers[0], dtype=self.dtype)
         out = self.ops.empty((X.shape[0], self.layers[-1]), self.dtype)
-        for start in range(0, X.shape[0], chunk):
-            out[start:start + chunk] = self._forward(X[start:start + chunk], train=False)
+        m = X.shape[0]
+        for start in range(0, m, chunk):
+            stop = min(start + chunk, m)   # the standard leaves slices past the end open
+            out[start:stop, ...] = self._forward(self.ops.from_host(X[start:stop, ...]), False)
         self._ws = None
-        return out
+        return self._like(out, given)
 
     def _forward(self, X, train):
         ws = self._workspaces.get(X.shape[0])
@@ -237,7 +253,7 @@ class MLP:
     def _draw_mask(self, M):
         """M <- 1/(1-p) where a uniform draw u >= p, else 0: floor(u + 1 - p) is that 0/1."""
         p = self.dropout
-        self.rng.random(out=M, dtype=M.dtype)
+        self.ops.uniform_(M, self.rng)
         M += 1 - p
         self.ops.xp.floor(M, out=M)
         M *= 1 / (1 - p)
@@ -265,7 +281,11 @@ class MLP:
         return sum(entries) * itemsize
 
     def _check_X(self, X):
-        return checks.float_array(X, "X", ndim=2, cols=self.layers[0], dtype=self.dtype)
+        return self.ops.float_input(X, "X", ndim=2, cols=self.layers[0], dtype=self.dtype)
+
+    def _like(self, Z, X):
+        """Z as a NumPy array where X was one (array type in, array type out)."""
+        return self.ops.to_numpy(Z) if isinstance(X, np.ndarray) else Z
 
     def __repr__(self):
         acts = ",".join(a.name for a in self.activations)

@@ -80,10 +80,12 @@ class RunDir:
         """Model, history, then checkpoint: each atomically, in that order, so that a
         checkpoint of epoch e always comes with a model of epoch e (or e + 1)."""
         opt_arrays, opt_meta = optimizer.state_dict()
-        tensors = {f"param.{n}": p for n, p in zip(net.param_names, net.params)}
+        host = net.ops.to_numpy   # files hold host arrays: a GPU's checkpoint resumes anywhere
+        tensors = {f"param.{n}": host(p) for n, p in zip(net.param_names, net.params)}
         tensors.update({f"opt.{n}": a for n, a in opt_arrays.items()})
         if state.best_params is not None:
-            tensors.update({f"best.{n}": p for n, p in zip(net.param_names, state.best_params)})
+            tensors.update({f"best.{n}": host(p)
+                            for n, p in zip(net.param_names, state.best_params)})
         info = {"epoch": state.epoch, "history": state.history, "optimizer": opt_meta,
                 "shuffle_rng": state.shuffle_rng.bit_generator.state,
                 "dropout_rng": net.rng.bit_generator.state,
@@ -110,7 +112,8 @@ class RunDir:
             optimizer.load_state_dict({k[4:]: v for k, v in tensors.items()
                                        if k.startswith("opt.")}, info["optimizer"])
             if f"best.{net.param_names[0]}" in tensors:
-                state.best_params = [tensors[f"best.{n}"].copy() for n in net.param_names]
+                state.best_params = [net.ops.from_host(tensors[f"best.{n}"].copy())
+                                     for n in net.param_names]
             state.shuffle_rng.bit_generator.state = info["shuffle_rng"]
             net.rng.bit_generator.state = info["dropout_rng"]
             state.epoch, state.history = int(info["epoch"]), list(info["history"])
@@ -180,10 +183,11 @@ def _lock(path, folder):
     return handle
 
 
-def load_run(path):
-    """The trained model of a run folder: (net, meta, preprocessor), all validated."""
+def load_run(path, backend="auto"):
+    """The trained model of a run folder: (net, meta, preprocessor), all validated; the
+    network on ``backend`` (whichever one trained it)."""
     from manualnn.data.preprocess import Preprocessor
-    net, meta, arrays = serialize.load_model(path)
+    net, meta, arrays = serialize.load_model(path, backend=backend)
     prefix = "preprocess."
     try:
         pre = Preprocessor.from_arrays(meta.get("preprocess", "none"),

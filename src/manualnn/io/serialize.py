@@ -61,7 +61,8 @@ def save_model(folder, net: MLP, meta: dict | None = None, arrays: dict | None =
         if ACTIVATIONS.get(act.name) is not act:
             raise ValueError(f"net: activation {act.name!r} is not the registered one; "
                              "register it so that a load can rebuild it")
-    weights = dict(zip(net.param_names, net.params))
+    # the weights go to the host: a file is the same whichever backend trained the model
+    weights = {name: net.ops.to_numpy(p) for name, p in zip(net.param_names, net.params)}
     extras = _check_arrays({} if arrays is None else arrays, "arrays", reserved=weights)
     _check_arrays(weights, "net.params", reserved={})
     from manualnn import __version__  # lazily: the package imports its layers, not the reverse
@@ -81,8 +82,9 @@ def save_model(folder, net: MLP, meta: dict | None = None, arrays: dict | None =
     atomic.write_text(os.path.join(folder, CONFIG_FILE), json.dumps(doc, indent=2) + "\n")
 
 
-def load_model(folder):
-    """Read a model folder back: returns (net, meta, arrays), net an :class:`MLP`.
+def load_model(folder, backend="auto"):
+    """Read a model folder back: returns (net, meta, arrays), net an :class:`MLP` on
+    ``backend`` (any: files are backend-neutral).
 
     Everything is checked before use; any fault raises ``DataError`` naming the file.
     """
@@ -98,7 +100,8 @@ def load_model(folder):
         _check_tensor_set(specs, _weight_specs(arch), doc["arrays"], path)
         tensors = _read_data(f, path, specs, data_start)
     net = MLP(arch["layers"], arch["activations"]["hidden"], arch["activations"]["output"],
-              bias=arch["bias"], init="zeros", dtype=arch["dtype"], dropout=arch["dropout"])
+              bias=arch["bias"], init="zeros", dtype=arch["dtype"], dropout=arch["dropout"],
+              backend=backend)
     net.set_params([tensors[name] for name in net.param_names])
     return net, doc["meta"], {name: tensors[name] for name in doc["arrays"]}
 

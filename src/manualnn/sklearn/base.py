@@ -217,6 +217,7 @@ class _BaseMLP(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True   # see manualnn.sklearn.array_api
         return tags
 
     def _more_tags(self):  # scikit-learn < 1.6

@@ -59,6 +59,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from manualnn import checks
 from manualnn.core.activations import Sigmoid
 from manualnn.core.losses import BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
+from manualnn.sklearn.array_api import on_input_device
 from manualnn.sklearn.base import _BaseMLP
 from manualnn.sklearn.fit import HalfPoissonDeviance, SummedOutputLoss
 
@@ -78,11 +79,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     _numeric_targets = False
 
+    @on_input_device
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n, d) and labels y (n,) or a binary indicator matrix (n, k)."""
         return self._fit(X, y, sample_weight)
 
     @available_if(_BaseMLP._partial_fit_available)
+    @on_input_device
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over (X, y); ``classes`` (every label there will be) on the first call."""
         known = getattr(self, "classes_", None)
@@ -164,11 +167,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         P = Sigmoid().value(Z)
         return P if P.shape[1] > 1 else np.hstack([1 - P, P])
 
+    @on_input_device
     def predict_proba(self, X):
         """Probabilities (n, n_classes) in the order of ``classes_``; for multi-label y,
         each label's probability (n, k)."""
         return self._proba_from_outputs(self._forward(X))
 
+    @on_input_device
     def predict_log_proba(self, X):
         """``log(predict_proba(X))``, as scikit-learn defines it (-inf where a probability
         underflows to 0)."""
@@ -176,6 +181,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         with np.errstate(divide="ignore"):
             return np.log(P, out=P)
 
+    @on_input_device
     def predict(self, X):
         """Labels (n,), or the 0/1 indicator matrix (n, k) for multi-label targets."""
         P = self.predict_proba(X)
@@ -221,11 +227,13 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
             dropout=dropout, dtype=dtype, weight_decay=weight_decay)
 
+    @on_input_device
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n, d) and targets y (n,) or (n, k)."""
         return self._fit(X, y, sample_weight)
 
     @available_if(_BaseMLP._partial_fit_available)
+    @on_input_device
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), continuing from the current weights."""
         return self._fit(X, y, sample_weight, incremental=True)
@@ -252,6 +260,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """R^2 of the outputs Z against the targets T (early stopping)."""
         return r2_score(T, np.exp(Z) if self.out_activation_ == "exp" else Z, sample_weight=w)
 
+    @on_input_device
     def predict(self, X):
         """Predictions (n,) for one target, (n, k) for k."""
         Z = self._forward(X)

@@ -10,18 +10,21 @@ import numpy as np
 from manualnn import checks
 
 
-def batch_indices(m: int, batch_size: int, rng=None) -> Iterator[np.ndarray]:
+def batch_indices(m: int, batch_size: int, rng=None, ops=None) -> Iterator[np.ndarray]:
     """One epoch of mini-batches: yields index arrays that together cover ``range(m)``.
 
     With ``rng`` (a ``numpy.random.Generator`` or seed) the order is shuffled, else it
     is 0..m-1 in order.  Every batch has ``batch_size`` rows except the last, which
-    keeps the remainder.
+    keeps the remainder.  The order is drawn on the host (the same on every backend) and,
+    with a backend ``ops``, moved to its device once: the batches are slices of it there.
     """
     checks.number(m, "m", 1, integer=True)
     checks.number(batch_size, "batch_size", 1, integer=True)
     order = np.arange(m) if rng is None else checks.generator(rng).permutation(m)
+    if ops is not None:
+        order = ops.from_host(order)
     for start in range(0, m, batch_size):
-        yield order[start:start + batch_size]
+        yield order[start:min(start + batch_size, m)]
 
 
 class Gather:
@@ -32,18 +35,33 @@ class Gather:
     valid row numbers (from ``batch_indices`` or a permutation), so the copy runs as
     ``np.take(mode="clip")``, twice as fast on shuffled rows as fancy indexing or the
     default mode, which copy through a temporary.
+
+    With a backend ``ops`` the arrays are that backend's (the training set moved to its
+    device once) and so are the buffers: the rows are gathered on the device.
     """
 
-    def __init__(self, *arrays):
-        self.arrays, self.m = arrays, len(arrays[0])   # m rows in each array
+    def __init__(self, *arrays, ops=None):
+        self.arrays, self.m = arrays, int(arrays[0].shape[0])   # m rows in each array
         self._buffers: dict = {}
+        self._ops = ops
 
     def __call__(self, rows) -> tuple:
-        n = len(rows)
+        n = int(rows.shape[0])
+        if self._ops is not None:
+            return self._gather(rows, n)
         if n not in self._buffers:
             self._buffers[n] = [None if a is None else np.empty((n,) + a.shape[1:], a.dtype)
                                 for a in self.arrays]
         return tuple(a if a is None else np.take(a, rows, axis=0, out=out, mode="clip")
+                     for a, out in zip(self.arrays, self._buffers[n]))
+
+    def _gather(self, rows, n):
+        ops = self._ops
+        if n not in self._buffers:
+            self._buffers[n] = [None if a is None else
+                                ops.empty((n,) + tuple(a.shape[1:]), a.dtype)
+                                for a in self.arrays]
+        return tuple(a if a is None else ops.take_rows(a, rows, out)
                      for a, out in zip(self.arrays, self._buffers[n]))
 
 

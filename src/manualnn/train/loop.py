@@ -79,15 +79,17 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     checks.number(epochs, "epochs", 0, integer=True)
     checks.number(batch_size, "batch_size", 1, integer=True)
     # shapes, dtype and labels once here; a NaN in X is found when it makes the loss NaN
-    X = checks.float_array(X, "X", ndim=2, cols=net.layers[0], finite=False)
-    if X.dtype != net.dtype:
+    ops = net.ops
+    X = ops.float_input(X, "X", ndim=2, cols=net.layers[0], finite=False)
+    if ops.np_dtype(X.dtype) != net.dtype:
         raise TypeError(f"X: expected {net.dtype} like the network, got {X.dtype}")
-    y = loss.targets(y, X.shape[0], net.layers[-1])
+    native_y = not ops.host and ops.is_native(y)   # labels on the device: checked on the host
+    y = loss.targets(ops.to_numpy(y) if native_y else y, X.shape[0], net.layers[-1])
     if patience and validation is None:
         raise ValueError("patience: early stopping needs a validation split (val_fraction > 0)")
     if state.epoch == 0 and not state.history:
         log(_header(validation is not None, test is not None))
-    gather = Gather(X, y)
+    gather = _training_set(net.ops, X, y)
     step = Step(net, loss, optimizer, clip_norm) if step is None else step
     while state.epoch < epochs and not state.stopped_early:
         start = time.perf_counter()
@@ -100,8 +102,8 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
         finally:
             bar.close()
         m = X.shape[0]
-        row = {"epoch": state.epoch + 1, "lr": optimizer.lr, "train_loss": total / m,
-               "train_err": None if wrong is None else wrong / m}
+        row = {"epoch": state.epoch + 1, "lr": optimizer.lr, "train_loss": float(total) / m,
+               "train_err": None if wrong is None else int(wrong) / m}
         for prefix, split in (("val", validation), ("test", test)):
             ev = step.evaluate(*split, eval_chunk) if split is not None else (None, None)
             row[f"{prefix}_loss"], row[f"{prefix}_err"] = ev
@@ -120,27 +122,54 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     return state
 
 
+def _training_set(ops, X, y):
+    """The batches' source: X and y themselves on the host, or moved to the backend's
+    device once (a NaN or infinity in X is refused there, in one pass: a deferred loss
+    check could not tell which batch held it)."""
+    if ops.host:
+        return Gather(X, y)
+    X = ops.from_host(X)   # a device X given is used where it is
+    if not bool(ops.xp.all(ops.xp.isfinite(X))):
+        raise ValueError("X: expected finite values, got NaN or infinity")
+    return Gather(X, ops.from_host(y), ops=ops)
+
+
 def _train_epoch(step, gather, optimizer, epoch, batch_size, rng, schedule, bar):
-    """One pass over the batches; returns (sum of batch loss x rows, misclassified rows)."""
+    """One pass over the batches; returns (sum of batch loss x rows, misclassified rows).
+
+    On the host each batch's loss is checked at once.  A GPU backend keeps the losses on
+    the device (``check_every`` > 1): their running sum, NaN or infinite as soon as one
+    of them is, is read every ``check_every`` steps and at the epoch's end, before any
+    checkpoint of this epoch is written, so a diverged run still stops with the last good
+    checkpoint on disk."""
     total, wrong, m = 0.0, 0, gather.m
     steps = math.ceil(m / batch_size)
+    backend = step.net.ops
+    every, ops = backend.check_every, None if backend.host else backend
     with np.errstate(over="ignore", invalid="ignore"):   # a diverging loss is caught below
-        for b, rows in enumerate(batch_indices(m, batch_size, rng)):
+        for b, rows in enumerate(batch_indices(m, batch_size, rng, ops)):
             Xb, yb = gather(rows)
             if schedule is not None:
                 optimizer.lr = schedule.lr_at(epoch, b, steps)
             value, errors = step(Xb, yb)
-            if not math.isfinite(value):
+            if every == 1 and not math.isfinite(value):
                 if not np.isfinite(Xb).all():   # bad data, not a bad learning rate
                     raise ValueError(f"X: expected finite values, got NaN or infinity in "
                                      f"batch {b + 1} of epoch {epoch + 1}")
-                raise TrainingDiverged(
-                    f"training diverged: the loss is {value} at epoch {epoch + 1}, batch "
-                    f"{b + 1}; lower the learning rate (the last completed epoch is {epoch})")
+                _diverged(value, epoch, f"batch {b + 1}")
             total += value * Xb.shape[0]
             wrong = None if errors is None else wrong + errors
+            if every > 1 and ((b + 1) % every == 0 or b + 1 == steps) \
+                    and not math.isfinite(total):
+                _diverged(float(total), epoch, f"batches {b + 1 - (b % every)} to {b + 1}")
             bar.update()
     return total, wrong
+
+
+def _diverged(value, epoch, where):
+    raise TrainingDiverged(
+        f"training diverged: the loss is {value} at epoch {epoch + 1}, {where}; lower the "
+        f"learning rate (the last completed epoch is {epoch})")
 
 
 def _early_stopping(net, state, val_loss, patience):
@@ -148,10 +177,10 @@ def _early_stopping(net, state, val_loss, patience):
     if val_loss < state.best_loss:
         state.best_loss, state.bad_epochs = val_loss, 0
         if state.best_params is None:
-            state.best_params = [p.copy() for p in net.params]
+            state.best_params = [net.ops.copy(p) for p in net.params]
         else:
             for keep, p in zip(state.best_params, net.params):
-                np.copyto(keep, p)
+                net.ops.xp.copyto(keep, p)
     else:
         state.bad_epochs += 1
         state.stopped_early = state.bad_epochs >= patience

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from manualnn import checks
-from manualnn.backend import get_backend
+from manualnn.backend import backend_for, namespace
 
 FLUSH_EVERY = 32
 TINY = {np.dtype(np.float32): 2.0 ** -90, np.dtype(np.float64): 2.0 ** -900}
@@ -39,23 +39,26 @@ class Optimizer:
 
     def __init__(self, params, lr: float, weight_decay: float = 0.0, decay_mask=None,
                  backend="auto"):
-        self.params = _check_params(params)
-        self.ops = get_backend(backend)
+        params = list(params) if isinstance(params, (list, tuple)) else params
+        self.ops = backend_for(params if isinstance(params, list) and params else [],
+                               backend)
+        self.params = _check_params(params, self.ops)
         self.lr = lr
         self.weight_decay = float(checks.number(weight_decay, "weight_decay", 0))
         self.decay_mask = _check_mask(decay_mask, len(self.params))
         self.t = 0
         self._fused: set[int] = set()   # weights update_product stepped in this step
         self._last_grads: list = []   # the arrays the last step checked (see _checked)
-        self._scratch = [np.empty_like(p) for p in self.params]
-        self._decayed = {i: np.empty_like(p) for i, p in enumerate(self.params)
+        self._scratch = [self.ops.empty_like(p) for p in self.params]
+        self._decayed = {i: self.ops.empty_like(p) for i, p in enumerate(self.params)
                          if self.l2 and self._decays(i)}
 
     def rebind(self, params) -> None:
         """Step ``params`` from now on, keeping the state: arrays of the same shapes and
         dtypes as before (a model's weights copied into a new buffer between two fits)."""
-        new = _check_params(params)
-        if [(p.shape, p.dtype) for p in new] != [(p.shape, p.dtype) for p in self.params]:
+        new = _check_params(params, self.ops)
+        if [(tuple(p.shape), p.dtype) for p in new] != \
+                [(tuple(p.shape), p.dtype) for p in self.params]:
             raise ValueError("params: expected arrays of the shapes and dtypes this "
                              "optimizer was made for")
         self.params = new
@@ -123,7 +126,7 @@ class Optimizer:
         normal.  Nothing changes but values far below anything an update can notice.
         """
         for a in self._state_arrays().values():
-            c = TINY[a.dtype]
+            c = TINY[self.ops.np_dtype(a.dtype)]
             a += c
             a -= c
 
@@ -137,7 +140,7 @@ class Optimizer:
         """g + wd * p in a buffer of its own (the caller's g is left alone), or g itself."""
         if i not in self._decayed:
             return g
-        d = np.multiply(p, self.weight_decay, out=self._decayed[i])
+        d = self.ops.xp.multiply(p, self.weight_decay, out=self._decayed[i])
         d += g
         return d
 
@@ -146,7 +149,7 @@ class Optimizer:
         """(arrays, meta): copies of the state arrays named "m.0", "v.0", ... and the
         JSON-able scalars: name, t, lr, weight_decay, decay_mask and the hyperparameters.
         """
-        arrays = {k: a.copy() for k, a in self._state_arrays().items()}
+        arrays = {k: self.ops.to_numpy(a, copy=True) for k, a in self._state_arrays().items()}
         meta = {"name": self.name, "t": self.t, "lr": self.lr, **self._settings()}
         return arrays, meta
 
@@ -170,9 +173,9 @@ class Optimizer:
             got = sorted(arrays) if isinstance(arrays, dict) else type(arrays).__name__
             raise ValueError(f"arrays: expected the names {sorted(targets)}, got {got}")
         for key, target in targets.items():
-            _check_like(arrays[key], target, f"arrays[{key!r}]")
+            _check_like(arrays[key], target, f"arrays[{key!r}]", self.ops)
         for key, target in targets.items():
-            np.copyto(target, arrays[key])
+            self.ops.assign(target, arrays[key])
         self.t, self.lr = int(t), lr
 
     def state_nbytes(self) -> int:
@@ -221,7 +224,7 @@ class SGD(Optimizer):
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov: expected momentum > 0 with nesterov=True, got momentum=0")
         self.nesterov = nesterov
-        self.buf = [np.zeros_like(p) for p in self.params] if self.momentum else []
+        self.buf = [self.ops.zeros_like(p) for p in self.params] if self.momentum else []
         # the product form needs the plain gradient: not with nesterov, nor with L2 decay
         # under momentum (it enters the buffer); and a BLAS gemm that adds in place
         self._fusable = [self.ops.fuses_products and not nesterov and p.ndim == 2
@@ -261,13 +264,13 @@ class SGD(Optimizer):
         if self.momentum:
             buf = self.buf[i]
             if self.t == 1:
-                np.copyto(buf, d)
+                self.ops.xp.copyto(buf, d)
             else:
                 buf *= self.momentum
                 buf += d
             step = buf
             if self.nesterov:
-                step = np.multiply(buf, self.momentum, out=s)
+                step = self.ops.xp.multiply(buf, self.momentum, out=s)
                 step += d
         self.ops.axpy(-self.lr, step, p, s)
 
@@ -289,8 +292,8 @@ class Adam(Optimizer):
         self.beta1 = float(checks.number(beta1, "beta1", 0, 1, high_open=True))
         self.beta2 = float(checks.number(beta2, "beta2", 0, 1, high_open=True))
         self.eps = float(checks.number(eps, "eps", 0, low_open=True))
-        self.m = [np.zeros_like(p) for p in self.params]
-        self.v = [np.zeros_like(p) for p in self.params]
+        self.m = [self.ops.zeros_like(p) for p in self.params]
+        self.v = [self.ops.zeros_like(p) for p in self.params]
 
     def _update(self, i, p, g):
         keep, g = self._decay(i, p, g)
@@ -340,11 +343,12 @@ def clip_grad_norm(grads, max_norm: float) -> float:
     """
     max_norm = float(checks.number(max_norm, "max_norm", 0, low_open=True))
     for i, g in enumerate(grads):
-        if not isinstance(g, np.ndarray) or g.dtype not in checks.FLOAT_DTYPES:
+        if not hasattr(g, "dtype") or str(g.dtype).rsplit(".", 1)[-1] not in \
+                ("float32", "float64"):
             raise TypeError(f"grads[{i}]: expected a float32 or float64 array, "
                             f"got {type(g).__name__} {getattr(g, 'dtype', '')}")
     # vdot of a contiguous array reads it in place (no copy); the sum is in double
-    norm = math.sqrt(math.fsum(float(np.vdot(g, g)) for g in grads))
+    norm = math.sqrt(math.fsum(_squares(g) for g in grads))
     scale = max_norm / (norm + 1e-6)
     if scale < 1.0 and math.isfinite(norm):
         for g in grads:
@@ -352,16 +356,24 @@ def clip_grad_norm(grads, max_norm: float) -> float:
     return norm
 
 
+def _squares(g) -> float:
+    """sum of g^2 as a Python float (on a device: one read of the sum)."""
+    if isinstance(g, np.ndarray):
+        return float(np.vdot(g, g))
+    xp = namespace(g)
+    return float(xp.sum(xp.astype(g * g, xp.float64)))
+
+
 # -- checks --------------------------------------------------------------------------------
-def _check_params(params) -> list:
-    if isinstance(params, np.ndarray):
+def _check_params(params, ops) -> list:
+    if isinstance(params, np.ndarray) or getattr(params, "ndim", None) is not None:
         raise TypeError("params: expected a list of arrays, got a single array")
     params = list(params)
     if not params:
         raise ValueError("params: expected at least one array, got an empty list")
     for i, p in enumerate(params):
-        checks.weight_array(p, f"params[{i}]", getattr(p, "shape", ()))
-        if not p.flags.writeable:
+        ops.weight_input(p, f"params[{i}]", tuple(getattr(p, "shape", ())))
+        if isinstance(p, np.ndarray) and not p.flags.writeable:
             raise ValueError(f"params[{i}]: expected a writeable array, got a read-only one")
     if len({id(p) for p in params}) != len(params):   # it would be stepped twice
         raise ValueError("params: expected distinct arrays, got one array more than once")
@@ -386,8 +398,18 @@ def _check_grads(grads, params) -> None:
         _check_like(g, p, f"grads[{i}]")
 
 
-def _check_like(a, like: np.ndarray, name: str) -> None:
-    if not isinstance(a, np.ndarray) or a.shape != like.shape or a.dtype != like.dtype:
-        got = f"shape {a.shape} and dtype {a.dtype}" if isinstance(a, np.ndarray) else \
+def _check_like(a, like, name: str, ops=None) -> None:
+    """a has like's type, shape and dtype; with ``ops`` (a saved state read back) a NumPy
+    array of like's shape and NumPy dtype may stand for a device array."""
+    if type(a) is np.ndarray and type(like) is np.ndarray and a.shape == like.shape \
+            and a.dtype == like.dtype:   # the common case, first: the step checks every grad
+        return
+    kind = np.ndarray if isinstance(like, np.ndarray) else type(like)
+    if ops is not None and not ops.host and isinstance(a, np.ndarray) \
+            and a.shape == tuple(like.shape) and a.dtype == ops.np_dtype(like.dtype):
+        return
+    if not isinstance(a, kind) or tuple(a.shape) != tuple(like.shape) or a.dtype != like.dtype:
+        got = f"shape {tuple(a.shape)} and dtype {a.dtype}" if hasattr(a, "shape") else \
             type(a).__name__
-        raise ValueError(f"{name}: expected shape {like.shape} and dtype {like.dtype}, got {got}")
+        raise ValueError(f"{name}: expected shape {tuple(like.shape)} and dtype {like.dtype}, "
+                         f"got {got}")

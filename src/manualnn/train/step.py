@@ -11,8 +11,6 @@ in cache, and SGD folds its update into the gradient's product (one gemm with be
 
 from __future__ import annotations
 
-import math
-
 from manualnn.train.optim import clip_grad_norm
 
 
@@ -33,7 +31,7 @@ class Step:
     def __call__(self, X, y, sample_weight=None) -> tuple[float, int | None]:
         value, errors, grads = self.net.loss_and_grad(X, y, self.loss, sample_weight,
                                                       hook=self._hook, return_errors=True)
-        if math.isfinite(value):
+        if self.net.ops.finite(value):   # on a GPU: assumed, the loop reads it in batches
             if self.clip_norm:
                 clip_grad_norm(grads, self.clip_norm)
             self.optimizer.step(grads)

@@ -1,0 +1,53 @@
+"""--device on train, evaluate and predict: cpu runs, cuda runs where CuPy and a GPU are,
+and says in one line what is missing where they are not (exit 2, no traceback)."""
+
+import numpy as np
+import pytest
+
+from backends import REASONS
+from manualnn.backend import cuda_missing
+from manualnn.cli import main
+
+NO_GPU = REASONS["cupy"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("device") / "run"
+    assert main(["train", "--dataset", "digits", "--epochs", "1", "--hidden", "16", "--quiet",
+                 "--device", "cpu", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.skipif(not NO_GPU, reason="CuPy and a GPU are here: --device cuda runs")
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict"])
+def test_device_cuda_without_a_gpu_is_one_line_and_exit_2(command, run_dir, tmp_path,
+                                                          capsys):
+    X = tmp_path / "X.npy"
+    np.save(X, np.zeros((2, 64)))
+    argv = {"train": ["train", "--dataset", "digits", "--out", str(tmp_path / "r")],
+            "evaluate": ["evaluate", str(run_dir)],
+            "predict": ["predict", str(run_dir), str(X)]}[command]
+    capsys.readouterr()
+    assert main([*argv, "--device", "cuda"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("manualnn: error: --device cuda: ") and cuda_missing() in err
+    assert not (tmp_path / "r").exists()   # refused before any folder is made
+
+
+def test_a_run_folder_records_its_device(run_dir):
+    import json
+    assert json.loads((run_dir / "config.json").read_text())["device"] == "cpu"
+
+
+@pytest.mark.skipif(bool(NO_GPU), reason=NO_GPU or "")
+def test_train_on_cuda_evaluates_the_same_on_cpu(tmp_path, capsys):
+    out = tmp_path / "gpu"
+    assert main(["train", "--dataset", "digits", "--epochs", "2", "--quiet", "--device",
+                 "cuda", "--out", str(out)]) == 0
+    gpu = capsys.readouterr().out.splitlines()[0]
+    assert main(["evaluate", str(out), "--device", "cpu"]) == 0
+    assert gpu.removeprefix("test accuracy ") in capsys.readouterr().out
+    assert main(["train", "--resume", str(out), "--epochs", "3", "--device", "cpu",
+                 "--quiet"]) == 0   # a GPU's checkpoint resumes on the CPU
