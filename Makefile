@@ -6,20 +6,23 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: demo course test bench venv data clean
+.PHONY: demo course test bench venv data browser clean
 
 # [fast]: numba, for the compiled loops (Adam, relu layers, the loss) and for calling
 # NumPy's own BLAS for gemm/axpy updates; optional (manualnn falls back to NumPy without
-# it), installed here for speed.
+# it), installed here for speed.  [report]: Jinja2 and matplotlib, for report.html.
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -e '.[plot,fast]'
+	$(PIP) install -e '.[plot,fast,report]'
 	touch $@
 
 # PyTorch (CPU build, pinned: an unpinned install pulls a multi-GB CUDA build) only
 # enables the optional cross-checks against torch.optim; without it they are skipped.
+# The notebook test runs docs/lecture.ipynb in a kernel of this venv: registered here, so
+# no kernel of the machine (another Python) is picked up.
 $(VENV)/.test: $(VENV)/.base
 	$(PIP) install -e '.[test]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name 'Python 3 (manualnn)' >/dev/null
 	$(PIP) install torch==2.13.0 || echo "torch==2.13.0 not installed: its cross-checks are skipped"
 	touch $@
 
@@ -35,11 +38,24 @@ data:
 	  fi; \
 	fi
 
-# The main job: the default recipe on Fashion-MNIST, then its evaluation.
+# Debian's chromium and its driver, for the report's test in a real browser, when apt is
+# usable; otherwise that test is skipped, saying why (never a failure of make test).
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) \
+	      || echo "chromium not installed: the browser test is skipped" >&2; \
+	  else \
+	    echo "chromium is missing (sudo apt-get install chromium chromium-driver): the browser test is skipped" >&2; \
+	  fi; \
+	fi
+
+# The main job: the default recipe on Fashion-MNIST, its evaluation, and its report.
 demo: $(VENV)/.base data
 	rm -rf runs/demo
-	time $(PY) -m manualnn train --out runs/demo
+	time $(PY) -m manualnn train --out runs/demo --report
 	$(PY) -m manualnn evaluate runs/demo --plot
+	@echo "report: runs/demo/report.html (open it in a browser)"
 
 # The course's homework-0 models (softmax regression, two-layer network) via simple_ml.
 course: $(VENV)/.base data
@@ -66,7 +82,7 @@ bench: $(VENV)/.bench
 	  --out benchmarks/results_allreduce.md
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_scaling.py
 
-test: $(VENV)/.test
+test: $(VENV)/.test browser
 	$(PY) -m pytest
 
 clean:

@@ -71,6 +71,20 @@ def remove_leftovers(folder, names) -> None:
                 os.unlink(os.path.join(folder, entry))
 
 
+def check_target(path, name: str) -> str:
+    """``path`` as a string, if it may be written: absent or a regular file.  A link is
+    refused (a rename would replace the link, not what it points to, and following it
+    would write where the user did not name), and so is anything special."""
+    path = os.fspath(path)
+    if os.path.islink(path):
+        raise ValueError(f"{name}: {path} is a symbolic link; give the path of a regular file")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise ValueError(f"{name}: {path} exists and is not a regular file")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise ValueError(f"{name}: the folder of {path} does not exist")
+    return path
+
+
 def write_bytes(path, data: bytes) -> None:
     with atomic_open(path, "wb") as f:
         f.write(data)

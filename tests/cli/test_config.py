@@ -28,7 +28,8 @@ def test_every_train_option_of_the_command_line_is_a_field():
     args = build_parser().parse_args(["train"])
     fields = {f.name for f in dataclasses.fields(RunConfig)}
     # how this process takes part, not what the run is: a run resumes with any world size
-    given = set(vars(args)) - {"command", "resume", "quiet", "given", "distributed"}
+    given = set(vars(args)) - {"command", "resume", "config", "report", "quiet", "given",
+                               "distributed"}
     assert given <= fields, given - fields
     assert all(getattr(args, k) == DEFAULTS[k] for k in given if k != "out")
 

@@ -7,6 +7,9 @@
     evaluation.py  ``evaluate``: a run on a test split, in numbers and a picture
     predict.py     ``predict``: labels and probabilities for new inputs
     explain.py     ``explain``: the recurrences written out with every shape
+    report.py      ``report`` and ``train --report``: what RUN_DIR/report.html shows
+    export.py      ``export``: a run's model and preprocessing as an ONNX file
+    rerun.py       ``train --config``: a recorded run again, command-line options first
     memory.py      memory plans: what training, evaluation and prediction need
     demo.py        the course's two models on Fashion-MNIST (``make course``)
 """

@@ -1,4 +1,4 @@
-"""The ``manualnn`` command: train, evaluate, predict, gradcheck, explain.
+"""The ``manualnn`` command: train, evaluate, predict, gradcheck, explain, report, export.
 
 Every mistake a user can make (an unknown dataset, a bad option value, a missing or
 corrupt file, a model that does not fit the input) ends in one line on stderr and exit
@@ -135,6 +135,11 @@ def _add_train_options(p):
                    default=d["preprocess"])
     g.add_argument("--out", metavar="RUN_DIR", help="run folder (default runs/<dataset>-<time>)")
     g.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    g.add_argument("--config", metavar="CONFIG_JSON",
+                   help="re-run a recorded run (RUN_DIR/config.json) as a new run; options "
+                        "given here override the file's")
+    g.add_argument("--report", action="store_true",
+                   help="also write RUN_DIR/report.html (pip install 'manualnn[report]')")
     g.add_argument("--quiet", action="store_true", help="no table, no progress bar")
     _add_device_option(g, d["device"])
     _add_memory_option(g)
@@ -174,7 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--inputs", type=int, default=784, help="input width when no --layers")
     ex.add_argument("--classes", type=int, default=10, help="output width when no --layers")
     ex.add_argument("--batch-size", type=int, default=100)
-    for p in (train, ev, pr, gc):
+    rp = sub.add_parser("report", help="write RUN_DIR/report.html, one self-contained page")
+    rp.add_argument("run_dir", metavar="RUN_DIR")
+    rp.add_argument("--data-dir", help="folder that holds the dataset's files")
+    rp.add_argument("--download", action="store_true", help="fetch missing dataset files")
+    _add_memory_option(rp)
+    xp = sub.add_parser("export", help="the model and its preprocessing as an ONNX file")
+    xp.add_argument("run_dir", metavar="RUN_DIR")
+    xp.add_argument("output", metavar="MODEL_ONNX", help="the .onnx file to write")
+    for p in (train, ev, pr, gc, rp):
         p.add_argument("--threads", type=int, help="BLAS threads (default: the library's own)")
     return parser
 

@@ -13,6 +13,12 @@ from manualnn.cli.config import DEFAULTS, RunConfig
 
 
 def train(args) -> int:
+    if args.report:   # before the training: a missing extra is said now, not after an hour
+        from manualnn.io.report import require
+        require()
+    if args.resume and args.config:
+        raise ValueError("config: give --resume RUN_DIR (continue a run) or --config FILE "
+                         "(a new run with its options), not both")
     from manualnn.train.distributed import world
     comm = world(required=args.distributed)   # MPI when a launcher started this process
     say = print if comm.rank == 0 else (lambda *a, **k: None)
@@ -23,20 +29,27 @@ def train(args) -> int:
                                                log=_log(args), progress=not args.quiet,
                                                comm=comm)
     else:
-        config = {k: getattr(args, k) for k in DEFAULTS if hasattr(args, k)}
-        if args.layers is not None and "hidden" not in args.given:
-            del config["hidden"]
-        config["out"] = args.out or experiment.default_out(args.dataset)
-        config = RunConfig.from_dict(config)
+        if args.config:
+            from manualnn.cli.rerun import config_from_file
+            config = config_from_file(args, experiment.default_out)
+        else:
+            config = {k: getattr(args, k) for k in DEFAULTS if hasattr(args, k)}
+            if args.layers is not None and "hidden" not in args.given:
+                del config["hidden"]
+            config["out"] = args.out or experiment.default_out(args.dataset)
+            config = RunConfig.from_dict(config)
         folder, _, result = experiment.run(config, log=_log(args), progress=not args.quiet,
                                            comm=comm)
     if result is not None:
         say(f"test accuracy {1 - result[1]:.2%}")
     say(f"run folder: {folder}")
+    if args.report and comm.rank == 0:   # rank 0 alone writes the run folder
+        from manualnn.cli.report import write_report
+        say(f"report: {write_report(folder, download=args.download)}")
     return 0
 
 
-RESUME_OPTIONS = {"resume", "epochs", "max_memory", "download", "threads", "quiet",
+RESUME_OPTIONS = {"report", "resume", "epochs", "max_memory", "download", "threads", "quiet",
                   "distributed", "device"}
 
 
@@ -121,4 +134,16 @@ def explain(args) -> int:
     from manualnn.cli.explain import explain as text
     layers = args.layers or [args.inputs, *args.hidden, args.classes]
     print(text(layers, args.activation, args.bias, args.batch_size, args.loss), end="")
+    return 0
+
+
+def report(args) -> int:
+    from manualnn.cli.report import write_report
+    print(f"report: {write_report(args.run_dir, args.data_dir, args.download, args.max_memory)}")
+    return 0
+
+
+def export(args) -> int:
+    from manualnn.cli.export import export_run
+    print(export_run(args.run_dir, args.output))
     return 0

@@ -41,9 +41,12 @@ def check_outputs(Z, run_dir) -> None:
                         "score them")
 
 
-def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
-                 max_memory=None, device="cpu") -> str:
-    """A text report: loss, accuracy, per-class accuracy and the confusion matrix.
+def outputs_on_test(run_dir, dataset=None, data_dir=None, download=False, max_memory=None,
+                    need_test=True, device="cpu"):
+    """The run's model on its test split (or ``dataset``'s): a dict with name, ds, net,
+    meta, Z (the logits, (n_test, k)), pred, loss, value (the model's own loss) and
+    matrix (the confusion counts, (k, k)).  A dataset without a test split is refused,
+    or with ``need_test=False`` gives Z None (and no pred, loss, value, matrix).
 
     The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py), on
     ``device`` ("cpu" or "cuda").
@@ -54,7 +57,7 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
     config = read_config(run_dir) if dataset is None or has_config else {}
     name = dataset or config.get("dataset")
     ds = load_dataset(name, data_dir=data_dir or config.get("data_dir"), download=download)
-    if ds.X_test is None:
+    if ds.X_test is None and need_test:
         raise DataError(f"{name}: has no test split to evaluate on")
     if ds.n_features != net.layers[0]:
         raise ValueError(f"dataset: the model takes {net.layers[0]} features, "
@@ -67,6 +70,8 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
         raise ValueError(f"dataset: the model's classes {str(classes)[:60]} are not "
                          f"{name}'s {str(list(ds.classes))[:60]}; scoring by position would "
                          "name them wrongly")
+    if ds.X_test is None:
+        return {"name": name, "ds": ds, "net": net, "meta": meta, "Z": None}
     rows, size = ds.X_test.shape[0], net.dtype.itemsize
     fixed = memory.arrays_bytes(ds.X_train, ds.y_train, ds.X_test, ds.y_test) \
         + rows * (ds.n_features + 3 * k) * size
@@ -78,8 +83,19 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
     # the model's own loss (label smoothing aside: a regularizer of the training, not a
     # measure of the model), on the targets it was trained against
     loss = get_loss(meta.get("loss", "softmax_cross_entropy"))
-    value = loss.value_and_grad_(Z, targets_for(loss, ds.y_test, k, net.dtype))[0]
-    matrix = confusion_matrix(ds.y_test, pred, k)
+    value = loss.value_and_grad_(Z.copy(), targets_for(loss, ds.y_test, k, net.dtype))[0]
+    return {"name": name, "ds": ds, "net": net, "meta": meta, "Z": Z, "pred": pred,
+            "loss": loss, "value": value, "matrix": confusion_matrix(ds.y_test, pred, k)}
+
+
+def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
+                 max_memory=None, device="cpu") -> str:
+    """A text report: loss, accuracy, per-class accuracy and the confusion matrix."""
+    out = outputs_on_test(run_dir, dataset, data_dir, download, max_memory, device=device)
+    name, ds, meta, pred, loss, value, matrix = (out[key] for key in (
+        "name", "ds", "meta", "pred", "loss", "value", "matrix"))
+    k = matrix.shape[0]
+    classes = [str(c) for c in meta["classes"]]
     lines = [f"{name} test split: {len(ds.y_test)} rows",
              f"{loss.label} {value:.4f}   accuracy {np.mean(pred == ds.y_test):.2%}", "",
              f"{'class':<16} {'accuracy':>9} {'rows':>6}"]

@@ -17,7 +17,7 @@ from manualnn.core.network import MLP
 from manualnn.data.datasets import load_dataset
 from manualnn.data.files import train_val_split
 from manualnn.data.preprocess import Preprocessor
-from manualnn.io.rundir import RunDir
+from manualnn.io.rundir import CURVES, RunDir
 from manualnn.train.distributed import LOCAL, make_step
 from manualnn.train.loop import TrainState, fit
 from manualnn.train.optim import OPTIMIZERS, get_optimizer
@@ -185,7 +185,9 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):
             on_epoch_end=end_epoch)
         step.check()
         folder.save_model(net, state, meta, arrays)
-        folder.write_curves(state.history)
+        if folder.write_curves(state.history) is None and state.history:
+            log(f"(no {folder.file(CURVES)}: drawing the learning curves needs "
+                f"matplotlib, pip install 'manualnn[plot]')")
         result = step.evaluate(*tr(splits["test"]), chunk) if "test" in splits else None
         return folder.path, net, result
     finally:

@@ -5,4 +5,6 @@
     rundir.py     the run folder: what a training writes, reads back and resumes
     checkpoint.py the checkpoint's metadata, checked field by field before a resume
     plots.py      learning curves and a confusion matrix (matplotlib, optional)
+    report.py     a run's report as one self-contained HTML page (Jinja2, templates/)
+    onnx_export.py  a network and its preprocessing as an ONNX graph (onnx, optional)
 """

@@ -1,7 +1,9 @@
 """Pictures of a run: learning curves and a confusion matrix (matplotlib, optional).
 
-Each function writes a PNG atomically and returns its path, or returns None when
-matplotlib is not installed (``pip install manualnn[plot]``).
+Each ``plot_*`` function writes a PNG atomically and returns its path, or returns None
+when matplotlib is not installed (``pip install manualnn[plot]``); each ``*_figure``
+function returns the matplotlib figure itself (or None), which ``png_bytes`` renders
+for pages that carry their pictures inline (io/report.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ def _pyplot():
 
 def plot_curves(history: list, path) -> str | None:
     """Loss and error against epoch, for train, validation and test (when present)."""
+    return _save(curves_figure(history), path)
+
+
+def curves_figure(history: list):
+    """The figure of ``plot_curves``, or None (no matplotlib, or no epochs)."""
     plt = _pyplot()
     if plt is None or not history:
         return None
@@ -31,12 +38,13 @@ def plot_curves(history: list, path) -> str | None:
             values = [row.get(f"{split}_{metric}") for row in history]
             if any(v is not None for v in values):
                 ax.plot(epochs, values, marker="o", markersize=3, label=split)
+        ax.xaxis.get_major_locator().set_params(integer=True)   # epochs are whole
         ax.set_xlabel("epoch")
         ax.set_ylabel("error rate" if metric == "err" else "loss")
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    return _save(plt, fig, path)
+    return fig
 
 
 CELL_TEXT_UP_TO = 30    # classes; beyond, a heat map without a number in each cell
@@ -49,6 +57,11 @@ def plot_confusion(matrix, classes, path) -> str | None:
     for up to CELL_TEXT_UP_TO classes.  The picture's size is bounded, so its cost grows
     with the k^2 counts, not with the k^2 cells' text.  Class names are shown as written
     (no TeX: "$x$" stays "$x$")."""
+    return _save(confusion_figure(matrix, classes), path)
+
+
+def confusion_figure(matrix, classes):
+    """The figure of ``plot_confusion``, or None without matplotlib."""
     plt = _pyplot()
     if plt is None:
         return None
@@ -68,11 +81,24 @@ def plot_confusion(matrix, classes, path) -> str | None:
                 ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
                         color="white" if matrix[i, j] > top / 2 else "black")
     fig.tight_layout()
-    return _save(plt, fig, path)
+    return fig
 
 
-def _save(plt, fig, path):
-    with atomic.atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=100)
-    plt.close(fig)
+def png_bytes(fig, dpi: int = 100) -> bytes:
+    """The figure as PNG bytes; the figure is closed (pyplot keeps no reference)."""
+    import io
+
+    import matplotlib.pyplot as plt
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def _save(fig, path):
+    if fig is None:
+        return None
+    atomic.write_bytes(path, png_bytes(fig))
     return str(path)

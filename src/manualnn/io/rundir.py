@@ -185,6 +185,27 @@ def history_csv(history: list) -> str:
     return out.getvalue()
 
 
+def read_history(path) -> list:
+    """The rows of a run's history.csv as dicts of COLUMNS (floats; None where empty),
+    epoch an int.  Only the folder's own regular file is read, at most MAX_CONFIG * 64
+    bytes (a row is about 100)."""
+    file = os.path.join(path, HISTORY)
+    if os.path.islink(file) or not os.path.isfile(file):
+        raise DataError(f"{path}: not a run folder with a history (no regular {HISTORY})")
+    with open(file, encoding="utf-8", newline="") as f:
+        text = f.read(MAX_CONFIG * 64 + 1)
+    if len(text) > MAX_CONFIG * 64:
+        raise DataError(f"{file}: too big for a history")
+    rows = []
+    try:
+        for raw in csv.DictReader(io.StringIO(text)):
+            row = {k: None if raw[k] in ("", None) else float(raw[k]) for k in COLUMNS}
+            rows.append({**row, "epoch": int(row["epoch"])})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"{file}: not a history written by manualnn ({exc})"[:200]) from None
+    return rows
+
+
 def _lock(path, folder):
     """An exclusive, non-blocking lock on ``path``; refused when another process holds it."""
     import fcntl

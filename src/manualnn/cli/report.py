@@ -1,0 +1,146 @@
+"""``manualnn report RUN_DIR`` (and ``train --report``): RUN_DIR/report.html.
+
+Gathers what a reader of a run wants to see: the run (data, architecture, recipe, time,
+final metrics), the learning curves, per-class accuracy and the confusion matrix on the
+test split, for images the first layer's weights and the most confident mistakes, and
+the ``explain`` table of the model; io/report.py draws and renders them.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from manualnn import atomic
+from manualnn.cli.evaluation import outputs_on_test
+from manualnn.cli.explain import explain
+from manualnn.core.losses import softmax
+from manualnn.io.rundir import read_config, read_history
+
+REPORT = "report.html"
+MISTAKES = 16           # most confident mistakes shown
+EXPLAIN_BATCH = 100     # the batch m of the explain table when the run has none
+
+
+def write_report(run_dir, data_dir=None, download=False, max_memory=None) -> str:
+    """Write RUN_DIR/report.html (atomically) and return its path."""
+    from manualnn.io import report
+    report.require()   # before any work: one line naming the extra
+    config, history = read_config(run_dir), read_history(run_dir)
+    path = atomic.check_target(os.path.join(run_dir, REPORT), "report")
+    out = outputs_on_test(run_dir, None, data_dir, download, max_memory, need_test=False)
+    atomic.write_text(path, report.render(_page(run_dir, config, history, out)))
+    return path
+
+
+def _page(run_dir, config, history, out) -> dict:
+    """What the template names.  Without a test split the page leaves out the test
+    numbers and pictures and says so."""
+    from manualnn import __version__
+    from manualnn.io import plots, report
+    net, meta, ds = out["net"], out["meta"], out["ds"]
+    classes = [str(c) for c in meta["classes"]]
+    hidden = net.activations[0].name if net.L > 1 else "none"
+    arch = "-".join(map(str, net.layers))
+    page = {
+        "title": f"{out['name']}: {arch} {hidden}",
+        "subtitle": f"{run_dir}, {len(history)} epochs, {_seconds(history):.1f} s of training",
+        "cards": [{"value": f"{_params(net):,}", "label": "parameters"},
+                  {"value": f"{_seconds(history):.1f} s", "label": "training time"}],
+        "summary": _summary(config, net, meta, history, ds),
+        "curves": report.figure_uri(plots.curves_figure(history)),
+        "history_columns": ["epoch", "lr", "train loss", "train err", "val loss", "val err",
+                            "test loss", "test err", "seconds"],
+        "history": [_history_row(row) for row in history],
+        "per_class": [], "confusion": None, "mistakes": [],
+        "tiles": None, "tiles_note": "", "image_shape": "",
+        "explain": explain(net.layers, hidden if net.L > 1 else "relu", net.bias,
+                           int(config.get("batch_size") or EXPLAIN_BATCH),
+                           meta.get("loss", "softmax_cross_entropy")),
+        "version": __version__, "run_dir": os.fspath(run_dir),
+    }
+    shape = tuple(meta["image_shape"]) if meta.get("image_shape") else None
+    if shape:
+        page["image_shape"] = f"{shape[0]} x {shape[1]}"
+        page["tiles"] = report.weight_tiles(net.W[0], shape)
+        shown = min(report.TILES_UP_TO, net.layers[1])
+        page["tiles_note"] = f"Units 1 to {shown} of {net.layers[1]}."
+    if out["Z"] is not None:
+        matrix = out["matrix"]
+        page["cards"][:0] = [
+            {"value": f"{np.mean(out['pred'] == ds.y_test):.2%}", "label": "test accuracy"},
+            {"value": f"{out['value']:.4f}", "label": f"test {out['loss'].label}"}]
+        page["per_class"] = _per_class(matrix, classes)
+        page["confusion"] = report.figure_uri(plots.confusion_figure(matrix, classes))
+        page["mistakes"] = _mistakes(out, classes, shape) if shape else []
+    return page
+
+
+def _summary(config, net, meta, history, ds) -> list:
+    c = config.get
+    recipe = (f"{c('optimizer')} lr {c('lr')}, weight decay {c('weight_decay')}, "
+              f"{c('schedule')} schedule, {c('warmup_epochs')} warm-up epochs, "
+              f"batch {c('batch_size')}, dropout {c('dropout')}, label smoothing "
+              f"{c('label_smoothing')}, loss {c('loss')}")
+    last = history[-1] if history else {}
+    final = ", ".join(f"{split} loss {last[f'{split}_loss']:.5f} err {last[f'{split}_err']:.5f}"
+                      for split in ("train", "val", "test")
+                      if last.get(f"{split}_loss") is not None)
+    acts = ", ".join(a.name for a in net.activations)
+    test = "no test split" if ds.y_test is None else f"{len(ds.y_test)} test rows"
+    data = (f"{meta.get('dataset', c('dataset'))}: {len(ds.y_train)} training rows (a "
+            f"fraction {c('val_fraction')} held out for validation), {test}, "
+            f"{ds.n_classes} classes")
+    arch = (f"{'-'.join(map(str, net.layers))}, activations {acts}, "
+            f"{'with' if net.bias else 'no'} bias, {net.dtype.name}")
+    epochs = f"{len(history)} of {c('epochs')}"
+    if c("early_stopping"):
+        epochs += f", early stopping after {c('early_stopping')} epochs without progress"
+    return [("dataset", data), ("architecture", arch), ("parameters", f"{_params(net):,}"),
+            ("recipe", recipe), ("preprocessing", meta.get("preprocess", "none")),
+            ("epochs", epochs), ("seed", str(c("seed"))),
+            ("seconds", f"{_seconds(history):.1f} (training and per-epoch evaluation)"),
+            ("final epoch", final or "none")]
+
+
+def _params(net) -> int:
+    return sum(p.size for p in net.params)
+
+
+def _seconds(history) -> float:
+    return float(sum(row.get("seconds") or 0 for row in history))
+
+
+def _history_row(row) -> list:
+    def f(v, spec):
+        return "" if v is None else format(v, spec)
+    return [row["epoch"], f(row["lr"], ".2e")] + [
+        f(row[k], ".5f") for k in ("train_loss", "train_err", "val_loss", "val_err",
+                                   "test_loss", "test_err")] + [f(row["seconds"], ".1f")]
+
+
+def _per_class(matrix, classes) -> list:
+    out = []
+    for c, name in enumerate(classes):
+        rows = int(matrix[c].sum())
+        acc = matrix[c, c] / rows if rows else float("nan")
+        out.append({"name": name, "rows": rows, "accuracy": f"{acc:.2%}",
+                    "bar": f"{10 * acc:.2f}" if rows else "0"})
+    return out
+
+
+def _mistakes(out, classes, shape) -> list:
+    """The MISTAKES wrong test rows of highest top probability, most confident first."""
+    from manualnn.io import report
+    P = softmax(out["Z"].astype(np.float64))
+    y = out["ds"].y_test
+    wrong = np.flatnonzero(out["pred"] != y)
+    chosen = wrong[np.argsort(-P[wrong].max(axis=1), kind="stable")[:MISTAKES]]
+    result = []
+    for i in chosen:
+        top = np.argsort(-P[i], kind="stable")[:3]
+        result.append({"index": int(i), "true": classes[y[i]],
+                       "image": report.picture(out["ds"].X_test[i], shape),
+                       "top": [(classes[j], f"{P[i, j]:.1%}") for j in top]})
+    return result
