@@ -23,6 +23,7 @@ import sys
 import time
 
 import numpy as np
+from peers import torch_model
 from runners import CONFIGS, Config, split_params
 
 LARGE = Config("large", [784, 4096, 4096, 10], 1024, True, "adam", 1e-3)
@@ -129,20 +130,7 @@ class TorchCuda:
         torch.backends.cuda.matmul.allow_tf32 = False
         self.torch, self.cfg, dev = torch, cfg, "cuda"
         self.X, self.y = torch.from_numpy(X).to(dev), torch.from_numpy(y).to(dev)
-        W, b = split_params(cfg, cfg.initial_params(SEED))
-        layers = []
-        for i, w in enumerate(W):
-            lin = torch.nn.Linear(*w.shape, bias=cfg.bias, device=dev)
-            with torch.no_grad():
-                lin.weight.copy_(torch.from_numpy(w.T.copy()))
-                if cfg.bias:
-                    lin.bias.copy_(torch.from_numpy(b[i]))
-            layers += [lin, torch.nn.ReLU()]
-        self.model = torch.nn.Sequential(*layers[:-1])
-        self.loss = torch.nn.CrossEntropyLoss()
-        params = self.model.parameters()
-        self.opt = torch.optim.Adam(params, lr=cfg.lr) if cfg.optimizer == "adam" else \
-            torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
+        self.model, self.loss, self.opt = torch_model(cfg, SEED, device=dev)
 
     def prepare(self, order):
         self.order = self.torch.from_numpy(order).to("cuda")

@@ -32,6 +32,29 @@ def sklearn_available() -> str | None:
     return None
 
 
+def torch_model(cfg: Config, seed: int, dtype="float32", device="cpu"):
+    """(model, loss, optimizer): ``nn.Sequential`` of ``nn.Linear`` (bias as the config,
+    manualnn's initial weights) and ReLU on ``device``, ``nn.CrossEntropyLoss``, and
+    ``torch.optim.SGD`` / ``Adam`` with the config's settings."""
+    import torch
+
+    W, b = split_params(cfg, cfg.initial_params(seed, dtype))
+    layers = []
+    for i, w in enumerate(W):
+        lin = torch.nn.Linear(*w.shape, bias=cfg.bias, dtype=getattr(torch, dtype),
+                              device=device)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(w.T.copy()))
+            if cfg.bias:
+                lin.bias.copy_(torch.from_numpy(b[i]))
+        layers += [lin, torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    params = model.parameters()
+    opt = torch.optim.Adam(params, lr=cfg.lr) if cfg.optimizer == "adam" else \
+        torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
+    return model, torch.nn.CrossEntropyLoss(), opt
+
+
 class Torch:
     """PyTorch eager: ``nn.Sequential`` of ``nn.Linear`` (bias as the config) and ReLU,
     ``nn.CrossEntropyLoss``, ``torch.optim.SGD`` / ``Adam`` with the config's settings.
@@ -48,25 +71,9 @@ class Torch:
 
         torch.set_num_threads(threads)
         self.torch, self.cfg = torch, cfg
-        tdtype = {"float32": torch.float32, "float64": torch.float64}[dtype]
         self.X = torch.from_numpy(np.ascontiguousarray(X, dtype=dtype))
         self.y = torch.from_numpy(y.astype(np.int64))
-        W, b = split_params(cfg, cfg.initial_params(seed, dtype))
-        layers = []
-        for i, w in enumerate(W):
-            lin = torch.nn.Linear(w.shape[0], w.shape[1], bias=cfg.bias, dtype=tdtype)
-            with torch.no_grad():
-                lin.weight.copy_(torch.from_numpy(w.T.copy()))
-                if cfg.bias:
-                    lin.bias.copy_(torch.from_numpy(b[i]))
-            layers += [lin, torch.nn.ReLU()]
-        self.model = torch.nn.Sequential(*layers[:-1])
-        self.loss = torch.nn.CrossEntropyLoss()
-        if cfg.optimizer == "adam":
-            self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
-        else:
-            self.opt = torch.optim.SGD(self.model.parameters(), lr=cfg.lr,
-                                       momentum=cfg.momentum)
+        self.model, self.loss, self.opt = torch_model(cfg, seed, dtype)
 
     def prepare(self, order):
         self._order = self.torch.from_numpy(order)

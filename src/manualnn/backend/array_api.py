@@ -142,14 +142,7 @@ class ArrayAPIBackend(DeviceArrays):
 
     def matmul_add(self, A, B, out, alpha: float, beta: float):
         """out <- alpha A @ B + beta out, in the NumPy backend's order of operations."""
-        product = self.raw.matmul(A, B)
-        product *= alpha
-        if beta == 0:
-            out[...] = product
-        else:
-            out *= beta
-            out += product
-        return out
+        return self._matmul_add_by_product(self.raw.matmul, A, B, out, alpha, beta)
 
     def axpy(self, a: float, x, y, scratch):
         y += x * a

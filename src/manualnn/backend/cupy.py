@@ -105,14 +105,7 @@ class CupyBackend(DeviceArrays):
             cublas.gemm("N", "N", A, B, out=out, alpha=alpha, beta=beta)
             return out
         except (AssertionError, ValueError, TypeError):   # a layout gemm cannot take
-            product = self.cupy.matmul(A, B)
-            product *= alpha
-            if beta == 0:
-                out[...] = product
-            else:
-                out *= beta
-                out += product
-            return out
+            return self._matmul_add_by_product(self.cupy.matmul, A, B, out, alpha, beta)
 
     def axpy(self, a: float, x, y, scratch):
         from manualnn.backend.cupy_kernels import elementwise

@@ -86,6 +86,18 @@ class DeviceArrays:
     def assign(self, p, v) -> None:
         p[...] = self.from_host(v)
 
+    def _matmul_add_by_product(self, matmul, A, B, out, alpha: float, beta: float):
+        """out <- alpha A @ B + beta out through a product ``matmul(A, B)`` in a temporary,
+        in the NumPy backend's order of operations (beta = 0 ignores out)."""
+        product = matmul(A, B)
+        product *= alpha
+        if beta == 0:
+            out[...] = product
+        else:
+            out *= beta
+            out += product
+        return out
+
     def take_rows(self, a, rows, out):
         out[...] = self.raw.take(a, rows, axis=0)
         return out

@@ -133,7 +133,7 @@ def _relu_backward_loop(G, Z, db):
     for i in range(m):
         for j in range(n):
             z = Z[i, j]
-            d = G[i, j] * (np.ceil(min(z, 1.0)) if z == z else z)
+            d = G[i, j] * (np.ceil(min(z, 1.0)) if z == z else z)  # noqa: PLR0124 (NaN test)
             G[i, j] = d
             if db is not None:
                 db[j] += d
