@@ -131,3 +131,29 @@ def test_a_loss_called_on_another_librarys_array_answers_in_it(name, loss_name):
     expected, G_numpy = loss(Z, y, w)
     assert type(G) is type(ops.from_host(Z)) and value == pytest.approx(expected, rel=1e-12)
     np.testing.assert_allclose(ops.to_numpy(G), G_numpy, rtol=1e-12, atol=1e-15)
+
+
+EDGE = float(np.finfo(np.float32).max)
+
+
+@pytest.mark.parametrize("name", FOREIGN)
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+def test_softmax_cross_entropy_is_finite_up_to_float32s_largest_logits(name, eps):
+    """Another library's float32 logits at +-3.4e38 give NumPy's finite loss, and a finite
+    G in float32 (the loss's terms run in float64 there too)."""
+    from manualnn.core.losses import SoftmaxCrossEntropy
+    ops = make(name)
+    Z = np.array([[EDGE, -EDGE, 0.0], [-EDGE, -EDGE, EDGE], [1.0, -1e30, 3.4e38],
+                  [0.0, 0.0, 0.0]], dtype=np.float32)
+    y = np.array([1, 0, 2, 1])
+    loss = SoftmaxCrossEntropy(eps)
+    want = Z.copy()
+    with np.errstate(over="ignore"):
+        expected, expected_errors = loss.value_and_grad_(want, y)
+    G = ops.from_host(Z.copy())
+    value, errors = loss.value_and_grad_(G, ops.from_host(y), ops=ops)
+    G = ops.to_numpy(G, copy=True)
+    assert G.dtype == np.float32 and np.isfinite(G).all()
+    assert np.isfinite(value) and value == pytest.approx(expected, rel=1e-6)
+    assert errors == expected_errors == 2   # rows 0 and 1: the label's logit is not a max
+    np.testing.assert_allclose(G, want, rtol=1e-6, atol=1e-12)

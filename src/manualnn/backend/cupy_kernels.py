@@ -59,13 +59,14 @@ extern "C" __global__ void softmax_xent(T* Z, const long long* y, double* rows, 
         const T v = z[j * s1];
         top = (v > top || v != v) ? v : top;   // a NaN logit makes the row NaN
     }
-    const double zy = (double)(z[yi * s1] - top);
+    // the shift in double: z - max of float32 logits near +-3.4e38 overflows in float
+    const double zy = (double)z[yi * s1] - (double)top;
     double shifted = 0, sum_exp = 0;
     for (long long j = 0; j < k; ++j) {
-        const T t = z[j * s1] - top;
+        const double t = (double)z[j * s1] - (double)top;
         shifted += t;
-        const T e = exp(t);
-        z[j * s1] = e;
+        const double e = exp(t);
+        z[j * s1] = (T)e;
         sum_exp += e;
     }
     rows[i] = log(sum_exp) - ((1 - eps) * zy + eps / k * shifted);

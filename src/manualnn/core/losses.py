@@ -198,15 +198,21 @@ class SoftmaxCrossEntropy(Loss):
         m, k = Z.shape
         hot = xp.astype(y[:, None] == xp.arange(k, device=_device(Z))[None, :], Z.dtype)
         Q = hot * (1 - self.eps) + self.eps / k
-        shifted = Z - xp.max(Z, axis=1, keepdims=True)
+        # in float64, z - max(z) of float32 logits near +-3.4e38 is finite; and since the
+        # q_ij sum to 1, l_i = lse_i - sum_j q_ij (z_ij - max_i) has no 0 x inf in it
+        shifted = xp.astype(Z, xp.float64)
+        shifted = shifted - xp.max(shifted, axis=1, keepdims=True)
         # the row is wrong when its label's logit is not a largest one (NaN: wrong too)
-        errors = xp.sum(xp.astype(xp.sum(hot * shifted, axis=1) != 0, xp.int64))
-        log_S = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
-        rows = -xp.sum(Q * log_S, axis=1)
+        Q64, hot64 = xp.astype(Q, xp.float64), xp.astype(hot, xp.float64)
+        errors = xp.sum(xp.astype(xp.sum(hot64 * shifted, axis=1) != 0, xp.int64))
+        lse = xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+        rows = lse[:, 0] - xp.sum(Q64 * shifted, axis=1)
+        S = xp.astype(xp.exp(shifted - lse), Z.dtype)
         if w is None:
-            return xp.sum(rows) / m, (xp.exp(log_S) - Q) / m, errors
+            return xp.sum(rows) / m, (S - Q) / m, errors
         share = w / xp.sum(w)
-        return xp.sum(rows * share), (xp.exp(log_S) - Q) * share[:, None], errors
+        return (xp.sum(rows * xp.astype(share, xp.float64)), (S - Q) * share[:, None],
+                errors)
 
 
 class MeanSquaredError(Loss):
