@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from cli_helpers import one_line
 from manualnn.backend import get_backend
 from manualnn.cli import main
 from manualnn.cli.config import DEFAULTS, RunConfig
@@ -29,13 +30,6 @@ from manualnn.train.loop import evaluate
 SOME = settings(max_examples=30, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 Image = pytest.importorskip("PIL.Image", reason="pictures need Pillow")
-
-
-def one_line(capsys):
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

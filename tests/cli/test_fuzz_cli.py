@@ -8,16 +8,17 @@ milliseconds; everything else (data loading, checks, the run folder) is real.
 """
 
 import argparse
+import importlib
 import json
 import os
 import shutil
-import sys
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from cli_helpers import write_blobs
 from manualnn.checks import DataError
 from manualnn.cli import build_parser, experiment, main
 from manualnn.cli.config import DEFAULTS
@@ -48,10 +49,7 @@ OPTIONS = _options(build_parser())
 def world(tmp_path_factory):
     """A tiny dataset, a trained run folder, inputs for it, and the paths to use."""
     folder = tmp_path_factory.mktemp("cli")
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 3, 80)
-    X = rng.normal(scale=3, size=(3, 4))[y] + rng.normal(size=(80, 4))
-    np.savez(folder / "d.npz", X=X[:60], y=y[:60], X_test=X[60:], y_test=y[60:])
+    X, _ = write_blobs(folder / "d.npz", 80, 4, train=60)
     np.save(folder / "x.npy", X[:5])
     (folder / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     run = folder / "run"
@@ -67,7 +65,8 @@ def fast(world, monkeypatch, tmp_path):
     """One epoch at most, no downloads, no plots, no default folders outside tmp_path."""
     from manualnn.data import datasets
     from manualnn.io import plots
-    gradcheck = sys.modules["manualnn.core.gradcheck"]   # the package's name is the function
+    # the package's name is the function; the module may not be loaded yet (lazy names)
+    gradcheck = importlib.import_module("manualnn.core.gradcheck")
     fit, check = experiment.fit, gradcheck.gradcheck
 
     def one_epoch(*args, epochs, state, **kwargs):

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from autograd_reference import gradients, loss_value
+from cli_helpers import blobs as make_blobs
+from cli_helpers import one_line
 from manualnn import ACTIVATIONS, get_activation, get_loss
 from manualnn.backend import get_backend
 from manualnn.cli import main
@@ -113,17 +115,7 @@ def test_float32_values_near_the_exp_limit_match_float64(name):
 # -- the command line ----------------------------------------------------------------------
 @pytest.fixture
 def blobs(tmp_path):
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 3, 300)
-    X = rng.normal(scale=3, size=(3, 5))[y] + rng.normal(size=(300, 5))
-    return tmp_path, X, y
-
-
-def _one_line(capsys):
-    captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
-    return lines[0]
+    return (tmp_path, *make_blobs(300, 5))
 
 
 @pytest.mark.parametrize("where, bad", [("X", np.nan), ("X", np.inf), ("X_test", -np.inf),
@@ -136,7 +128,7 @@ def test_train_refuses_non_finite_data_up_front(blobs, capsys, where, bad):
     out = folder / "run"
     assert main(["train", "--dataset", str(folder / "bad.npz"), "--hidden", "4", "--out",
                  str(out), "--quiet"]) == 2
-    line = _one_line(capsys)
+    line = one_line(capsys)
     assert f"{where}: expected finite values" in line and "NaN or infinity" in line
     assert not (out / "checkpoint.safetensors").exists()
 
@@ -152,7 +144,7 @@ def test_predict_refuses_non_finite_inputs(blobs, capsys):
     inputs[1, 0] = np.nan
     np.save(folder / "x.npy", inputs)
     assert main(["predict", str(out), str(folder / "x.npy")]) == 2
-    assert "INPUT: expected finite values, got NaN or infinity" in _one_line(capsys)
+    assert "INPUT: expected finite values, got NaN or infinity" in one_line(capsys)
 
 
 def test_a_diverging_run_stops_with_one_line_and_keeps_the_last_good_model(blobs, capsys):
@@ -165,7 +157,7 @@ def test_a_diverging_run_stops_with_one_line_and_keeps_the_last_good_model(blobs
                  "step", "--step-size", "1", "--gamma", "1e36", "--warmup-epochs", "0",
                  "--batch-size", "32", "--out", str(out), "--quiet"])
     assert code == 2
-    line = _one_line(capsys)
+    line = one_line(capsys)
     assert "training diverged: the loss is" in line and "at epoch 2, batch " in line
     assert "the last completed epoch is 1" in line
     net, meta, _ = load_run(out)

@@ -17,6 +17,7 @@ import time
 import numpy as np
 import pytest
 
+from cli_helpers import write_blobs
 from manualnn.cli import main
 from manualnn.io import rundir
 from manualnn.io.rundir import load_run
@@ -33,11 +34,7 @@ def data(tmp_path_factory):
     """2000 rows of a 3-class problem: an epoch of 4 batches takes a few milliseconds,
     about as long as writing its files."""
     folder = tmp_path_factory.mktemp("crash")
-    rng = np.random.default_rng(0)
-    centers = rng.normal(scale=3, size=(3, 8))
-    y = rng.integers(0, 3, 2000)
-    X = centers[y] + rng.normal(size=(2000, 8))
-    np.savez(folder / "blobs.npz", X=X[:1600], y=y[:1600], X_test=X[1600:], y_test=y[1600:])
+    write_blobs(folder / "blobs.npz", 2000, 8, train=1600)
     return folder
 
 

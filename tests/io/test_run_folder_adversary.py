@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cli_helpers import one_line, write_blobs
 from manualnn.cli import main
 from manualnn.io import rundir, serialize
 from manualnn.io.rundir import load_run
@@ -25,12 +26,9 @@ FOLDER_SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("blobs")
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 3, 400)
-    X = rng.normal(scale=3, size=(3, 6))[y] + rng.normal(size=(400, 6))
-    np.savez(folder / "blobs.npz", X=X[:300], y=y[:300], X_test=X[300:], y_test=y[300:])
-    return folder / "blobs.npz"
+    path = tmp_path_factory.mktemp("blobs") / "blobs.npz"
+    write_blobs(path, 400, 6, train=300)
+    return path
 
 
 def train_args(data, *extra):
@@ -51,13 +49,6 @@ def run(template, tmp_path):
     out = tmp_path / "run"
     shutil.copytree(template, out)
     return out
-
-
-def one_line(capsys):
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 class _Hung(Exception):
