@@ -284,7 +284,10 @@ def test_a_cli_digits_model_has_integer_classes_in_scikit_learn(tmp_path):
 
 
 # -- Ctrl-C at start-up, a closed pipe ---------------------------------------------------
-def test_ctrl_c_while_the_modules_load_is_one_line_and_exit_130(monkeypatch, capsys):
+@pytest.fixture
+def ctrl_c_at_app_import(monkeypatch):
+    """A Ctrl-C while the command's modules load: importing manualnn.cli.app raises
+    KeyboardInterrupt."""
     import builtins
     real = builtins.__import__
 
@@ -293,6 +296,9 @@ def test_ctrl_c_while_the_modules_load_is_one_line_and_exit_130(monkeypatch, cap
             raise KeyboardInterrupt
         return real(name, *args, **kwargs)
     monkeypatch.setattr(builtins, "__import__", interrupted)
+
+
+def test_ctrl_c_while_the_modules_load_is_one_line_and_exit_130(ctrl_c_at_app_import, capsys):
     with pytest.raises(SystemExit) as info:
         try:
             runpy.run_module("manualnn", run_name="__main__")
@@ -302,10 +308,9 @@ def test_ctrl_c_while_the_modules_load_is_one_line_and_exit_130(monkeypatch, cap
     assert one_line(capsys) == "manualnn: interrupted"
 
 
-def test_the_command_loads_its_modules_inside_the_handler(monkeypatch, capsys):
+def test_the_command_loads_its_modules_inside_the_handler(request, capsys):
     """The installed script calls manualnn.launch:main, and ``import manualnn`` loads
     nothing heavy: a Ctrl-C while NumPy loads reaches launch's handler."""
-    import builtins
     from importlib.metadata import entry_points
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "manualnn"]
     assert script.value == "manualnn.launch:main"
@@ -314,13 +319,7 @@ def test_the_command_loads_its_modules_inside_the_handler(monkeypatch, capsys):
                           timeout=60, check=True)
     assert code.stdout.strip() == "False"
     from manualnn import launch
-    real = builtins.__import__
-
-    def interrupted(name, *args, **kwargs):
-        if name == "manualnn.cli.app":
-            raise KeyboardInterrupt
-        return real(name, *args, **kwargs)
-    monkeypatch.setattr(builtins, "__import__", interrupted)
+    request.getfixturevalue("ctrl_c_at_app_import")   # only now: the probe above runs clean
     try:
         assert launch.main([]) == 130
     except KeyboardInterrupt:
