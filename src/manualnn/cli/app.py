@@ -96,10 +96,18 @@ def _add_model_options(p, defaults=DEFAULTS):
     g.add_argument("--seed", type=int, default=defaults["seed"])
 
 
+def _columns(text: str) -> list:
+    names = text.split(",")
+    if not all(n.strip() for n in names):
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names, got "
+                                         f"{text!r}"[:200])
+    return [n.strip() for n in names]
+
+
 def _add_data_options(p, dataset_default=DEFAULTS["dataset"]):
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default=dataset_default,
-                   help="fashion-mnist, mnist, digits, or a .npz/.csv file")
+                   help="fashion-mnist, mnist, digits, or a .npz, .csv or .parquet file")
     g.add_argument("--data-dir", help="folder that holds the dataset's files")
     g.add_argument("--download", action="store_true",
                    help="fetch missing files from the dataset's mirrors (checksums verified)")
@@ -133,6 +141,15 @@ def _add_train_options(p):
                    help="stop after PATIENCE epochs without a better validation loss")
     g.add_argument("--preprocess", choices=["standardize", "scale", "none"],
                    default=d["preprocess"])
+    t = p.add_argument_group("tables (.csv, .parquet)")
+    t.add_argument("--task", choices=["auto", "classification", "regression"],
+                   default=d["task"], help="auto: classes for text, booleans and a few "
+                   "whole numbers, regression for real numbers; unsure: refused")
+    t.add_argument("--label-column", action="append", metavar="NAME",
+                   help="the label column (default: 'label', else the last); repeat it "
+                        "for several regression targets")
+    t.add_argument("--drop-columns", type=_columns, action="extend", default=[],
+                   metavar="A,B", help="columns to leave out (an id, a leak)")
     g.add_argument("--out", metavar="RUN_DIR", help="run folder (default runs/<dataset>-<time>)")
     g.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     g.add_argument("--config", metavar="CONFIG_JSON",
@@ -165,8 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_memory_option(ev)
     pr = sub.add_parser("predict", help="labels and probabilities for new inputs")
     pr.add_argument("run_dir", metavar="RUN_DIR")
-    pr.add_argument("inputs", metavar="INPUT", nargs="+", help=".npy/.npz array or PNG images")
-    pr.add_argument("--output", help="write a .csv or .json file instead of printing")
+    pr.add_argument("inputs", metavar="INPUT", nargs="+",
+                    help=".npy/.npz array, a .csv/.parquet table, or PNG images")
+    pr.add_argument("--output", help="write a .csv, .parquet or .json file instead of "
+                                     "printing")
+    pr.add_argument("--id-column", metavar="NAME",
+                    help="a table's column copied into each prediction row")
     _add_device_option(pr)
     _add_memory_option(pr)
     gc = sub.add_parser("gradcheck", help="check backward against finite differences")

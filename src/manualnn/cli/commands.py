@@ -10,6 +10,8 @@ import numpy as np
 from manualnn.backend.threads import limit_threads
 from manualnn.cli import experiment
 from manualnn.cli.config import DEFAULTS, RunConfig
+from manualnn.cli.recipe import ADAPTIVE
+from manualnn.train.loop import TITLES
 
 
 def train(args) -> int:
@@ -38,9 +40,13 @@ def train(args) -> int:
                 del config["hidden"]
             config["out"] = args.out or experiment.default_out(args.dataset)
             config = RunConfig.from_dict(config)
+        # the recipe may choose what the command line left open (a --config file fixed all)
+        free = () if args.config else set(ADAPTIVE) - args.given
         folder, _, result = experiment.run(config, log=_log(args), progress=not args.quiet,
-                                           comm=comm)
-    if result is not None:
+                                           comm=comm, adapt=free)
+    if result is not None and isinstance(result[1], dict):
+        say("test " + "   ".join(f"{TITLES[k]} {v:.5g}" for k, v in result[1].items()))
+    elif result is not None:
         say(f"test accuracy {1 - result[1]:.2%}")
     say(f"run folder: {folder}")
     if args.report and comm.rank == 0:   # rank 0 alone writes the run folder
@@ -96,7 +102,7 @@ def evaluate(args) -> int:
 def predict(args) -> int:
     from manualnn.cli.predict import predict_files
     text = predict_files(args.run_dir, args.inputs, args.output, max_memory=args.max_memory,
-                         device=args.device)
+                         device=args.device, id_column=args.id_column)
     if text:
         print(text, end="")
     return 0

@@ -27,6 +27,9 @@ class RunConfig:
     dataset: str = "fashion-mnist"
     data_dir: str | None = None
     download: bool = False
+    task: str = "auto"
+    label_column: list | None = None
+    drop_columns: list = dataclasses.field(default_factory=list)
     layers: list | None = None
     hidden: list = dataclasses.field(default_factory=lambda: [512, 256])
     activation: str = "relu"
@@ -77,6 +80,9 @@ class RunConfig:
         if c["max_memory"] is not None:
             c["max_memory"] = memory.parse_size(c["max_memory"])
         _widths(c["hidden"], "hidden", 0)
+        checks.choice(c["task"], "task", ("auto", "classification", "regression"))
+        for key in ("label_column", "drop_columns"):
+            _names(c[key], key)
         if c["layers"] is not None:
             _widths(c["layers"], "layers", 2)
             if "hidden" in config and list(config["hidden"]) != list(c["layers"][1:-1]):
@@ -138,6 +144,16 @@ def _check_numbers(c: dict) -> None:
         checks.number(c["threads"], "threads", 1, integer=True)
     if not math.isfinite(c["weight_decay"]) or c["weight_decay"] < 0:
         raise ValueError(f"weight_decay: expected a value >= 0, got {c['weight_decay']!r}")
+
+
+def _names(value, name: str) -> None:
+    """None (label_column only) or a list of distinct, non-empty column names."""
+    if value is None and name == "label_column":
+        return
+    if not (isinstance(value, (list, tuple)) and all(isinstance(v, str) and v for v in value)
+            and len(set(value)) == len(value)):
+        raise ValueError(f"{name}: expected a list of distinct column names, got {value!r}"
+                         [:200])
 
 
 def _widths(value, name: str, at_least: int) -> None:

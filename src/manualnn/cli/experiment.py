@@ -7,41 +7,71 @@ so ``resume`` rebuilds the same run from the folder alone.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from manualnn import checks
-from manualnn.cli import memory
+from manualnn.cli import memory, recipe
 from manualnn.cli.config import DEFAULTS, RunConfig
 from manualnn.core.losses import get_loss
 from manualnn.core.network import MLP
+from manualnn.data.columns import ColumnEncoder
 from manualnn.data.datasets import load_dataset
-from manualnn.data.files import train_val_split
+from manualnn.data.files import stratified_split
 from manualnn.data.preprocess import Preprocessor
+from manualnn.data.targets import fit_scale
 from manualnn.io.rundir import CURVES, RunDir
 from manualnn.train.distributed import LOCAL, make_step
 from manualnn.train.loop import TrainState, fit
+from manualnn.train.metrics import RegressionMetrics
 from manualnn.train.optim import OPTIMIZERS, get_optimizer
 from manualnn.train.schedules import get_schedule
 
 
 def prepare(config: RunConfig):
-    """Load and split the data, fit preprocessing on the training rows only.
+    """Load and split the data, fit preprocessing on the training rows only (a table's
+    columns first: see data/columns.py).
 
-    Returns (dataset, splits, preprocessor) with splits a dict of name -> (X, y).
+    Returns (dataset, splits, preprocessor, seeds) with splits a dict of name -> (X, y);
+    a table's dataset comes back encoded, with its ``encoder``.
     """
-    ds = load_dataset(config.dataset, data_dir=config.data_dir,
-                      download=config.download)
+    limit = memory.resolve_limit(config.max_memory)
+    ds = load_dataset(config.dataset, data_dir=config.data_dir, download=config.download,
+                      label_column=config.label_column, drop_columns=config.drop_columns,
+                      task=config.task, memory_limit=limit)
     seeds = np.random.SeedSequence(config.seed).spawn(4)
-    X, y, Xv, yv = train_val_split(ds.X_train, ds.y_train, config.val_fraction,
-                                   np.random.default_rng(seeds[0]))
+    train, val = stratified_split(ds.stratify(), config.val_fraction,
+                                  np.random.default_rng(seeds[0]))
+    if ds.table is not None:
+        ds = encode_table(ds, ColumnEncoder.fit(ds.table.take(train)), limit)
+    whole = val.size == 0   # no copy of the training arrays
+    X, y = (ds.X_train, ds.y_train) if whole else (ds.X_train[train], ds.y_train[train])
     pre = Preprocessor(config.preprocess).fit(X)
     dtype = checks.float_dtype(config.dtype)
     splits = {"train": (pre.transform(X, dtype), y)}
-    if Xv is not None:
-        splits["val"] = (pre.transform(Xv, dtype), yv)
+    if not whole:
+        splits["val"] = (pre.transform(ds.X_train[val], dtype), ds.y_train[val])
     if ds.X_test is not None:
         splits["test"] = (pre.transform(ds.X_test, dtype), ds.y_test)
     return ds, splits, pre, seeds
+
+
+def encode_table(ds, encoder, limit=None, as_test: bool = False):
+    """``ds`` with its table encoded into X_train (or, ``as_test``, into X_test with
+    y_test, the table being a test file), after checking that the matrix fits ``limit``;
+    returns the new dataset and, with ``as_test``, the unseen categories' counts."""
+    need = ds.table.rows * encoder.width * 4 * 3   # X, its preprocessed copy, a split
+    if limit is not None and need > limit:
+        raise ValueError(f"{ds.table.path}: its {ds.table.rows} rows encode to "
+                         f"{encoder.width} columns ({memory.describe(need)}), more than the "
+                         f"limit of {memory.describe(limit)}; drop columns of many "
+                         f"categories with --drop-columns, or set --max-memory")
+    X, unseen = encoder.transform(ds.table)
+    if as_test:
+        return dataclasses.replace(ds, X_test=X, y_test=ds.y_train, table=None,
+                                   encoder=encoder), unseen
+    return dataclasses.replace(ds, X_train=X, table=None, encoder=encoder)
 
 
 def device_backend(device: str) -> str:
@@ -129,18 +159,24 @@ def background(X, image_shape) -> float | None:
     return float(np.median(border))
 
 
-def targets_for(loss, y, k: int, dtype):
-    """Labels as the loss needs them: integers, or one-hot rows for mse / binary CE."""
+def targets_for(loss, y, k: int, dtype, target=None):
+    """Labels as the loss needs them: integers, or one-hot rows for mse / binary CE; a
+    regression's targets (``target`` = (mean, scale)) standardized, ``dtype`` (m, k)."""
+    if target is not None:
+        return ((np.asarray(y, np.float64).reshape(len(y), -1) - target[0])
+                / target[1]).astype(dtype)
     if loss.name == "softmax_cross_entropy":
         return y
     return np.eye(k, dtype=dtype)[y]
 
 
-def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):
+def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL, adapt=()):
     """Train as ``config`` (a RunConfig, or a dict of its options) says, or continue the
     run in ``resume_dir``; returns the run folder path, the network and the final test
-    (loss, error) or None.  Over several MPI ranks (``comm``, see ``train.distributed``)
-    every rank trains its shard of each batch; only rank 0 logs and writes the folder."""
+    (loss, error) (a regression: (loss, its scores)) or None.  ``adapt``: the options the
+    recipe may choose from the data (those the user did not give, see recipe.py).  Over
+    several MPI ranks (``comm``, see ``train.distributed``) every rank trains its shard of
+    each batch; only rank 0 logs and writes the folder."""
     if not isinstance(config, RunConfig):
         config = RunConfig.from_dict(config)
     device_backend(config.device)   # before any folder or data: a missing GPU says so first
@@ -154,6 +190,10 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):
     try:
         ds, splits, pre, seeds = prepare(config)
         X = splits["train"][0]
+        config, said = recipe.adapt(config, ds, X.shape[0], adapt)
+        if said:
+            log(said)
+        folder.fixed = fixed_options(config)
         chunk = plan_memory(config, ds, splits, len(ds.classes))
         net, loss, optimizer, schedule = build(config, X.shape[1], len(ds.classes), seeds)
         state = TrainState(shuffle_rng=np.random.default_rng(seeds[3]))
@@ -163,15 +203,11 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):
         else:
             folder.write_config(config.to_dict())
         step = make_step(net, loss, optimizer, comm, config.clip_norm)
-        meta = {"task": "classification", "loss": loss.name, "classes": ds.classes,
-                "labels": list(range(len(ds.classes))) if ds.labels is None else ds.labels,
-                "input_range": input_range(ds.X_train),
-                "background": background(ds.X_train, ds.image_shape),
-                "dataset": config.dataset, "preprocess": pre.kind,
-                "image_shape": list(ds.image_shape) if ds.image_shape else None}
+        meta, target = model_meta(config, ds, splits, loss, pre)
         arrays = {f"preprocess.{k}": v for k, v in pre.to_arrays().items()}
         k = len(ds.classes)
-        tr = lambda split: (split[0], targets_for(loss, split[1], k, net.dtype))
+        tr = lambda split: (split[0], targets_for(loss, split[1], k, net.dtype, target))
+        metrics = None if target is None else RegressionMetrics(*target)
 
         def end_epoch(s):   # the replicas are compared before rank 0 saves one of them
             step.check()
@@ -182,16 +218,39 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):
             validation=tr(splits["val"]) if "val" in splits else None,
             test=tr(splits["test"]) if "test" in splits else None,
             patience=config.early_stopping, log=log, progress=progress, eval_chunk=chunk,
-            on_epoch_end=end_epoch)
+            on_epoch_end=end_epoch, metrics=metrics)
         step.check()
         folder.save_model(net, state, meta, arrays)
         if folder.write_curves(state.history) is None and state.history:
             log(f"(no {folder.file(CURVES)}: drawing the learning curves needs "
                 f"matplotlib, pip install 'manualnn[plot]')")
-        result = step.evaluate(*tr(splits["test"]), chunk) if "test" in splits else None
+        result = None
+        if "test" in splits:
+            result = step.evaluate(*tr(splits["test"]), chunk)
+            if metrics is not None:
+                result = (result[0], metrics(net, *tr(splits["test"]), chunk))
         return folder.path, net, result
     finally:
         folder.close()
+
+
+def model_meta(config, ds, splits, loss, pre):
+    """(model.json's meta: what every command needs besides the weights, a regression's
+    target (mean (t,), scale (t,)) fitted on the training rows or None)."""
+    meta = {"task": ds.task, "loss": loss.name, "classes": ds.classes,
+            "labels": list(range(len(ds.classes))) if ds.labels is None else ds.labels,
+            "input_range": input_range(ds.X_train),
+            "background": background(ds.X_train, ds.image_shape),
+            "dataset": config.dataset, "preprocess": pre.kind,
+            "image_shape": list(ds.image_shape) if ds.image_shape else None}
+    if ds.encoder is not None:
+        meta["columns"] = ds.encoder.to_json()
+    if ds.task != "regression":
+        return meta, None
+    target = fit_scale(np.asarray(splits["train"][1], np.float64))
+    meta["labels"] = None
+    meta["target_mean"], meta["target_scale"] = (a.tolist() for a in target)
+    return meta, target
 
 
 class _Follower:

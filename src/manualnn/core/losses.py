@@ -239,6 +239,32 @@ class MeanSquaredError(Loss):
         return self._mean(rows, w), None
 
 
+class Huber(Loss):
+    """l_i = sum_j h(z_ij - y_ij) / k with h(r) = r^2 / 2 for |r| <= delta, and
+    delta (|r| - delta / 2) beyond: squared near the target, linear far from it, so a few
+    outlying targets pull less than under MSE.  G = clip(Z - Y, -delta, delta) / (m k).
+    """
+
+    name, label = "huber", "Huber loss"
+
+    def __init__(self, delta: float = 1.0):
+        checks.number(delta, "delta", 0, low_open=True)
+        self.delta = float(delta)
+
+    def targets(self, y, m, k):
+        return _float_targets(y, m, k)
+
+    def value_and_grad_(self, Z, y, w=None, ops=None):
+        k, d = Z.shape[1], self.delta
+        Z -= y
+        xp = namespace(Z)
+        R = xp.abs(Z)
+        rows = xp.sum(xp.where(R <= d, R * R / 2, d * (R - d / 2)), axis=1) / k
+        Z[...] = xp.clip(Z, -d, d)
+        self._scale_(Z, w, 1 / k)
+        return self._mean(rows, w), None
+
+
 class BinaryCrossEntropy(Loss):
     """Binary cross-entropy on logits, for k independent yes/no outputs (multi-label):
     l_i = sum_j [softplus(z_ij) - y_ij z_ij] / k with y_ij in [0, 1], computed as
@@ -284,7 +310,7 @@ def _float_targets(y, m, k):
     return Y
 
 
-LOSSES = {c.name: c for c in (SoftmaxCrossEntropy, MeanSquaredError, BinaryCrossEntropy)}
+LOSSES = {c.name: c for c in (SoftmaxCrossEntropy, MeanSquaredError, Huber, BinaryCrossEntropy)}
 
 
 def get_loss(spec, **options) -> Loss:

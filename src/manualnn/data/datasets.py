@@ -4,8 +4,10 @@
 
 - ``"fashion-mnist"`` or ``"mnist"``: the four IDX files, found locally or downloaded;
 - ``"digits"``: scikit-learn's bundled 8x8 digits (needs ``manualnn[sklearn]``);
-- a path ending in ``.npz`` or ``.csv``: your own data (see :func:`manualnn.data.read_npz`
-  and :func:`manualnn.data.read_csv`).
+- a path ending in ``.npz``: your own arrays (see :func:`manualnn.data.read_npz`);
+- a path ending in ``.csv``, ``.parquet`` or ``.pq``: a table (see :mod:`manualnn.data.tables`),
+  its features kept as columns until a :class:`~manualnn.data.columns.ColumnEncoder`
+  fitted on the training rows turns them into numbers.
 
 Where the IDX files are looked for, in order (the first folder holding all four wins):
 
@@ -29,7 +31,8 @@ import numpy as np
 from manualnn import checks
 from manualnn.checks import DataError
 from manualnn.data.download import DEFAULT_TIMEOUT, check_urls, download_file, parse_checksum
-from manualnn.data.files import encode_labels, read_csv, read_idx, read_npz, stratified_split
+from manualnn.data.files import read_idx, stratified_split
+from manualnn.data.tables import is_table
 
 IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -97,12 +100,14 @@ SYSTEM_DIRS: dict[str, tuple[str, ...]] = {
 
 @dataclass(eq=False)
 class Dataset:
-    """A classification dataset ready for training.
+    """A classification or regression dataset ready for training.
 
     ``X_train`` float32 (n, d): raw feature values (pixels 0..255 for the image sets;
-    scale them with :mod:`manualnn.data.preprocess`).  ``y_train`` int64 (n,) in [0, k).
+    scale them with :mod:`manualnn.data.preprocess`).  ``y_train`` int64 (n,) in [0, k)
+    for ``task`` "classification", float64 targets (n, t) for "regression".
+    A table file has ``table`` (its feature columns) and X_train None until encoded.
     ``X_test`` (n_test, d) and ``y_test`` (n_test,) likewise, or None without a test split.
-    ``classes`` gives the k class names (for user files, the original label values as
+    ``classes`` gives the k class names (the t target names for regression; for user files, the original label values as
     strings, sorted as they were encoded); ``labels`` the label values themselves, as y
     held them in the file (None for the built-in sets, whose labels are 0..k-1);
     ``image_shape`` is (rows, cols) for images.
@@ -116,10 +121,19 @@ class Dataset:
     classes: list[str] = field(default_factory=list)
     image_shape: tuple[int, int] | None = None
     labels: list | None = None
+    task: str = "classification"
+    table: object | None = None     # a data.tables.Table, before encoding
+    encoder: object | None = None   # the data.columns.ColumnEncoder that made X_train
 
     @property
     def n_features(self) -> int:
         return self.X_train.shape[1]
+
+    def stratify(self) -> np.ndarray:
+        """What a split keeps the shares of: the classes (a regression: none, one group)."""
+        if self.task == "regression":
+            return np.zeros(self.y_train.shape[0], dtype=np.int64)
+        return self.y_train
 
     @property
     def n_classes(self) -> int:
@@ -132,14 +146,18 @@ class Dataset:
 
 
 def load_dataset(dataset, data_dir=None, download: bool = False, mirrors=None, checksums=None,
-                 *, label_column: str | None = None,
+                 *, label_column=None, drop_columns=(), task: str = "auto",
+                 memory_limit: int | None = None,
                  timeout: float = DEFAULT_TIMEOUT) -> Dataset:
     """Load a named dataset or a user file (see the module docstring) as a :class:`Dataset`.
 
     ``download``, ``mirrors`` (base URLs, tried in order) and ``checksums`` (file name ->
     checksum) apply to the IDX datasets; ``mirrors``/``checksums`` default to the
-    registry's.  ``label_column`` applies to CSV files.  Raises :class:`DataError` when
-    the data is missing or unusable, saying where it looked and how to get it.
+    registry's.  ``label_column`` (a name, or a list of names for several regression
+    targets), ``drop_columns`` and ``memory_limit`` (bytes the reading may use) apply to
+    tables; ``task`` ("auto", "classification", "regression") to tables and .npz files.
+    Raises :class:`DataError` when the data is missing or unusable, saying where it looked
+    and how to get it.
     """
     if not isinstance(dataset, (str, os.PathLike)):
         raise TypeError(f"dataset: expected a dataset name or a file path, got {dataset!r}")
@@ -153,12 +171,13 @@ def load_dataset(dataset, data_dir=None, download: bool = False, mirrors=None, c
     if text == "digits":
         return load_digits()
     ext = os.path.splitext(text)[1].lower()
+    from manualnn.data import userdata   # it builds Datasets: imported here, not at the top
     if ext == ".npz":
-        return load_npz(text)
-    if ext == ".csv":
-        return load_csv(text, label_column)
+        return userdata.load_npz(text, task)
+    if is_table(text):
+        return userdata.load_table(text, label_column, drop_columns, task, memory_limit)
     raise ValueError(f"dataset: expected one of {sorted([*REGISTRY, 'digits'])} or a path to a "
-                     f".npz or .csv file, got {text!r}")
+                     f".npz, .csv or .parquet file, got {text!r}")
 
 
 def cache_dir() -> str:
@@ -230,7 +249,7 @@ def _read_idx_set(spec, paths) -> Dataset:
         raise DataError(f"{paths[2]}: images of shape {X_te.shape[1:]} differ from the "
                         f"training images' {X_tr.shape[1:]} in {paths[0]}")
     image_shape = tuple(X_tr.shape[1:])
-    return Dataset(spec.name, _flat32(X_tr), y_tr, _flat32(X_te), y_te,
+    return Dataset(spec.name, flat32(X_tr), y_tr, flat32(X_te), y_te,
                    list(spec.classes), image_shape)
 
 
@@ -253,7 +272,7 @@ def _idx_pair(spec, images_path, labels_path):
     return X, y.astype(np.int64)
 
 
-def _flat32(X: np.ndarray) -> np.ndarray:
+def flat32(X: np.ndarray) -> np.ndarray:
     return X.reshape(X.shape[0], -1).astype(np.float32, copy=False)
 
 
@@ -274,53 +293,3 @@ def load_digits() -> Dataset:
     train, test = stratified_split(y, DIGITS_TEST_FRACTION, DIGITS_SEED)
     return Dataset("digits", X[train], y[train], X[test], y[test],
                    [str(c) for c in range(10)], (8, 8))
-
-
-def load_npz(path) -> Dataset:
-    """A :class:`Dataset` from a .npz file holding X (m, d) or (m, rows, cols), y (m,), and
-    optionally X_test and y_test.  Labels of any values are encoded to 0..k-1."""
-    arrays = read_npz(path)
-    return _user_dataset(os.fspath(path), arrays["X"], arrays["y"],
-                         arrays.get("X_test"), arrays.get("y_test"))
-
-
-def load_csv(path, label_column: str | None = None) -> Dataset:
-    """A :class:`Dataset` (no test split) from a CSV file; see :func:`manualnn.data.read_csv`."""
-    X, y = read_csv(path, label_column)
-    return _user_dataset(os.fspath(path), X, y, None, None)
-
-
-def _user_dataset(path, X, y, X_test, y_test) -> Dataset:
-    X = _user_features(X, f"{path}: X")
-    y, classes = encode_labels(y, f"{path}: y")
-    if y.shape[0] != X.shape[0]:
-        raise DataError(f"{path}: y has {y.shape[0]} labels for the {X.shape[0]} rows of X")
-    if X_test is not None:
-        X_test = _user_features(X_test, f"{path}: X_test")
-        if X_test.shape[1:] != X.shape[1:]:
-            raise DataError(f"{path}: X_test rows have shape {X_test.shape[1:]}, X rows "
-                            f"{X.shape[1:]}")
-        y_test, _ = encode_labels(y_test, f"{path}: y_test", classes)
-        if y_test.shape[0] != X_test.shape[0]:
-            raise DataError(f"{path}: y_test has {y_test.shape[0]} labels for the "
-                            f"{X_test.shape[0]} rows of X_test")
-    image_shape = tuple(X.shape[1:]) if X.ndim == 3 else None
-    name = os.path.splitext(os.path.basename(path))[0]
-    return Dataset(name, _flat32(X), y, None if X_test is None else _flat32(X_test), y_test,
-                   [str(c) for c in classes.tolist()], image_shape, classes.tolist())
-
-
-def _user_features(X, name) -> np.ndarray:
-    X = np.asarray(X)
-    if X.dtype.kind not in "biuf":
-        raise DataError(f"{name}: expected numeric features, got dtype {X.dtype}")
-    if X.ndim not in (2, 3) or X.shape[0] == 0 or X[0].size == 0:
-        raise DataError(f"{name}: expected a non-empty array (m, d) or images (m, rows, "
-                        f"cols), got shape {X.shape}")
-    # Check after the cast to float32: a float64 value beyond float32's range overflows.
-    with np.errstate(over="ignore"):
-        X = X.astype(np.float32)
-    if not np.isfinite(X).all():
-        raise DataError(f"{name}: expected finite values (within float32 range), got NaN or "
-                        f"infinity")
-    return X

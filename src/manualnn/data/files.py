@@ -1,4 +1,4 @@
-"""Data files for training: IDX files, NPZ and CSV tables, label encoding and splits.
+"""Data files for training: IDX and NPZ files, label encoding and splits.
 
 An IDX file (the format of MNIST and Fashion-MNIST) is a big-endian header, then the
 array: two zero bytes, a type code, the number of dimensions d, d 32-bit sizes, then
@@ -6,14 +6,13 @@ prod(sizes) items.  Files may be gzipped.  Every check that can fail names the f
 what was wrong with it.
 
 Named datasets and user files are loaded by :mod:`manualnn.data.datasets`, downloads are
-verified by :mod:`manualnn.data.download`, and scaling lives in :mod:`manualnn.data.preprocess`.
+verified by :mod:`manualnn.data.download`, scaling lives in :mod:`manualnn.data.preprocess`,
+and CSV and Parquet tables are read by :mod:`manualnn.data.tables`.
 """
 
 from __future__ import annotations
 
-import csv
 import gzip as _gzip
-import io
 import os
 import struct
 import zlib
@@ -163,90 +162,6 @@ def _npz_names(path, names) -> list[str]:
         raise DataError(f"{path}: expected arrays X and y (and optionally both X_test and "
                         f"y_test), got {sorted(names)}")
     return ["X", "y"] + [k for k in ("X_test", "y_test") if k in names]
-
-
-def read_csv(path, label_column: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Features ``X`` float64 (m, d) and labels ``y`` (m,) from a CSV file with a header.
-
-    The label column is ``label_column``, else the column named ``label``, else the last
-    one; every other cell must be a finite number.  Labels stay as written: int64 when
-    they all are integers, float64 when numbers, else strings.  Blank lines are skipped.
-    """
-    path = as_path(path)
-    if label_column is not None and not isinstance(label_column, str):
-        raise TypeError(f"label_column: expected a column name, got {label_column!r}")
-    _check_file(path)
-    header, rows, lines = _read_csv_rows(path)
-    if label_column is None:
-        label_column = "label" if "label" in header else header[-1]
-    if label_column not in header:
-        raise DataError(f"{path}: no column {label_column!r}; columns are {header}")
-    col = header.index(label_column)
-    for row, line in zip(rows, lines):
-        if len(row) != len(header):
-            raise DataError(f"{path}, line {line}: expected {len(header)} cells as in the "
-                            f"header, got {len(row)}")
-    cells = np.char.strip(np.array(rows, dtype=str))
-    names = header[:col] + header[col + 1:]
-    X = _csv_numbers(np.delete(cells, col, axis=1), path, lines, names)
-    return X, _csv_labels(cells[:, col], path, lines, label_column)
-
-
-def _read_csv_rows(path):
-    try:
-        with io.TextIOWrapper(atomic.open_regular(path, follow=True), encoding="utf-8-sig",
-                              newline="") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            rows, lines = [], []
-            for row in reader:
-                if any(cell.strip() for cell in row):
-                    rows.append(row)
-                    lines.append(reader.line_num)
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not UTF-8 text; expected a CSV file") from None
-    except csv.Error as exc:
-        raise DataError(f"{path}: malformed CSV ({exc})") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    header = [name.strip() for name in header or []]
-    if len(header) < 2:
-        raise DataError(f"{path}: expected a header with feature columns and a label "
-                        f"column, got {header}")
-    if not rows:
-        raise DataError(f"{path}: a header but no data rows")
-    return header, rows, lines
-
-
-def _csv_numbers(cells, path, lines, names) -> np.ndarray:
-    try:
-        X = cells.astype(np.float64)
-    except ValueError:
-        for i, j in np.ndindex(cells.shape):
-            try:
-                float(cells[i, j])
-            except ValueError:
-                raise DataError(f"{path}, line {lines[i]}, column {names[j]!r}: expected a "
-                                f"number, got {str(cells[i, j])!r}") from None
-        raise DataError(f"{path}: expected numeric feature cells") from None
-    bad = ~np.isfinite(X)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise DataError(f"{path}, line {lines[i]}, column {names[j]!r}: expected a finite "
-                        f"number, got {str(cells[i, j])!r}")
-    return X
-
-
-def _csv_labels(cells, path, lines, name) -> np.ndarray:
-    empty = np.flatnonzero(cells == "")
-    if empty.size:
-        raise DataError(f"{path}, line {lines[empty[0]]}, column {name!r}: empty label")
-    for dtype in (np.int64, np.float64):
-        try:
-            return cells.astype(dtype)
-        except (ValueError, OverflowError):
-            pass
-    return cells
 
 
 # --------------------------------------------------------------------------- labels

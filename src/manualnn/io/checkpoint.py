@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from manualnn.checks import DataError
-from manualnn.train.loop import COLUMNS
+from manualnn.train.loop import COLUMNS, REGRESSION_COLUMNS, columns_of
 
 FIELDS = {"epoch", "history", "optimizer", "shuffle_rng", "dropout_rng", "best_loss",
           "bad_epochs", "stopped_early"}
@@ -75,11 +75,13 @@ def _check_history(history, epoch: int, path) -> None:
         _fail(path, "history", f"a list of {epoch} rows (one per epoch)", history)
     for i, row in enumerate(history):
         where = f"history[{i}]"
-        if not isinstance(row, dict) or set(row) != set(COLUMNS):
-            _fail(path, where, f"an object with the fields {COLUMNS}", row)
+        columns = columns_of(row) if isinstance(row, dict) else COLUMNS
+        if not isinstance(row, dict) or set(row) != set(columns):
+            _fail(path, where, f"an object with the fields {COLUMNS} (or, for a "
+                               f"regression, {REGRESSION_COLUMNS})", row)
         if row["epoch"] != i + 1 or not _natural(row["epoch"]):
             _fail(path, f"{where}.epoch", f"{i + 1}", row["epoch"])
-        for key in COLUMNS[1:]:
+        for key in columns[1:]:
             if row[key] is not None and not _number(row[key]):
                 _fail(path, f"{where}.{key}", "null or a finite number", row[key])
 

@@ -26,7 +26,7 @@ import os
 from manualnn import atomic, checks
 from manualnn.checks import DataError
 from manualnn.io import checkpoint, serialize
-from manualnn.train.loop import COLUMNS, TrainState
+from manualnn.train.loop import COLUMNS, REGRESSION_COLUMNS, TrainState, columns_of
 
 CHECKPOINT, CONFIG, HISTORY, CURVES = ("checkpoint.safetensors", "config.json", "history.csv",
                                        "curves.png")
@@ -178,15 +178,17 @@ def _check_reusable(path, config_keys) -> None:
 
 def history_csv(history: list) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
+    columns = columns_of(history[0]) if history else COLUMNS
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
     writer.writeheader()
     for row in history:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in COLUMNS})
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
     return out.getvalue()
 
 
 def read_history(path) -> list:
-    """The rows of a run's history.csv as dicts of COLUMNS (floats; None where empty),
+    """The rows of a run's history.csv as dicts of COLUMNS (REGRESSION_COLUMNS for a
+    regression's; floats, None where empty),
     epoch an int.  Only the folder's own regular file is read, at most MAX_CONFIG * 64
     bytes (a row is about 100)."""
     file = os.path.join(path, HISTORY)
@@ -199,7 +201,8 @@ def read_history(path) -> list:
     rows = []
     try:
         for raw in csv.DictReader(io.StringIO(text)):
-            row = {k: None if raw[k] in ("", None) else float(raw[k]) for k in COLUMNS}
+            columns = REGRESSION_COLUMNS if "val_r2" in raw else COLUMNS
+            row = {k: None if raw[k] in ("", None) else float(raw[k]) for k in columns}
             rows.append({**row, "epoch": int(row["epoch"])})
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"{file}: not a history written by manualnn ({exc})"[:200]) from None

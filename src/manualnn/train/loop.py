@@ -22,6 +22,14 @@ from manualnn.train.step import Step
 
 COLUMNS = ["epoch", "lr", "train_loss", "train_err", "val_loss", "val_err", "test_loss",
            "test_err", "seconds"]
+# a regression's rows: its scores (train/metrics.py) in place of the error rates
+REGRESSION_COLUMNS = ["epoch", "lr", "train_loss", "val_loss", "val_rmse", "val_mae", "val_r2",
+                      "test_loss", "test_rmse", "test_mae", "test_r2", "seconds"]
+
+
+def columns_of(row: dict) -> list:
+    """The history columns of a row: COLUMNS, or REGRESSION_COLUMNS for a regression's."""
+    return REGRESSION_COLUMNS if "val_r2" in row else COLUMNS
 
 
 class TrainingDiverged(ArithmeticError):
@@ -69,7 +77,8 @@ def evaluate(net, X, y, loss, chunk: int = 4096):
 def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: TrainState,
         shuffle: bool = True, schedule=None, clip_norm: float | None = None,
         validation=None, test=None, patience: int = 0, callbacks=(), on_epoch_end=None,
-        log=print, progress: bool = True, eval_chunk: int = 4096, step=None) -> TrainState:
+        log=print, progress: bool = True, eval_chunk: int = 4096, step=None,
+        metrics=None) -> TrainState:
     """Train ``net`` on X (m, n_1) and targets y until ``epochs`` epochs are complete.
 
     validation, test  optional (X, y) pairs evaluated after every epoch
@@ -81,6 +90,8 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     step              the training step, which also evaluates (default ``Step(net, loss,
                       optimizer, clip_norm)``; a given step clips as it was built to);
                       ``distributed.DataParallelStep`` is one MPI rank's
+    metrics           a regression's ``RegressionMetrics``: the rows then hold RMSE, MAE
+                      and R^2 of the validation and test splits instead of error rates
     Raises :class:`TrainingDiverged` at the first non-finite loss (``ValueError`` instead
     when the batch itself holds a NaN or infinity), and ``ValueError``/``TypeError`` up
     front for X of the wrong shape or dtype or targets the loss does not accept.
@@ -96,8 +107,9 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     y = loss.targets(ops.to_numpy(y) if native_y else y, X.shape[0], net.layers[-1])
     if patience and validation is None:
         raise ValueError("patience: early stopping needs a validation split (val_fraction > 0)")
+    keys = _keys(validation is not None, test is not None, metrics)
     if state.epoch == 0 and not state.history:
-        log(_header(validation is not None, test is not None))
+        log(_header(keys))
     gather = _training_set(net.ops, X, y)
     step = Step(net, loss, optimizer, clip_norm) if step is None else step
     while state.epoch < epochs and not state.stopped_early:
@@ -111,11 +123,17 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
         finally:
             bar.close()
         m = X.shape[0]
-        row = {"epoch": state.epoch + 1, "lr": optimizer.lr, "train_loss": float(total) / m,
-               "train_err": None if wrong is None else int(wrong) / m}
+        row = {"epoch": state.epoch + 1, "lr": optimizer.lr, "train_loss": float(total) / m}
+        if metrics is None:
+            row["train_err"] = None if wrong is None else int(wrong) / m
         for prefix, split in (("val", validation), ("test", test)):
             ev = step.evaluate(*split, eval_chunk) if split is not None else (None, None)
-            row[f"{prefix}_loss"], row[f"{prefix}_err"] = ev
+            row[f"{prefix}_loss"] = ev[0]
+            if metrics is None:
+                row[f"{prefix}_err"] = ev[1]
+                continue
+            scores = metrics(net, *split, eval_chunk) if split is not None else {}
+            row.update({f"{prefix}_{k}": scores.get(k) for k in metrics.names})
         _check_diverged(net, row)   # before anything saves this epoch's weights
         row["seconds"] = time.perf_counter() - start
         state.history.append(row)
@@ -124,7 +142,7 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
             _early_stopping(net, state, row["val_loss"], patience)
         stop = any(callback(row, net) for callback in callbacks)
         state.stopped_early = state.stopped_early or bool(stop)
-        log(_row_text(row, validation is not None, test is not None))
+        log(_row_text(row, keys))
         if on_epoch_end is not None:
             on_epoch_end(state)
     if patience and state.best_params is not None:
@@ -214,22 +232,31 @@ def _early_stopping(net, state, val_loss, patience):
         state.stopped_early = state.bad_epochs >= patience
 
 
-def _header(val, test):
-    cols = ["Epoch", "Train Loss", "Train Err"] + ["Val Loss", "Val Err"] * val \
-        + ["Test Loss", "Test Err"] * test + [f"{'LR':>8}", "Seconds"]
-    return "| " + " | ".join(cols) + " |"
+def _keys(val, test, metrics) -> list:
+    """The table's number columns, in order."""
+    scores = ["err"] if metrics is None else list(metrics.names)
+    keys = ["train_loss"] + ["train_err"] * (metrics is None)
+    for prefix, shown in (("val", val), ("test", test)):
+        keys += [f"{prefix}_{k}" for k in ["loss", *scores]] * shown
+    return keys
 
 
-def _row_text(row, val, test):
-    keys = ["train_loss", "train_err"] + ["val_loss", "val_err"] * val \
-        + ["test_loss", "test_err"] * test
+TITLES = {"loss": "Loss", "err": "Err", "rmse": "RMSE", "mae": "MAE", "r2": "R^2"}
+
+
+def _header(keys):
+    cols = ["Epoch"] + [f"{k.split('_')[0].title()} {TITLES[k.split('_')[1]]}" for k in keys]
+    return "| " + " | ".join(cols + [f"{'LR':>8}", "Seconds"]) + " |"
+
+
+def _row_text(row, keys):
     cells = [f"{row['epoch']:>5}"] + [_cell(row[k], k) for k in keys]
     cells += [f"{row['lr']:.2e}", f"{row['seconds']:>7.1f}"]
     return "| " + " | ".join(cells) + " |"
 
 
 def _cell(value, key):
-    width = len(key)
+    width = len(key.split("_")[0]) + 1 + len(TITLES[key.split("_")[1]])
     return f"{'-':>{width}}" if value is None else f"{value:>{width}.5f}"
 
 
