@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
 
 from manualnn.checks import DataError
 from manualnn.cli import memory
-from manualnn.cli.experiment import device_backend, targets_for
+from manualnn.cli.experiment import device_backend, encode_table, targets_for
 from manualnn.core.losses import get_loss
 from manualnn.data.datasets import load_dataset
-from manualnn.io.rundir import load_run, read_config
+from manualnn.data.tables import is_table
+from manualnn.data.userdata import load_table
+from manualnn.io.rundir import load_run, model_parts, read_config
+from manualnn.train.loop import TITLES
+from manualnn.train.metrics import RegressionMetrics, regression_scores
 
 
 def confusion_matrix(y_true, y_pred, k: int) -> np.ndarray:
@@ -44,54 +49,105 @@ def check_outputs(Z, run_dir) -> None:
 def outputs_on_test(run_dir, dataset=None, data_dir=None, download=False, max_memory=None,
                     need_test=True, device="cpu"):
     """The run's model on its test split (or ``dataset``'s): a dict with name, ds, net,
-    meta, Z (the logits, (n_test, k)), pred, loss, value (the model's own loss) and
-    matrix (the confusion counts, (k, k)).  A dataset without a test split is refused,
-    or with ``need_test=False`` gives Z None (and no pred, loss, value, matrix).
+    meta, Z (the outputs, (n_test, k)), pred, loss, value (the model's own loss) and
+    matrix (the confusion counts, (k, k)); a regression's has P (the predictions, in the
+    targets' units, (n_test, t)) and scores (RMSE, MAE, R^2) in place of pred and matrix.
+    A table given as ``dataset`` is all test split (its unseen categories counted in
+    ``unseen``).  A dataset without a test split is refused, or with ``need_test=False``
+    gives Z None (and no pred, loss, value, matrix).
 
     The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py), on
     ``device`` ("cpu" or "cuda").
     """
     net, meta, pre = load_run(run_dir, backend=device_backend(device))
+    parts = model_parts(meta, run_dir, net.layers)
     # a model folder saved by manualnn.sklearn has no config.json: --dataset says what to use
     has_config = os.path.isfile(os.path.join(run_dir, "config.json"))
     config = read_config(run_dir) if dataset is None or has_config else {}
     name = dataset or config.get("dataset")
-    ds = load_dataset(name, data_dir=data_dir or config.get("data_dir"), download=download)
+    ds, unseen = _test_data(name, dataset is not None, parts, meta, config, data_dir,
+                            download, max_memory)
     if ds.X_test is None and need_test:
-        raise DataError(f"{name}: has no test split to evaluate on")
-    if ds.n_features != net.layers[0]:
-        raise ValueError(f"dataset: the model takes {net.layers[0]} features, "
-                         f"{name} has {ds.n_features}")
+        raise DataError(f"{name}: has no test split to evaluate on"
+                        + ("; give --dataset TEST.csv" if parts.encoder else ""))
     k = net.layers[-1]
-    if ds.n_classes != k:
-        raise ValueError(f"dataset: the model has {k} classes, {name} has {ds.n_classes}")
-    classes = [str(c) for c in meta["classes"]]
-    if classes != [str(c) for c in ds.classes]:   # outputs are matched to labels by position
-        raise ValueError(f"dataset: the model's classes {str(classes)[:60]} are not "
-                         f"{name}'s {str(list(ds.classes))[:60]}; scoring by position would "
-                         "name them wrongly")
+    _check_fits(ds, net, meta, name)
+    out = {"name": name, "ds": ds, "net": net, "meta": meta, "Z": None, "unseen": unseen}
     if ds.X_test is None:
-        return {"name": name, "ds": ds, "net": net, "meta": meta, "Z": None}
+        return out
     rows, size = ds.X_test.shape[0], net.dtype.itemsize
     fixed = memory.arrays_bytes(ds.X_train, ds.y_train, ds.X_test, ds.y_test) \
-        + rows * (ds.n_features + 3 * k) * size
+        + rows * (ds.X_test.shape[1] + 3 * k) * size
     chunk = memory.inference_chunk(net, max_memory, fixed_bytes=fixed, what="evaluation")
     with np.errstate(over="ignore", invalid="ignore"):   # refused below, with a message
         Z = net(pre.transform(ds.X_test, net.dtype), chunk=chunk)
     check_outputs(Z, run_dir)
-    pred = Z.argmax(axis=1)
     # the model's own loss (label smoothing aside: a regularizer of the training, not a
     # measure of the model), on the targets it was trained against
     loss = get_loss(meta.get("loss", "softmax_cross_entropy"))
-    value = loss.value_and_grad_(Z.copy(), targets_for(loss, ds.y_test, k, net.dtype))[0]
-    return {"name": name, "ds": ds, "net": net, "meta": meta, "Z": Z, "pred": pred,
-            "loss": loss, "value": value, "matrix": confusion_matrix(ds.y_test, pred, k)}
+    value = loss.value_and_grad_(Z.copy(), targets_for(loss, ds.y_test, k, net.dtype,
+                                                       parts.target))[0]
+    out.update(Z=Z, loss=loss, value=value)
+    if parts.target is not None:
+        P = RegressionMetrics(*parts.target).values(Z)
+        return {**out, "P": P, "scores": regression_scores(P, ds.y_test)}
+    pred = Z.argmax(axis=1)
+    return {**out, "pred": pred, "matrix": confusion_matrix(ds.y_test, pred, k)}
+
+
+def _test_data(name, given, parts, meta, config, data_dir, download, max_memory):
+    """(the Dataset to score, unseen categories' counts): a table given on the command
+    line is read against the model's columns and is all test split; the run's own table
+    has no test split."""
+    if not is_table(str(name)) or parts.encoder is None:
+        if parts.encoder is not None:
+            raise ValueError(f"dataset: the model takes a table's columns "
+                             f"{[s['name'] for s in parts.encoder.specs][:8]}; give a .csv "
+                             f"or .parquet file")
+        return load_dataset(name, data_dir=data_dir or config.get("data_dir"),
+                            download=download, task=parts.task), {}
+    limit = memory.resolve_limit(max_memory)
+    ds = load_table(name, parts.label_columns, (), parts.task, limit,
+                    types=parts.encoder.types())
+    if parts.task == "classification":   # the file's classes are some of the model's
+        model = [str(c) for c in meta["classes"]]
+        lookup = np.array([model.index(c) if c in model else -1 for c in ds.classes])
+        if (lookup < 0).any():
+            raise DataError(f"{name}: label {ds.classes[int(np.argmin(lookup))]!r} is not one "
+                            f"of the model's classes {model[:20]}"[:300])
+        ds = dataclasses.replace(ds, y_train=lookup[ds.y_train], classes=model,
+                                 labels=meta.get("labels"))
+    if not given:   # the training file itself: no test split in it
+        return dataclasses.replace(ds, table=None, X_train=np.zeros((0, parts.encoder.width),
+                                                                    np.float32)), {}
+    return encode_table(ds, parts.encoder, limit, as_test=True)
+
+
+def _check_fits(ds, net, meta, name) -> None:
+    """The dataset's features, classes or targets are the model's (by name: outputs are
+    matched to labels by position)."""
+    X = ds.X_train if ds.X_test is None else ds.X_test
+    if X.shape[1] != net.layers[0]:
+        raise ValueError(f"dataset: the model takes {net.layers[0]} features, "
+                         f"{name} has {X.shape[1]}")
+    k = net.layers[-1]
+    if ds.n_classes != k:
+        what = "targets" if ds.task == "regression" else "classes"
+        raise ValueError(f"dataset: the model has {k} {what}, {name} has {ds.n_classes}")
+    classes = [str(c) for c in meta["classes"]]
+    if classes != [str(c) for c in ds.classes]:
+        raise ValueError(f"dataset: the model's classes {str(classes)[:60]} are not "
+                         f"{name}'s {str(list(ds.classes))[:60]}; scoring by position would "
+                         "name them wrongly")
 
 
 def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
                  max_memory=None, device="cpu") -> str:
-    """A text report: loss, accuracy, per-class accuracy and the confusion matrix."""
+    """A text report: loss, accuracy, per-class accuracy and the confusion matrix (a
+    regression: RMSE, MAE and R^2, and each target's)."""
     out = outputs_on_test(run_dir, dataset, data_dir, download, max_memory, device=device)
+    if "scores" in out:
+        return "\n".join(regression_lines(out) + unseen_lines(out["unseen"]))
     name, ds, meta, pred, loss, value, matrix = (out[key] for key in (
         "name", "ds", "meta", "pred", "loss", "value", "matrix"))
     k = matrix.shape[0]
@@ -109,4 +165,25 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
     lines += [f"{c:>3} " + "".join(f"{v:>{width}}" for v in matrix[c]) for c in range(k)]
     if plot:
         lines.append(_picture(matrix, classes, os.path.join(run_dir, "confusion.png")))
-    return "\n".join(lines)
+    return "\n".join(lines + unseen_lines(out["unseen"]))
+
+
+def regression_lines(out) -> list:
+    """The loss and the scores, then (several targets) each target's."""
+    ds, scores, P = out["ds"], out["scores"], out["P"]
+    lines = [f"{out['name']} test split: {len(ds.y_test)} rows",
+             f"{out['loss'].label} {out['value']:.4f} (standardized targets)   "
+             + "   ".join(f"{TITLES[k]} {v:.5g}" for k, v in scores.items())]
+    if P.shape[1] > 1:
+        lines += ["", f"{'target':<16} {'RMSE':>10} {'MAE':>10} {'R^2':>8}"]
+        for j, name in enumerate(out["meta"]["classes"]):
+            one = regression_scores(P[:, j], ds.y_test[:, j])
+            lines.append(f"{str(name)[:16]:<16} {one['rmse']:>10.5g} {one['mae']:>10.5g} "
+                         f"{one['r2']:>8.4f}")
+    return lines
+
+
+def unseen_lines(unseen: dict) -> list:
+    """One line per column with categories the training rows never had (all-zero)."""
+    return [f"column {name!r}: {count} rows with a category unseen at training (encoded "
+            f"as none of the categories)" for name, count in unseen.items()]

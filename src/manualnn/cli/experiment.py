@@ -244,7 +244,7 @@ def model_meta(config, ds, splits, loss, pre):
             "dataset": config.dataset, "preprocess": pre.kind,
             "image_shape": list(ds.image_shape) if ds.image_shape else None}
     if ds.encoder is not None:
-        meta["columns"] = ds.encoder.to_json()
+        meta["columns"], meta["label_columns"] = ds.encoder.to_json(), ds.label_columns
     if ds.task != "regression":
         return meta, None
     target = fit_scale(np.asarray(splits["train"][1], np.float64))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from manualnn import atomic
-from manualnn.io.rundir import load_run
+from manualnn.io.rundir import load_run, model_parts
 
 
 def export_run(run_dir, output) -> str:
@@ -15,8 +15,10 @@ def export_run(run_dir, output) -> str:
     if os.path.splitext(path)[1].lower() != ".onnx":
         raise ValueError(f"output: expected a file name ending in .onnx, got {path!r}")
     net, meta, pre = load_run(run_dir)
+    parts = model_parts(meta, run_dir, net.layers)
     from manualnn.io.onnx_export import to_onnx
-    model = to_onnx(net, pre, classes=meta["classes"])
+    model = to_onnx(net, pre, classes=meta["classes"], encoder=parts.encoder,
+                    target=parts.target)
     data = model.SerializeToString()
     atomic.write_bytes(path, data)
     kinds = {n.op_type for n in model.graph.node}

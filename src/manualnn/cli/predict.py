@@ -1,8 +1,10 @@
-"""``manualnn predict``: labels and class probabilities of a trained run for new inputs.
+"""``manualnn predict``: labels and class probabilities (or a regression's values) of a
+trained run for new inputs.
 
 Inputs are one ``.npy``/``.npz`` array of shape (n, d) (an .npz holds it as ``X`` or as
-its only array), or image files (PNG, JPEG) that are read as grey levels 0..255, resized
-to the training images' size and preprocessed exactly as at training.
+its only array), one ``.csv``/``.parquet`` table for a model trained on one (its columns
+encoded as at training), or image files (PNG, JPEG) that are read as grey levels 0..255,
+resized to the training images' size and preprocessed exactly as at training.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -17,22 +20,35 @@ import numpy as np
 from manualnn import atomic, checks
 from manualnn.checks import DataError
 from manualnn.cli import memory
-from manualnn.cli.evaluation import check_outputs
+from manualnn.cli.evaluation import check_outputs, unseen_lines
 from manualnn.core.losses import softmax
 from manualnn.data import npyfile
-from manualnn.io.rundir import load_run
+from manualnn.data.tables import is_table, pyarrow, read_table
+from manualnn.io.rundir import load_run, model_parts
+from manualnn.train.metrics import RegressionMetrics
 
 
-def predict_files(run_dir, inputs, output=None, max_memory=None, device="cpu") -> str:
-    """Predict for ``inputs`` (paths); write CSV/JSON to ``output`` or return CSV text.
+def predict_files(run_dir, inputs, output=None, max_memory=None, device="cpu",
+                  id_column=None) -> str:
+    """Predict for ``inputs`` (paths); write CSV/Parquet/JSON to ``output`` or return CSV
+    text.  A table's rows are named by its ``id_column`` (else numbered from 0); its
+    categories unseen at training are counted (said on stderr when printing).
 
     The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py), on
     ``device`` ("cpu" or "cuda").
     """
     from manualnn.cli.experiment import device_backend
     net, meta, pre = load_run(run_dir, backend=device_backend(device))
-    names, X = read_inputs(inputs, meta.get("image_shape"), meta.get("input_range"),
-                           meta.get("background"))
+    parts = model_parts(meta, run_dir, net.layers)
+    unseen, key = {}, "input"
+    if parts.encoder is not None or any(is_table(p) for p in inputs):
+        names, X, unseen = read_table_input(inputs, parts, id_column, max_memory)
+        key = id_column or "row"
+    elif id_column is not None:
+        raise ValueError("id_column: applies to a .csv or .parquet input")
+    else:
+        names, X = read_inputs(inputs, meta.get("image_shape"), meta.get("input_range"),
+                               meta.get("background"))
     if X.shape[1] != net.layers[0]:
         raise ValueError(f"INPUT: the model takes {net.layers[0]} features per row, "
                          f"got {X.shape[1]}")
@@ -43,18 +59,69 @@ def predict_files(run_dir, inputs, output=None, max_memory=None, device="cpu") -
     with np.errstate(over="ignore", invalid="ignore"):   # refused below, with a message
         Z = net(pre.transform(X, net.dtype), chunk=chunk)
     check_outputs(Z, run_dir)
+    rows = prediction_rows(names, Z, meta, parts.target, key)
+    notes = unseen_lines(unseen)
+    if output is None:
+        for line in notes:
+            print(line, file=sys.stderr)
+        return _csv(rows)
+    write_predictions(output, rows)
+    return "".join(f"{line}\n" for line in [f"wrote {len(rows)} predictions to {output}",
+                                            *notes])
+
+
+def prediction_rows(names, Z, meta, target, key="input") -> list:
+    """One dict per row: its name under ``key``, then the label and each class's
+    probability, or (a regression, ``target`` = (mean, scale)) each target's value."""
+    if target is not None:
+        P = RegressionMetrics(*target).values(Z)
+        targets = [str(c) for c in meta["classes"]]
+        return [{key: n, **{t: float(v) for t, v in zip(targets, p)}}
+                for n, p in zip(names, P)]
     P = softmax(Z.astype(np.float64))
     classes = [str(c) for c in meta["classes"]]
-    rows = [{"input": n, "label": classes[int(p.argmax())],
+    return [{key: n, "label": classes[int(p.argmax())],
              **{f"p_{c}": round(float(v), 6) for c, v in zip(classes, p)}}
             for n, p in zip(names, P)]
-    if output is None:
-        return _csv(rows)
+
+
+def write_predictions(output, rows) -> None:
+    """Write ``rows`` (dicts of one set of keys) to ``output``, atomically: .csv, .json,
+    or .parquet (pyarrow)."""
     ext = os.path.splitext(output)[1].lower()
-    if ext not in (".csv", ".json"):
-        raise ValueError(f"output: expected a .csv or .json file name, got {output!r}")
+    if ext not in (".csv", ".json", ".parquet"):
+        raise ValueError(f"output: expected a .csv, .parquet or .json file name, got "
+                         f"{output!r}")
+    if ext == ".parquet":
+        import pyarrow.parquet as pq
+        pa, buffer = pyarrow(), io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(rows), buffer)
+        atomic.write_bytes(output, buffer.getvalue())
+        return
     atomic.write_text(output, _csv(rows) if ext == ".csv" else json.dumps(rows, indent=1))
-    return f"wrote {len(rows)} predictions to {output}\n"
+
+
+def read_table_input(paths, parts, id_column, max_memory):
+    """(row names, X (n, d), unseen categories' counts) of one .csv/.parquet file read
+    against the model's columns (extra columns, such as the labels, are ignored)."""
+    paths = [os.fspath(p) for p in paths]
+    if parts.encoder is None:
+        raise ValueError("INPUT: this model was not trained on a table; give a .npy/.npz")
+    if len(paths) != 1 or not is_table(paths[0]):
+        raise ValueError(f"INPUT: expected one .csv or .parquet file for a model trained on "
+                         f"a table, got {paths}"[:300])
+    types = parts.encoder.types()
+    if id_column is not None:
+        types.setdefault(id_column, "category")   # ids as written: "007" stays "007"
+    table = read_table(paths[0], memory.resolve_limit(max_memory), types)
+    if id_column is None:
+        names = list(range(table.rows))
+    else:
+        col = table.column(id_column)
+        names = [col.levels[c] if c >= 0 else None for c in col.values] \
+            if col.kind == "category" else [_number(v) for v in col.values.tolist()]
+    X, unseen = parts.encoder.transform(table)
+    return names, X, unseen
 
 
 def read_inputs(paths, image_shape, value_range=None, background=None):
@@ -156,6 +223,11 @@ def _grey_levels(img, size, background: float):
         under = Image.new("RGBA", rgba.size, (round(255 * background),) * 3 + (255,))
         img = Image.alpha_composite(under, rgba)
     return np.asarray(img.convert("L").resize(size), dtype=np.float64) / 255
+
+
+def _number(v):
+    """A number cell as written: NaN (missing) None, a whole number an int."""
+    return None if v != v else int(v) if v == int(v) and abs(v) < 2**53 else v
 
 
 def _csv(rows):

@@ -124,6 +124,7 @@ class Dataset:
     task: str = "classification"
     table: object | None = None     # a data.tables.Table, before encoding
     encoder: object | None = None   # the data.columns.ColumnEncoder that made X_train
+    label_columns: list | None = None   # a table's label columns
 
     @property
     def n_features(self) -> int:

@@ -33,17 +33,18 @@ def load_csv(path, label_column=None, task: str = "auto") -> Dataset:
 
 
 def load_table(path, label_column=None, drop_columns=(), task: str = "auto",
-               memory_limit: int | None = None) -> Dataset:
+               memory_limit: int | None = None, types: dict | None = None) -> Dataset:
     """A :class:`Dataset` (no test split) from a CSV or Parquet file.
 
     The labels are ``label_column`` (a name or a list of names), else the column named
     ``label``, else the last one; ``drop_columns`` are left out; every other column is a
     feature, kept in ``table`` for a ColumnEncoder.  A missing label is refused.
+    ``memory_limit`` and ``types`` (a model's column kinds) are read_table's.
     """
     path = os.fspath(path)
     names = _names(label_column, "label_column")
     drop = _names(drop_columns, "drop_columns") or []
-    table = read_table(path, memory_limit)
+    table = read_table(path, memory_limit, types)
     for name in [*(names or []), *drop]:
         table.column(name)   # a DataError naming the columns there are
     if names is None:
@@ -62,10 +63,11 @@ def load_table(path, label_column=None, drop_columns=(), task: str = "auto",
     name = os.path.splitext(os.path.basename(path))[0]
     if kind == "regression":
         Y = np.stack([c.values for c in labels], axis=1)
-        return Dataset(name, None, Y, None, None, list(names), None, None, kind, features)
+        return Dataset(name, None, Y, None, None, list(names), None, None, kind, features,
+                       label_columns=names)
     y, classes = class_labels(labels[0])
     return Dataset(name, None, y, None, None, [str(c) for c in classes], None, classes,
-                   kind, features)
+                   kind, features, label_columns=names)
 
 
 def _names(value, name):

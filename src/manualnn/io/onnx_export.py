@@ -43,6 +43,11 @@ class _Graph:
         self.constants.append(self.onnx.numpy_helper.from_array(array, name))
         return name
 
+    def const_int(self, name, value):
+        self.constants.append(self.onnx.numpy_helper.from_array(
+            np.asarray(value, dtype=np.int64), name))
+        return name
+
     def op(self, kind, inputs, output, **attrs):
         self.nodes.append(self.onnx.helper.make_node(kind, inputs, [output], **attrs))
         return output
@@ -82,15 +87,21 @@ def _activation(g: _Graph, act, A: str, out: str) -> str:
                      f"identity, leaky_relu, relu, sigmoid, softplus, tanh)")
 
 
-def to_onnx(net, pre, classes=None, name: str = "manualnn"):
+def to_onnx(net, pre, classes=None, name: str = "manualnn", encoder=None, target=None):
     """The ONNX model (``onnx.ModelProto``, checked by ``onnx.checker``) of ``net`` (an MLP)
-    after ``pre`` (a fitted Preprocessor): input ``X`` (N, n_1), outputs ``probabilities``
-    (N, n_{L+1}) in the model's dtype and ``label`` (N,) int64."""
+    after ``pre`` (a fitted Preprocessor): input ``X`` (N, n_1) (or, with a table's
+    ``encoder``, one input per column: see onnx_columns.py), outputs ``probabilities``
+    (N, n_{L+1}) in the model's dtype and ``label`` (N,) int64; a regression (``target``
+    = (mean (t,), scale (t,))) has one output ``values`` (N, t), in the targets' units."""
     onnx = _onnx()
     for act in net.activations:   # refuse before building anything
         _activation(_Graph(onnx, net.dtype), act, "A", "Z")
     g = _Graph(onnx, net.dtype)
-    Z = "X"
+    h, elem = onnx.helper, onnx.helper.np_dtype_to_tensor_dtype(net.dtype)
+    Z, inputs = "X", [h.make_tensor_value_info("X", elem, ["N", net.layers[0]])]
+    if encoder is not None:
+        from manualnn.io.onnx_columns import encode_columns
+        Z, inputs = encode_columns(g, encoder)
     if pre.kind != "none":
         Z = g.op("Div", [g.op("Sub", [Z, g.const("shift", pre.shift)], "X_shifted"),
                          g.const("scale", pre.scale)], "Z_1")
@@ -99,17 +110,23 @@ def to_onnx(net, pre, classes=None, name: str = "manualnn"):
         if net.bias:
             A = g.op("Add", [A, g.const(f"b_{i}", net.b[i - 1])], f"A_{i}")
         Z = _activation(g, net.activations[i - 1], A, f"Z_{i + 1}")
-    g.op("Softmax", [Z], "probabilities", axis=1)
-    g.op("ArgMax", [Z], "label", axis=1, keepdims=0)
-    h, elem = onnx.helper, onnx.helper.np_dtype_to_tensor_dtype(net.dtype)
-    graph = h.make_graph(
-        g.nodes, name, [h.make_tensor_value_info("X", elem, ["N", net.layers[0]])],
-        [h.make_tensor_value_info("probabilities", elem, ["N", net.layers[-1]]),
-         h.make_tensor_value_info("label", onnx.TensorProto.INT64, ["N"])],
-        initializer=g.constants)
+    if target is not None:   # P = Z scale + mean
+        g.op("Add", [g.op("Mul", [Z, g.const("target_scale", target[1])], "Z_scaled"),
+                     g.const("target_mean", target[0])], "values")
+        outputs = [h.make_tensor_value_info("values", elem, ["N", net.layers[-1]])]
+    else:
+        g.op("Softmax", [Z], "probabilities", axis=1)
+        g.op("ArgMax", [Z], "label", axis=1, keepdims=0)
+        outputs = [h.make_tensor_value_info("probabilities", elem, ["N", net.layers[-1]]),
+                   h.make_tensor_value_info("label", onnx.TensorProto.INT64, ["N"])]
+    graph = h.make_graph(g.nodes, name, inputs, outputs, initializer=g.constants)
     from manualnn import __version__
+    opsets = [h.make_opsetid("", OPSET)]
+    if encoder is not None:
+        from manualnn.io.onnx_columns import ML_DOMAIN, ML_OPSET
+        opsets.append(h.make_opsetid(ML_DOMAIN, ML_OPSET))
     model = h.make_model(graph, producer_name="manualnn", producer_version=__version__,
-                         opset_imports=[h.make_opsetid("", OPSET)])
+                         opset_imports=opsets)
     model.ir_version = min(model.ir_version, 8)   # readable by onnxruntime releases since 1.12
     if classes is not None:
         h.set_model_props(model, {"classes": json.dumps([str(c) for c in classes]),

@@ -256,4 +256,44 @@ def load_run(path, backend="auto"):
                 for v in values) and values == sorted(values)):
             raise DataError(f"{path}: model.json gives {key} {str(value)[:60]}, expected "
                             f"{'[low, high]' if count == 2 else 'a number'}")
+    model_parts(meta, path, net.layers)
     return net, meta, pre
+
+
+def model_parts(meta: dict, path, layers):
+    """What a table's or a regression's model adds to model.json, checked: a namespace of
+    task ("classification" or "regression"), encoder (a ColumnEncoder, or None for
+    arrays), label_columns (a table's, or None) and target ((mean (t,), scale (t,)) of a
+    regression, or None), for a network of widths ``layers``."""
+    import types
+
+    import numpy as np
+
+    from manualnn.data.columns import ColumnEncoder
+    task = meta.get("task", "classification")
+    if task not in ("classification", "regression"):
+        raise DataError(f"{path}: model.json gives task {str(task)[:40]!r}, expected "
+                        f"'classification' or 'regression'")
+    encoder = None if meta.get("columns") is None else \
+        ColumnEncoder.from_json(meta["columns"], f"{path}/model.json")
+    labels = meta.get("label_columns")
+    if labels is not None and not (isinstance(labels, list) and labels and all(
+            isinstance(n, str) for n in labels)):
+        raise DataError(f"{path}: model.json gives label_columns {str(labels)[:60]}, "
+                        f"expected a list of column names")
+    outputs, target = layers[-1], None
+    if task == "regression":
+        target = tuple(np.asarray(meta.get(k), dtype=object) for k in ("target_mean",
+                                                                       "target_scale"))
+        ok = all(a.shape == (outputs,) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            and abs(v) < 1e30 for v in a) for a in target) and all(v > 0 for v in target[1])
+        if not ok:
+            raise DataError(f"{path}: model.json's target_mean and target_scale must be "
+                            f"{outputs} finite numbers each (scales > 0)")
+        target = tuple(a.astype(np.float64) for a in target)
+    if encoder is not None and encoder.width != layers[0]:
+        raise DataError(f"{path}: model.json's columns encode to {encoder.width} inputs, "
+                        f"the network takes {layers[0]}")
+    return types.SimpleNamespace(task=task, encoder=encoder, label_columns=labels,
+                                 target=target)
