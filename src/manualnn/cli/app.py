@@ -202,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--batch-size", type=int, default=100)
     rp = sub.add_parser("report", help="write RUN_DIR/report.html, one self-contained page")
     rp.add_argument("run_dir", metavar="RUN_DIR")
+    rp.add_argument("--dataset", help="a test table (.csv, .parquet) or dataset to score "
+                                      "instead of the run's test split")
     rp.add_argument("--data-dir", help="folder that holds the dataset's files")
     rp.add_argument("--download", action="store_true", help="fetch missing dataset files")
     _add_memory_option(rp)

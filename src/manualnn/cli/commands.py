@@ -145,7 +145,9 @@ def explain(args) -> int:
 
 def report(args) -> int:
     from manualnn.cli.report import write_report
-    print(f"report: {write_report(args.run_dir, args.data_dir, args.download, args.max_memory)}")
+    path = write_report(args.run_dir, args.data_dir, args.download, args.max_memory,
+                        args.dataset)
+    print(f"report: {path}")
     return 0
 
 

@@ -17,19 +17,22 @@ from manualnn.cli.evaluation import outputs_on_test
 from manualnn.cli.explain import explain
 from manualnn.core.losses import softmax
 from manualnn.io.rundir import read_config, read_history
+from manualnn.train.loop import TITLES, columns_of
 
 REPORT = "report.html"
 MISTAKES = 16           # most confident mistakes shown
 EXPLAIN_BATCH = 100     # the batch m of the explain table when the run has none
 
 
-def write_report(run_dir, data_dir=None, download=False, max_memory=None) -> str:
-    """Write RUN_DIR/report.html (atomically) and return its path."""
+def write_report(run_dir, data_dir=None, download=False, max_memory=None,
+                 dataset=None) -> str:
+    """Write RUN_DIR/report.html (atomically) and return its path; ``dataset`` (a test
+    table, say) replaces the run's own test split."""
     from manualnn.io import report
     report.require()   # before any work: one line naming the extra
     config, history = read_config(run_dir), read_history(run_dir)
     path = atomic.check_target(os.path.join(run_dir, REPORT), "report")
-    out = outputs_on_test(run_dir, None, data_dir, download, max_memory, need_test=False)
+    out = outputs_on_test(run_dir, dataset, data_dir, download, max_memory, need_test=False)
     atomic.write_text(path, report.render(_page(run_dir, config, history, out)))
     return path
 
@@ -50,10 +53,10 @@ def _page(run_dir, config, history, out) -> dict:
                   {"value": f"{_seconds(history):.1f} s", "label": "training time"}],
         "summary": _summary(config, net, meta, history, ds),
         "curves": report.figure_uri(plots.curves_figure(history)),
-        "history_columns": ["epoch", "lr", "train loss", "train err", "val loss", "val err",
-                            "test loss", "test err", "seconds"],
+        "history_columns": [k.replace("_", " ") for k in columns_of(history[0])]
+        if history else [],
         "history": [_history_row(row) for row in history],
-        "per_class": [], "confusion": None, "mistakes": [],
+        "per_class": [], "confusion": None, "mistakes": [], "regression": None,
         "tiles": None, "tiles_note": "", "image_shape": "",
         "explain": explain(net.layers, hidden if net.L > 1 else "relu", net.bias,
                            int(config.get("batch_size") or EXPLAIN_BATCH),
@@ -66,7 +69,12 @@ def _page(run_dir, config, history, out) -> dict:
         page["tiles"] = report.weight_tiles(net.W[0], shape)
         shown = min(report.TILES_UP_TO, net.layers[1])
         page["tiles_note"] = f"Units 1 to {shown} of {net.layers[1]}."
-    if out["Z"] is not None:
+    if out["Z"] is not None and "scores" in out:
+        page["cards"][:0] = [{"value": f"{v:.4g}", "label": f"test {TITLES[k]}"}
+                             for k, v in out["scores"].items()]
+        page["regression"] = report.figure_uri(plots.regression_figure(
+            out["P"], ds.y_test, [str(c) for c in meta["classes"]]))
+    elif out["Z"] is not None:
         matrix = out["matrix"]
         page["cards"][:0] = [
             {"value": f"{np.mean(out['pred'] == ds.y_test):.2%}", "label": "test accuracy"},
@@ -84,14 +92,14 @@ def _summary(config, net, meta, history, ds) -> list:
               f"batch {c('batch_size')}, dropout {c('dropout')}, label smoothing "
               f"{c('label_smoothing')}, loss {c('loss')}")
     last = history[-1] if history else {}
-    final = ", ".join(f"{split} loss {last[f'{split}_loss']:.5f} err {last[f'{split}_err']:.5f}"
-                      for split in ("train", "val", "test")
-                      if last.get(f"{split}_loss") is not None)
+    final = ", ".join(f"{k.replace('_', ' ')} {last[k]:.5f}" for k in columns_of(last)[2:-1]
+                      if last.get(k) is not None) if last else ""
     acts = ", ".join(a.name for a in net.activations)
     test = "no test split" if ds.y_test is None else f"{len(ds.y_test)} test rows"
     data = (f"{meta.get('dataset', c('dataset'))}: {len(ds.y_train)} training rows (a "
             f"fraction {c('val_fraction')} held out for validation), {test}, "
-            f"{ds.n_classes} classes")
+            + (f"{ds.n_classes} targets" if ds.task == "regression" else
+               f"{ds.n_classes} classes"))
     arch = (f"{'-'.join(map(str, net.layers))}, activations {acts}, "
             f"{'with' if net.bias else 'no'} bias, {net.dtype.name}")
     epochs = f"{len(history)} of {c('epochs')}"
@@ -116,8 +124,7 @@ def _history_row(row) -> list:
     def f(v, spec):
         return "" if v is None else format(v, spec)
     return [row["epoch"], f(row["lr"], ".2e")] + [
-        f(row[k], ".5f") for k in ("train_loss", "train_err", "val_loss", "val_err",
-                                   "test_loss", "test_err")] + [f(row["seconds"], ".1f")]
+        f(row[k], ".5f") for k in columns_of(row)[2:-1]] + [f(row["seconds"], ".1f")]
 
 
 def _per_class(matrix, classes) -> list:

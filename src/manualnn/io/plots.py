@@ -33,16 +33,44 @@ def curves_figure(history: list):
         return None
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     epochs = [row["epoch"] for row in history]
-    for ax, metric in zip(axes, ("loss", "err")):
+    second = "r2" if "val_r2" in history[0] else "err"   # a regression's rows: R^2
+    for ax, metric in zip(axes, ("loss", second)):
         for split in ("train", "val", "test"):
             values = [row.get(f"{split}_{metric}") for row in history]
             if any(v is not None for v in values):
                 ax.plot(epochs, values, marker="o", markersize=3, label=split)
         ax.xaxis.get_major_locator().set_params(integer=True)   # epochs are whole
         ax.set_xlabel("epoch")
-        ax.set_ylabel("error rate" if metric == "err" else "loss")
+        ax.set_ylabel({"err": "error rate", "r2": "R^2"}.get(metric, "loss"))
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def regression_figure(P, Y, names):
+    """Predicted against actual, and the residuals (actual - predicted) against the
+    prediction, one row of two panels per target (at most 4); None without matplotlib."""
+    plt = _pyplot()
+    if plt is None:
+        return None
+    t = min(P.shape[1], 4)
+    fig, axes = plt.subplots(t, 2, figsize=(10, 4 * t), squeeze=False)
+    for j in range(t):
+        p, y = P[:, j], Y[:, j]
+        lo, hi = float(min(p.min(), y.min())), float(max(p.max(), y.max()))
+        left, right = axes[j]
+        left.scatter(y, p, s=10, alpha=0.6)
+        left.plot([lo, hi], [lo, hi], color="grey", linewidth=1)   # the perfect model
+        left.set_xlabel(f"actual {names[j]}"[:60])
+        left.set_ylabel("predicted")
+        right.scatter(p, y - p, s=10, alpha=0.6)
+        right.axhline(0, color="grey", linewidth=1)
+        right.set_xlabel(f"predicted {names[j]}"[:60])
+        right.set_ylabel("residual (actual - predicted)")
+        for ax in (left, right):
+            ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
