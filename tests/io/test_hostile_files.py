@@ -200,7 +200,8 @@ def foreign_run(tmp_path):
     """A run folder whose every free-form string is a path elsewhere."""
     run = tmp_path / "run"
     meta = {"classes": [HOSTILE, "/etc/shadow"], "preprocess": "none", "image_shape": None,
-            "dataset": HOSTILE, "task": HOSTILE, "loss": "softmax_cross_entropy"}
+            "dataset": HOSTILE, "task": "classification",   # task is read: not free-form
+            "loss": "softmax_cross_entropy"}
     save_model(run, MLP([4, 3, 2], rng=0), meta)
     (run / "config.json").write_text(json.dumps(
         {"dataset": str(tmp_path / "data.npz"), "data_dir": str(tmp_path / "elsewhere"),

@@ -36,15 +36,25 @@ def prepare(config: RunConfig):
     Returns (dataset, splits, preprocessor, seeds) with splits a dict of name -> (X, y);
     a table's dataset comes back encoded, with its ``encoder``.
     """
-    limit = memory.resolve_limit(config.max_memory)
-    ds = load_dataset(config.dataset, data_dir=config.data_dir, download=config.download,
-                      label_column=config.label_column, drop_columns=config.drop_columns,
-                      task=config.task, memory_limit=limit)
+    return split(config, load(config))
+
+
+def load(config: RunConfig):
+    """The dataset ``config`` names (a table's read within the memory limit)."""
+    return load_dataset(config.dataset, data_dir=config.data_dir, download=config.download,
+                        label_column=config.label_column, drop_columns=config.drop_columns,
+                        task=config.task, memory_limit=memory.resolve_limit(config.max_memory))
+
+
+def split(config: RunConfig, ds):
+    """``prepare``'s work after the loading: the seeded split, a table's columns encoded
+    and the preprocessing, both fitted on the training rows."""
     seeds = np.random.SeedSequence(config.seed).spawn(4)
     train, val = stratified_split(ds.stratify(), config.val_fraction,
                                   np.random.default_rng(seeds[0]))
     if ds.table is not None:
-        ds = encode_table(ds, ColumnEncoder.fit(ds.table.take(train)), limit)
+        ds = encode_table(ds, ColumnEncoder.fit(ds.table.take(train)),
+                          memory.resolve_limit(config.max_memory))
     whole = val.size == 0   # no copy of the training arrays
     X, y = (ds.X_train, ds.y_train) if whole else (ds.X_train[train], ds.y_train[train])
     pre = Preprocessor(config.preprocess).fit(X)
@@ -188,12 +198,13 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL, a
     if not lead:
         log, progress = (lambda *a, **k: None), False
     try:
-        ds, splits, pre, seeds = prepare(config)
-        X = splits["train"][0]
-        config, said = recipe.adapt(config, ds, X.shape[0], adapt)
+        ds = load(config)
+        config, said = recipe.adapt(config, ds, adapt)
         if said:
             log(said)
-        folder.fixed = fixed_options(config)
+        ds, splits, pre, seeds = split(config, ds)
+        X = splits["train"][0]
+        folder.fixed, folder.epochs = fixed_options(config), config.epochs
         chunk = plan_memory(config, ds, splits, len(ds.classes))
         net, loss, optimizer, schedule = build(config, X.shape[1], len(ds.classes), seeds)
         state = TrainState(shuffle_rng=np.random.default_rng(seeds[3]))

@@ -4,13 +4,14 @@ The default recipe (``RunConfig``'s defaults) is Fashion-MNIST's: 60,000 rows, b
 of 128, 30 epochs, widths 512 and 256.  On a table of a few hundred rows that is a few
 hundred steps of a network far wider than the data, and scikit-learn's MLP with its
 defaults does better.  For a table (a .csv or .parquet dataset) the options not given on
-the command line are chosen from m, its training rows:
+the command line are chosen from the table's rows (m: those left for training):
 
     batch_size      m / 20, within [16, 256]: some 20 steps an epoch, or more
     epochs          enough for about STEPS steps in all, within [20, 1000]
-    early_stopping  an eighth of the epochs, at least 10 (the best weights are kept)
+    early_stopping  a quarter of the epochs, at least 10 (the best weights are kept):
+                    a small validation split is noisy, a short patience stops too soon
+    val_fraction    0.2 below 5,000 rows (a tenth of 150 rows is 15: too few to stop on)
     hidden          128, 64 up to 20,000 rows; 256, 128 beyond
-    dropout         0 below 5,000 rows (the weight decay and early stopping suffice)
     loss            mse for a regression, softmax cross-entropy for classes
 
 Any data: a regression takes ``mse`` (or ``huber``) and refuses a classification loss.
@@ -23,33 +24,36 @@ from __future__ import annotations
 import dataclasses
 import math
 
-ADAPTIVE = ("batch_size", "epochs", "early_stopping", "hidden", "dropout", "loss")
+ADAPTIVE = ("batch_size", "epochs", "early_stopping", "val_fraction", "hidden", "loss")
 REGRESSION_LOSSES = ("mse", "huber")
-STEPS = 4000
+STEPS = 2000
 
 
-def table_recipe(rows: int, task: str) -> dict:
-    """The options chosen for a table of ``rows`` training rows."""
-    batch = min(256, max(16, rows // 20))
-    epochs = min(1000, max(20, math.ceil(STEPS / math.ceil(rows / batch))))
-    return {"batch_size": batch, "epochs": epochs, "early_stopping": max(10, epochs // 8),
-            "hidden": [128, 64] if rows <= 20_000 else [256, 128],
-            "dropout": 0.0 if rows < 5000 else 0.1,
+def table_recipe(rows: int, task: str, val_fraction=None) -> dict:
+    """The options chosen for a table of ``rows`` rows (``val_fraction``: given, or None
+    to choose it too)."""
+    val = (0.2 if rows < 5000 else 0.1) if val_fraction is None else val_fraction
+    train = max(1, rows - round(val * rows))
+    batch = min(256, max(16, train // 20))
+    epochs = min(1000, max(20, math.ceil(STEPS / math.ceil(train / batch))))
+    return {"batch_size": batch, "epochs": epochs, "early_stopping": max(10, epochs // 4),
+            "val_fraction": val, "hidden": [128, 64] if train <= 20_000 else [256, 128],
             "loss": "mse" if task == "regression" else "softmax_cross_entropy"}
 
 
-def adapt(config, ds, rows: int, free=()):
-    """(config with the ``free`` options (those the user did not give) chosen for ``ds``,
-    the line that says what was chosen, or None)."""
+def adapt(config, ds, free=()):
+    """(config with the ``free`` options (those the user did not give) chosen for ``ds``
+    (a loaded, not yet split, Dataset), the line that says what was chosen, or None)."""
     free = set(free) & set(ADAPTIVE)
     if config.layers is not None:
         free.discard("hidden")
-    if not config.val_fraction:
+    if not config.val_fraction and "val_fraction" not in free:
         free.discard("early_stopping")
-    chosen = {}
-    if ds.encoder is not None or (ds.task == "regression" and "loss" in free):
-        wanted = table_recipe(rows, ds.task)
-        if ds.encoder is None:   # arrays: only the loss follows the task
+    chosen, rows = {}, len(ds.y_train)
+    if ds.table is not None or (ds.task == "regression" and "loss" in free):
+        wanted = table_recipe(rows, ds.task,
+                              None if "val_fraction" in free else config.val_fraction)
+        if ds.table is None:   # arrays: only the loss follows the task
             wanted = {"loss": wanted["loss"]}
         chosen = {k: v for k, v in wanted.items() if k in free and getattr(config, k) != v}
     if ds.task == "regression" and chosen.get("loss", config.loss) not in REGRESSION_LOSSES:
@@ -59,7 +63,7 @@ def adapt(config, ds, rows: int, free=()):
         return config, None
     config = dataclasses.replace(config, **chosen)
     shown = " ".join(f"--{k.replace('_', '-')} {_text(v)}" for k, v in chosen.items())
-    return config, f"chosen for {rows} training rows ({ds.task}): {shown}"
+    return config, f"chosen for {rows} rows ({ds.task}): {shown}"
 
 
 def _text(value) -> str:

@@ -10,7 +10,9 @@
 
 Every file is written atomically, the model before the checkpoint: after a crash at any
 moment the folder holds the checkpoint of the last saved epoch e (if any) and a complete
-model of epoch e or e + 1, which a resume recomputes bit for bit.  A crash before the
+model of epoch e or of a later one, which a resume recomputes bit for bit.  Epochs are
+saved at most every :data:`SAVE_SECONDS` (a table's epoch takes milliseconds, its files'
+fsyncs longer), and always the first and the last.  A crash before the
 first checkpoint leaves a folder that a new ``train --out`` may reuse.  Temporary files
 that a crash leaves behind are removed by the next training that takes the lock.
 """
@@ -22,6 +24,7 @@ import io
 import json
 import math
 import os
+import time
 
 from manualnn import atomic, checks
 from manualnn.checks import DataError
@@ -31,6 +34,7 @@ from manualnn.train.loop import COLUMNS, REGRESSION_COLUMNS, TrainState, columns
 CHECKPOINT, CONFIG, HISTORY, CURVES = ("checkpoint.safetensors", "config.json", "history.csv",
                                        "curves.png")
 MAX_CONFIG = 1 << 20   # bytes; a config.json is a few hundred
+SAVE_SECONDS = 1.0     # between two saved epochs at least (the first and last: always)
 # files only a training writes (under the lock): their leftover temporaries can go
 LOCK = ".lock"
 TRAINING_FILES = (CHECKPOINT, CONFIG, HISTORY, CURVES, serialize.MODEL_FILE,
@@ -45,6 +49,7 @@ class RunDir:
         training left before its first checkpoint is told from anyone else's folder;
         ``fixed``: the options that each checkpoint records, for a resume to compare."""
         self.path, self.fixed = os.fspath(path), fixed
+        self.epochs, self._saved = None, None   # the run's last epoch; when one was saved
         if resume and not os.path.lexists(self.file(CHECKPOINT)):
             raise ValueError(f"resume: {self.path} holds no checkpoint to resume from (its "
                              f"training stopped before the end of its first epoch); start "
@@ -83,7 +88,14 @@ class RunDir:
     # -- checkpoints -------------------------------------------------------------------
     def save_epoch(self, net, optimizer, state: TrainState, meta: dict, arrays: dict) -> None:
         """Model, history, then checkpoint: each atomically, in that order, so that a
-        checkpoint of epoch e always comes with a model of epoch e (or e + 1)."""
+        checkpoint of epoch e always comes with a model of epoch e (or a later one).  An
+        epoch less than SAVE_SECONDS after the last saved one is not saved, unless it is
+        the last (``self.epochs``) or early stopping ends the run there."""
+        now = time.monotonic()
+        last = state.stopped_early or (self.epochs is not None and state.epoch >= self.epochs)
+        if self._saved is not None and now - self._saved < SAVE_SECONDS and not last:
+            return
+        self._saved = now
         opt_arrays, opt_meta = optimizer.state_dict()
         host = net.ops.to_numpy   # files hold host arrays: a GPU's checkpoint resumes anywhere
         tensors = {f"param.{n}": host(p) for n, p in zip(net.param_names, net.params)}
