@@ -43,7 +43,7 @@ def train(args) -> int:
         # the recipe may choose what the command line left open (a --config file fixed all)
         free = () if args.config else set(ADAPTIVE) - args.given
         folder, _, result = experiment.run(config, log=_log(args), progress=not args.quiet,
-                                           comm=comm, adapt=free)
+                                           comm=comm, adapt=free, note=say)
     if result is not None and isinstance(result[1], dict):
         say("test " + "   ".join(f"{TITLES[k]} {v:.5g}" for k, v in result[1].items()))
     elif result is not None:

@@ -180,11 +180,13 @@ def targets_for(loss, y, k: int, dtype, target=None):
     return np.eye(k, dtype=dtype)[y]
 
 
-def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL, adapt=()):
+def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL, adapt=(),
+        note=None):
     """Train as ``config`` (a RunConfig, or a dict of its options) says, or continue the
     run in ``resume_dir``; returns the run folder path, the network and the final test
     (loss, error) (a regression: (loss, its scores)) or None.  ``adapt``: the options the
-    recipe may choose from the data (those the user did not give, see recipe.py).  Over
+    recipe may choose from the data (those the user did not give, see recipe.py), said
+    through ``note`` (default ``log``; rank 0 only).  Over
     several MPI ranks (``comm``, see ``train.distributed``) every rank trains its shard of
     each batch; only rank 0 logs and writes the folder."""
     if not isinstance(config, RunConfig):
@@ -195,13 +197,14 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL, a
     fixed = fixed_options(config)
     folder = RunDir(path, resume=resume_dir is not None, config_keys=DEFAULTS, fixed=fixed) \
         if lead else _Follower(path, fixed)
+    note = log if note is None else note
     if not lead:
-        log, progress = (lambda *a, **k: None), False
+        log, progress, note = (lambda *a, **k: None), False, (lambda *a, **k: None)
     try:
         ds = load(config)
         config, said = recipe.adapt(config, ds, adapt)
         if said:
-            log(said)
+            note(said)
         ds, splits, pre, seeds = split(config, ds)
         X = splits["train"][0]
         folder.fixed, folder.epochs = fixed_options(config), config.epochs
