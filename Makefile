@@ -66,6 +66,7 @@ course: $(VENV)/.base data
 # dependency) to its CPU build.  More: make bench BENCH_ARGS='--rows 60000'
 # Time to accuracy and the scikit-learn comparison run on all cores too.  The scaling rows
 # (issue 15): the all-reduce between 2 MPI ranks, and 2 ranks x 1 thread against 1 x 2.
+# Tables with no options against scikit-learn's MLP (issue 24; pyarrow, palmerpenguins).
 $(VENV)/.bench: $(VENV)/.base
 	$(PIP) install -e '.[bench]' 'torch==2.13.0'
 	touch $@
@@ -81,6 +82,7 @@ bench: $(VENV)/.bench
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_allreduce.py \
 	  --out benchmarks/results_allreduce.md
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_scaling.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_tabular.py
 
 test: $(VENV)/.test browser
 	$(PY) -m pytest

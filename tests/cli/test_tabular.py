@@ -8,6 +8,8 @@ import os
 import numpy as np
 import pytest
 from cli_helpers import one_line
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from manualnn.cli import main
 from manualnn.io.rundir import load_run
@@ -232,3 +234,23 @@ def test_refusals_are_one_line(small_run, tmp_path, capsys, argv, words):
     assert main(argv) == 2
     line = one_line(capsys)
     assert words in line, line
+
+
+CELLS = st.sampled_from(["", "NA", "nan", "inf", "-1e999", "0", "2.5", " 7 ", "true", "x",
+                         '"a,b"', "\u00e9", "=cmd()", "y" * 200, "1_000", "0x1F"])
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=2, max_size=8),
+       task=st.sampled_from(["auto", "classification", "regression"]))
+def test_hostile_cells_train_or_are_refused_in_one_line(tmp_path_factory, capsys, rows, task):
+    folder = tmp_path_factory.mktemp("hostile")
+    path = folder / "h.csv"
+    path.write_text("a,b,label\n" + "\n".join(",".join(r) for r in rows) + "\n")
+    code = main(["train", "--dataset", str(path), "--out", str(folder / "run"), "--task",
+                 task, "--epochs", "1", "--hidden", "4", "--quiet"])
+    if code == 2:
+        one_line(capsys)
+    else:
+        assert code == 0 and (folder / "run" / "model.json").exists()

@@ -10,7 +10,8 @@ the command line are chosen from the table's rows (m: those left for training):
     epochs          enough for about STEPS steps in all, within [20, 1000]
     early_stopping  a quarter of the epochs, at least 10 (the best weights are kept):
                     a small validation split is noisy, a short patience stops too soon
-    val_fraction    0.2 below 5,000 rows (a tenth of 150 rows is 15: too few to stop on)
+    val_fraction    0.2 below 5,000 rows (a tenth of 150 rows is 15: too few to stop on);
+                    none below 10 rows (and then no early stopping)
     hidden          128, 64 up to 20,000 rows; 256, 128 beyond
     loss            mse for a regression, softmax cross-entropy for classes
 
@@ -33,10 +34,13 @@ def table_recipe(rows: int, task: str, val_fraction=None) -> dict:
     """The options chosen for a table of ``rows`` rows (``val_fraction``: given, or None
     to choose it too)."""
     val = (0.2 if rows < 5000 else 0.1) if val_fraction is None else val_fraction
+    if rows < 10 and val_fraction is None:   # no row to spare for a validation split
+        val = 0.0
     train = max(1, rows - round(val * rows))
     batch = min(256, max(16, train // 20))
     epochs = min(1000, max(20, math.ceil(STEPS / math.ceil(train / batch))))
-    return {"batch_size": batch, "epochs": epochs, "early_stopping": max(10, epochs // 4),
+    return {"batch_size": batch, "epochs": epochs,
+            "early_stopping": max(10, epochs // 4) if val else 0,
             "val_fraction": val, "hidden": [128, 64] if train <= 20_000 else [256, 128],
             "loss": "mse" if task == "regression" else "softmax_cross_entropy"}
 
