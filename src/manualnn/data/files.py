@@ -12,6 +12,7 @@ and CSV and Parquet tables are read by :mod:`manualnn.data.tables`.
 
 from __future__ import annotations
 
+import contextlib
 import gzip as _gzip
 import os
 import struct
@@ -27,6 +28,22 @@ from manualnn.data import npyfile
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _IDX_CODES = {np.dtype(v).newbyteorder("="): k for k, v in IDX_TYPES.items()}
 _CHUNK = 1 << 24
+
+
+@contextlib.contextmanager
+def opened(path: str, what: str = "a file"):
+    """``path`` opened for reading as a regular file (a link followed, as a user means
+    it; a FIFO or device refused without waiting); a missing file, a folder or a denied
+    permission is a DataError naming the file."""
+    try:
+        with atomic.open_regular(path, follow=True) as f:
+            yield f
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: expected {what}, got a directory") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied") from None
 
 
 def as_path(value, name: str = "path") -> str:
@@ -47,7 +64,7 @@ def read_idx(path) -> np.ndarray:
     """
     path = as_path(path)
     try:
-        with atomic.open_regular(path, follow=True) as raw:   # a FIFO is refused, not read
+        with opened(path, "an IDX file") as raw:
             gzipped = raw.read(2) == b"\x1f\x8b"
             size = os.fstat(raw.fileno()).st_size
             raw.seek(0)
@@ -55,12 +72,6 @@ def read_idx(path) -> np.ndarray:
                 return _read_idx_stream(raw, path, size)
             with _gzip.GzipFile(fileobj=raw) as f:   # at most ~1032 bytes per byte it reads
                 return _read_idx_stream(f, path, size * 1100)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: expected an IDX file, got a directory") from None
-    except PermissionError:
-        raise DataError(f"{path}: permission denied") from None
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: corrupt gzip data ({exc})") from None
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from manualnn import atomic
 from manualnn.checks import DataError
+from manualnn.data.files import opened
 
 KINDS = ("number", "boolean", "category")
 EXTENSIONS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -142,19 +142,12 @@ def read_table(path, limit: int | None = None, types: dict | None = None) -> Tab
 
 
 def _read_bytes(path: str, limit) -> bytes:
-    try:
-        with atomic.open_regular(path, follow=True) as f:   # a FIFO is refused, not read
-            size = os.fstat(f.fileno()).st_size
-            if size == 0:
-                raise DataError(f"{path}: the file is empty")
-            _check_need(path, size, limit)
-            return f.read(size)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: expected a file, got a directory") from None
-    except PermissionError:
-        raise DataError(f"{path}: permission denied") from None
+    with opened(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            raise DataError(f"{path}: the file is empty")
+        _check_need(path, size, limit)
+        return f.read(size)
 
 
 def _check_need(path, need: int, limit) -> None:
