@@ -17,7 +17,10 @@ Score: test accuracy (classes) or R^2 (diabetes); seconds: wall time of the fit,
 reading included, one thread each (``--threads``).
 
     python benchmarks/bench_tabular.py [--repeats 3] [--threads 1]
-        [--out benchmarks/results_tabular.md]
+        [--out benchmarks/results.md]
+
+The table replaces its own section of --out (the epoch benchmark writes the rest of
+results.md first), or is added at its end.
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3, help="timings per table (median)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__),
-                                                      "results_tabular.md"))
+                                                      "results.md"))
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
     started, load = time.time(), os.getloadavg()
@@ -142,7 +145,7 @@ def write_results(args, rows, started, load):
     minutes = (time.time() - started) / 60
     end = os.getloadavg()
     lines = [
-        "# Tables with no options (issue 24)", "",
+        TITLE, "",
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench` "
         f"(`benchmarks/bench_tabular.py`), {minutes:.1f} minutes.", "",
         f"- Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -163,9 +166,35 @@ def write_results(args, rows, started, load):
     for name, n, kind, ours, t_ours, theirs, t_theirs in rows:
         lines.append(f"| {name} | {n} | {kind} | {ours:.4f} | {t_ours:.2f} | {theirs:.4f} | "
                      f"{t_theirs:.2f} | {ours - theirs:+.4f} | {t_theirs / t_ours:.2f}x |")
-    with open(args.out, "w") as f:
-        f.write("\n".join(lines) + "\n")
+    scores = sum(r[3] >= r[5] for r in rows)
+    faster = sum(r[4] < r[6] for r in rows)
+    lines += ["", f"The issue's goal, at least scikit-learn's score in less time: the score on "
+              f"{scores} of {len(rows)} tables, the time on {faster}. manualnn's seconds "
+              "include what a run folder holds and scikit-learn does not write: the "
+              "learning curves' picture (about 0.25 s of matplotlib), the model, history "
+              "and checkpoint files (fsynced; at most one save a second), and about 1,000 "
+              "steps of Python-driven batches of 16; on the smallest tables these fixed "
+              "costs are most of the time. A one-row difference on a test split of 38 "
+              "(iris) or 45 (wine) rows is 0.026 or 0.022 of accuracy."]
+    replace_section(args.out, "\n".join(lines) + "\n")
     print(f"wrote {args.out}")
+
+
+TITLE = "## Tables with no options (issue 24)"
+
+
+def replace_section(path, section: str) -> None:
+    """``path`` with its TITLE section (up to the next '## ' heading) replaced by
+    ``section``, or with ``section`` added at its end."""
+    text = open(path).read() if os.path.exists(path) else ""
+    if TITLE in text:
+        head, rest = text.split(TITLE, 1)
+        tail = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
+        text = head + section + ("\n## " + tail if tail else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section if text else section
+    with open(path, "w") as f:
+        f.write(text)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,13 @@ defaults does better.  For a table (a .csv or .parquet dataset) the options not 
 the command line are chosen from the table's rows (m: those left for training):
 
     batch_size      m / 20, within [16, 256]: some 20 steps an epoch, or more
-    epochs          enough for about STEPS steps in all, within [20, 1000]
+    epochs          enough for about STEPS (1,000) steps in all, within [20, 1000]
     early_stopping  a quarter of the epochs, at least 10 (the best weights are kept):
                     a small validation split is noisy, a short patience stops too soon
     val_fraction    0.2 below 5,000 rows (a tenth of 150 rows is 15: too few to stop on);
                     none below 10 rows (and then no early stopping)
     hidden          128, 64 up to 20,000 rows; 256, 128 beyond
+    lr              3e-3: with about STEPS steps, 1e-3 stops short on the smallest tables
     loss            mse for a regression, softmax cross-entropy for classes
 
 Any data: a regression takes ``mse`` (or ``huber``) and refuses a classification loss.
@@ -25,9 +26,9 @@ from __future__ import annotations
 import dataclasses
 import math
 
-ADAPTIVE = ("batch_size", "epochs", "early_stopping", "val_fraction", "hidden", "loss")
+ADAPTIVE = ("batch_size", "epochs", "early_stopping", "val_fraction", "hidden", "lr", "loss")
 REGRESSION_LOSSES = ("mse", "huber")
-STEPS = 2000
+STEPS = 1000
 
 
 def table_recipe(rows: int, task: str, val_fraction=None) -> dict:
@@ -42,6 +43,7 @@ def table_recipe(rows: int, task: str, val_fraction=None) -> dict:
     return {"batch_size": batch, "epochs": epochs,
             "early_stopping": max(10, epochs // 4) if val else 0,
             "val_fraction": val, "hidden": [128, 64] if train <= 20_000 else [256, 128],
+            "lr": 3e-3,
             "loss": "mse" if task == "regression" else "softmax_cross_entropy"}
 
 
