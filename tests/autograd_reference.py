@@ -28,6 +28,9 @@ def loss_value(name, Z, y, w, smoothing=0.0):
         rows = lse - anp.sum(Q * Z, axis=1)
     elif name == "mse":
         rows = anp.mean((Z - y) ** 2, axis=1)
+    elif name == "huber":   # delta 1: squared within 1 of the target, linear beyond
+        R = anp.abs(Z - y)
+        rows = anp.mean(anp.where(R <= 1.0, R ** 2 / 2, R - 0.5), axis=1)
     else:
         rows = anp.mean(anp.logaddexp(0.0, Z) - y * Z, axis=1)
     if w is None:

@@ -254,3 +254,19 @@ def test_hostile_cells_train_or_are_refused_in_one_line(tmp_path_factory, capsys
         one_line(capsys)
     else:
         assert code == 0 and (folder / "run" / "model.json").exists()
+
+
+def test_the_estimators_read_a_regression_folder_in_the_targets_units(small_run, tmp_path):
+    from manualnn.cli.evaluation import outputs_on_test
+    from manualnn.sklearn import MLPClassifier, MLPRegressor
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = 50 + 10 * X @ [1.0, -2.0, 0.5]
+    np.savez(tmp_path / "r.npz", X=X[:90], y=y[:90], X_test=X[90:], y_test=y[90:])
+    run = tmp_path / "run"
+    assert main(["train", "--dataset", str(tmp_path / "r.npz"), "--out", str(run),
+                 "--epochs", "3", "--hidden", "8", "--quiet"]) == 0
+    P = outputs_on_test(run)["P"][:, 0]
+    np.testing.assert_allclose(MLPRegressor.load(run).predict(X[90:]), P, rtol=1e-4, atol=1e-3)
+    with pytest.raises(ValueError, match="a model of a table's columns"):
+        MLPClassifier.load(small_run / "run")

@@ -276,7 +276,8 @@ def model_parts(meta: dict, path, layers):
     """What a table's or a regression's model adds to model.json, checked: a namespace of
     task ("classification" or "regression"), encoder (a ColumnEncoder, or None for
     arrays), label_columns (a table's, or None) and target ((mean (t,), scale (t,)) of a
-    regression, or None), for a network of widths ``layers``."""
+    regression: 0 and 1 where they were not standardized; None for classes), for a
+    network of widths ``layers``."""
     import types
 
     import numpy as np
@@ -294,7 +295,9 @@ def model_parts(meta: dict, path, layers):
         raise DataError(f"{path}: model.json gives label_columns {str(labels)[:60]}, "
                         f"expected a list of column names")
     outputs, target = layers[-1], None
-    if task == "regression":
+    if task == "regression" and not {"target_mean", "target_scale"} & set(meta):
+        target = (np.zeros(outputs), np.ones(outputs))   # a model saved by manualnn.sklearn
+    elif task == "regression":
         target = tuple(np.asarray(meta.get(k), dtype=object) for k in ("target_mean",
                                                                        "target_scale"))
         ok = all(a.shape == (outputs,) and all(

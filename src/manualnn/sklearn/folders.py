@@ -78,6 +78,7 @@ def load(cls, folder):
     b = [np.array(v) for v in net.b] if net.bias else [np.zeros(n, net.dtype)
                                                        for n in net.layers[1:]]
     _fold_preprocessing(W, b, meta, arrays, folder)
+    _fold_target(W, b, meta, folder, net.layers)
     out = _output_kind(meta, W, folder)
     if meta.get("binary_logistic"):
         W[-1], b[-1] = W[-1][:, 1:] - W[-1][:, :1], b[-1][1:] - b[-1][:1]
@@ -160,6 +161,23 @@ def _fold_preprocessing(W, b, meta, arrays, folder) -> None:
     W64 = W[0].astype(np.float64)
     W[0] = (W64 / scale[:, None]).astype(W[0].dtype)
     b[0] = (b[0] - (shift / scale) @ W64).astype(b[0].dtype)
+
+
+def _fold_target(W, b, meta, folder, layers) -> None:
+    """A CLI regression's standardized targets folded into the last layer (P = Z scale +
+    mean: W_L scale, b_L scale + mean), so that predict gives the file's units; a model of
+    a table's columns is refused (the estimator takes arrays, not columns)."""
+    from manualnn.io.rundir import model_parts
+    parts = model_parts(meta, folder, layers)
+    if parts.encoder is not None:
+        raise ValueError(f"{folder}: a model of a table's columns "
+                         f"{[s['name'] for s in parts.encoder.specs][:6]}: the estimators "
+                         "take arrays; predict with `manualnn predict RUN TABLE.csv`")
+    if parts.target is None:
+        return
+    mean, scale = parts.target
+    W[-1] = (W[-1].astype(np.float64) * scale).astype(W[-1].dtype)
+    b[-1] = (b[-1].astype(np.float64) * scale + mean).astype(b[-1].dtype)
 
 
 def _json(value):
