@@ -238,14 +238,18 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL, a
         if folder.write_curves(state.history) is None and state.history:
             log(f"(no {folder.file(CURVES)}: drawing the learning curves needs "
                 f"matplotlib, pip install 'manualnn[plot]')")
-        result = None
-        if "test" in splits:
-            result = step.evaluate(*tr(splits["test"]), chunk)
-            if metrics is not None:
-                result = (result[0], metrics(net, *tr(splits["test"]), chunk))
-        return folder.path, net, result
+        return folder.path, net, _test_result(step, metrics, splits, tr, chunk)
     finally:
         folder.close()
+
+
+def _test_result(step, metrics, splits, tr, chunk):
+    """(loss, error) on the test split, (loss, scores) for a regression; None without."""
+    if "test" not in splits:
+        return None
+    X, Y = tr(splits["test"])
+    loss, error = step.evaluate(X, Y, chunk)
+    return (loss, error) if metrics is None else (loss, metrics(step.net, X, Y, chunk))
 
 
 def model_meta(config, ds, splits, loss, pre):

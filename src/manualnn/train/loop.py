@@ -122,18 +122,11 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
                                         rng, schedule, bar)
         finally:
             bar.close()
-        m = X.shape[0]
-        row = {"epoch": state.epoch + 1, "lr": optimizer.lr, "train_loss": float(total) / m}
+        row = {"epoch": state.epoch + 1, "lr": optimizer.lr,
+               "train_loss": float(total) / X.shape[0]}
         if metrics is None:
-            row["train_err"] = None if wrong is None else int(wrong) / m
-        for prefix, split in (("val", validation), ("test", test)):
-            ev = step.evaluate(*split, eval_chunk) if split is not None else (None, None)
-            row[f"{prefix}_loss"] = ev[0]
-            if metrics is None:
-                row[f"{prefix}_err"] = ev[1]
-                continue
-            scores = metrics(net, *split, eval_chunk) if split is not None else {}
-            row.update({f"{prefix}_{k}": scores.get(k) for k in metrics.names})
+            row["train_err"] = None if wrong is None else int(wrong) / X.shape[0]
+        row.update(_scores(step, metrics, validation, test, eval_chunk))
         _check_diverged(net, row)   # before anything saves this epoch's weights
         row["seconds"] = time.perf_counter() - start
         state.history.append(row)
@@ -148,6 +141,21 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     if patience and state.best_params is not None:
         net.set_params(state.best_params)
     return state
+
+
+def _scores(step, metrics, validation, test, chunk) -> dict:
+    """The row's val_ and test_ columns: loss and error rate, or loss and ``metrics``'
+    scores (a regression's); None for a split that is not there."""
+    row = {}
+    for prefix, split in (("val", validation), ("test", test)):
+        ev = step.evaluate(*split, chunk) if split is not None else (None, None)
+        row[f"{prefix}_loss"] = ev[0]
+        if metrics is None:
+            row[f"{prefix}_err"] = ev[1]
+            continue
+        scores = metrics(step.net, *split, chunk) if split is not None else {}
+        row.update({f"{prefix}_{k}": scores.get(k) for k in metrics.names})
+    return row
 
 
 def _training_set(ops, X, y):
