@@ -114,6 +114,17 @@ def test_several_targets_and_dropped_columns(tmp_path):
         load_table(path, ["b"], task="regression")
 
 
+def test_bytes_that_are_not_utf8_and_numbers_beyond_float32_name_their_line(tmp_path):
+    """Found by fuzzing: an invalid row of non-UTF-8 bytes made pyarrow print to stderr,
+    and 1e113 passed as a number but became inf in float32."""
+    with pytest.raises(DataError, match="line 3: not UTF-8"):
+        path = tmp_path / "u.csv"
+        path.write_bytes(b"a,b\n1,2\n3,\xff,4\n")
+        read_table(path)
+    with pytest.raises(DataError, match="line 3, column 'a': expected a finite number within"):
+        read_table(_write(tmp_path, "a,b\n1,2\n1e113,3\n", "big.csv"))
+
+
 def test_the_size_and_cells_are_checked_before_the_parse(tmp_path):
     path = _write(tmp_path, "x,label\n" + "1,a\n" * 1000)
     with pytest.raises(DataError, match="more than the memory limit"):

@@ -18,6 +18,7 @@ the column where there is one.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -33,6 +34,7 @@ EXTENSIONS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 CELL_BYTES = 32   # per cell at most: arrow's value and offset, float64, float32 and a mask
 NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 MOSTLY_NUMBERS = 0.9   # a text column with this share of numbers has a typo, not categories
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def pyarrow():
@@ -124,6 +126,7 @@ def read_table(path, limit: int | None = None, types: dict | None = None) -> Tab
     raw = _read_bytes(path, limit)
     if kind == "csv":
         _check_need(path, 2 * len(raw) + _cell_bound(raw) * CELL_BYTES, limit)
+        _check_utf8(raw, path)
         arrow = _parse_csv(pa, raw, path, types)
     else:
         arrow = _parse_parquet(pa, raw, path, limit)
@@ -154,6 +157,18 @@ def _check_need(path, need: int, limit) -> None:
     if limit is not None and need > limit:
         raise DataError(f"{path}: reading it needs about {need / 2**20:.1f} MiB, more than "
                         f"the memory limit of {limit / 2**20:.1f} MiB (--max-memory)")
+
+
+def _check_utf8(raw: bytes, path) -> None:
+    """Refuse bytes that are not UTF-8 (naming the line), a megabyte at a time."""
+    decoder, step = codecs.getincrementaldecoder("utf-8")(), 1 << 20
+    for start in range(0, len(raw) + 1, step):
+        try:
+            decoder.decode(raw[start:start + step], final=start + step > len(raw))
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, start + exc.start) + 1
+            raise DataError(f"{path}, line {line}: not UTF-8 text; expected a CSV "
+                            f"file") from None
 
 
 def _cell_bound(raw: bytes) -> int:
@@ -232,10 +247,12 @@ def _floats(arrow) -> np.ndarray:
 
 
 def _finite(table: Table, col: Column) -> Column:
-    bad = np.flatnonzero(np.isinf(col.values))
+    """``col``, its numbers finite and within float32's range (the network's inputs)."""
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(np.abs(col.values) > FLOAT32_MAX)
     if bad.size:
-        raise table.fault(bad[0], col.name, f"expected a finite number, got "
-                                            f"{col.values[bad[0]]}")
+        raise table.fault(bad[0], col.name, f"expected a finite number within float32's "
+                                            f"range, got {col.values[bad[0]]}")
     return col
 
 
