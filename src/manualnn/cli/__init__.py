@@ -11,6 +11,7 @@
     export.py      ``export``: a run's model and preprocessing as an ONNX file
     rerun.py       ``train --config``: a recorded run again, command-line options first
     memory.py      memory plans: what training, evaluation and prediction need
+    recipe.py      the options chosen from a table's size when the command line leaves them
     demo.py        the course's two models on Fashion-MNIST (``make course``)
 """
 

@@ -7,4 +7,5 @@
     plots.py      learning curves and a confusion matrix (matplotlib, optional)
     report.py     a run's report as one self-contained HTML page (Jinja2, templates/)
     onnx_export.py  a network and its preprocessing as an ONNX graph (onnx, optional)
+    onnx_columns.py a table's column encoding as ai.onnx.ml nodes (Imputer, OneHotEncoder)
 """

@@ -8,6 +8,7 @@
     sklearn_rules.py  scikit-learn's SGD and Adam rules, as variants of those classes
     schedules.py  constant, step, cosine, with a linear warm-up
     distributed.py  MPI: the communicator, the data-parallel step of one rank, the guard
+    metrics.py    a regression's RMSE, MAE and R^2, in the targets' own units
 """
 
 from manualnn.train.loop import COLUMNS, TrainingDiverged, TrainState, evaluate, fit
