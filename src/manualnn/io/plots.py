@@ -45,7 +45,8 @@ def curves_figure(history: list):
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend()
-    fig.tight_layout()
+    # fixed margins: tight_layout measures every tick label, a third of a small run's time
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.96, wspace=0.25)
     return fig
 
 
