@@ -171,7 +171,7 @@ def write_results(args, rows, started, load):
     lines += ["", f"The issue's goal, at least scikit-learn's score in less time: the score on "
               f"{scores} of {len(rows)} tables, the time on {faster}. manualnn's seconds "
               "include what a run folder holds and scikit-learn does not write: the "
-              "learning curves' picture (about 0.25 s of matplotlib), the model, history "
+              "learning curves' picture (matplotlib), the model, history "
               "and checkpoint files (fsynced; at most one save a second), and about 1,000 "
               "steps of Python-driven batches of 16; on the smallest tables these fixed "
               "costs are most of the time. A one-row difference on a test split of 38 "
