@@ -99,7 +99,8 @@ class Table:
     def where(self, i: int) -> str:
         """'line N' (CSV, counting the header as line 1) or 'row N' (Parquet) of data row i."""
         i = int(i if self._index is None else self._index[i])
-        return f"line {_csv_line(self._raw, i)}" if self._raw is not None else f"row {i + 1}"
+        line = _csv_line(self._raw, i) if self._raw is not None else None
+        return f"row {i + 1}" if line is None else f"line {line}"
 
     def fault(self, i: int, name: str, message: str) -> DataError:
         return DataError(f"{self.path}, {self.where(i)}, column {name!r}: {message}"[:400])
@@ -198,8 +199,9 @@ def _parse_csv(pa, raw: bytes, path, types):
         raise DataError(f"{path}: malformed CSV ({text.splitlines()[0][:150]})") from None
     if invalid:
         row = invalid[0]
-        line = _csv_line(raw, row.number - 2) if row.number is not None else "?"
-        raise DataError(f"{path}, line {line}: expected {row.expected_columns} cells as in "
+        line = _csv_line(raw, row.number - 2) if row.number is not None else None
+        where = f"line {line}" if line else "a row"
+        raise DataError(f"{path}, {where}: expected {row.expected_columns} cells as in "
                         f"the header, got {row.actual_columns}")
     return arrow
 
@@ -288,17 +290,21 @@ def _category(pa, name, arrow) -> Column:
     return Column(name, "category", codes, [str(v) for v in encoded.dictionary.to_pylist()])
 
 
-def _csv_line(raw: bytes, row: int) -> int:
+def _csv_line(raw: bytes, row: int) -> int | None:
     """The line (1-based, the header being line 1) where data row ``row`` (0-based, blank
-    lines not counted) starts; counted only to word a message."""
+    lines not counted) starts; counted only to word a message (None where Python's csv
+    module cannot follow the file, as with cells over its field size limit)."""
     text = raw.decode("utf-8-sig", errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""))
-    next(reader, None)
-    n, start = -1, reader.line_num + 1
-    for cells in reader:
-        if cells:
-            n += 1
-            if n == row:
-                return start
-        start = reader.line_num + 1
+    try:
+        next(reader, None)
+        n, start = -1, reader.line_num + 1
+        for cells in reader:
+            if cells:
+                n += 1
+                if n == row:
+                    return start
+            start = reader.line_num + 1
+    except csv.Error:
+        return None
     return start
