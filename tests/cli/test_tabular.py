@@ -270,3 +270,17 @@ def test_the_estimators_read_a_regression_folder_in_the_targets_units(small_run,
     np.testing.assert_allclose(MLPRegressor.load(run).predict(X[90:]), P, rtol=1e-4, atol=1e-3)
     with pytest.raises(ValueError, match="a model of a table's columns"):
         MLPClassifier.load(small_run / "run")
+
+
+def test_an_encoding_too_wide_for_the_limit_is_refused_before_it_is_made(tmp_path):
+    from manualnn.cli.experiment import encode_within
+    from manualnn.data.columns import ColumnEncoder
+    from manualnn.data.tables import read_table
+    path = tmp_path / "ids.csv"
+    path.write_text("id,label\n" + "".join(f"u{i},{i % 2}\n" for i in range(400)))
+    table = read_table(path)
+    enc = ColumnEncoder.fit(table.without(["label"]))
+    assert enc.width == 400   # one column per distinct id
+    with pytest.raises(ValueError, match="rows encode to 400 columns"):
+        encode_within(table, enc, limit=400 * 400 * 4)
+    assert encode_within(table, enc, limit=None)[0].shape == (400, 400)

@@ -174,3 +174,4 @@ def test_hostile_cells_give_a_table_or_a_data_error(tmp_path, cells):
         return
     X, _ = enc.transform(ds.table)
     assert np.isfinite(X).all() and X.shape == (ds.table.rows, enc.width)
+

@@ -71,17 +71,23 @@ def encode_table(ds, encoder, limit=None, as_test: bool = False):
     """``ds`` with its table encoded into X_train (or, ``as_test``, into X_test with
     y_test, the table being a test file), after checking that the matrix fits ``limit``;
     returns the new dataset and, with ``as_test``, the unseen categories' counts."""
-    need = ds.table.rows * encoder.width * 4 * 3   # X, its preprocessed copy, a split
-    if limit is not None and need > limit:
-        raise ValueError(f"{ds.table.path}: its {ds.table.rows} rows encode to "
-                         f"{encoder.width} columns ({memory.describe(need)}), more than the "
-                         f"limit of {memory.describe(limit)}; drop columns of many "
-                         f"categories with --drop-columns, or set --max-memory")
-    X, unseen = encoder.transform(ds.table)
+    X, unseen = encode_within(ds.table, encoder, limit)
     if as_test:
         return dataclasses.replace(ds, X_test=X, y_test=ds.y_train, table=None,
                                    encoder=encoder), unseen
     return dataclasses.replace(ds, X_train=X, table=None, encoder=encoder)
+
+
+def encode_within(table, encoder, limit):
+    """``encoder.transform(table)``, refused first when the matrix (and the two copies a
+    run makes of it: preprocessed, split) would not fit ``limit`` bytes."""
+    need = table.rows * encoder.width * 4 * 3
+    if limit is not None and need > limit:
+        raise ValueError(f"{table.path}: its {table.rows} rows encode to {encoder.width} "
+                         f"columns ({memory.describe(need)}), more than the limit of "
+                         f"{memory.describe(limit)}; drop columns of many categories with "
+                         f"--drop-columns, or set --max-memory")
+    return encoder.transform(table)
 
 
 def device_backend(device: str) -> str:

@@ -104,6 +104,7 @@ def write_predictions(output, rows) -> None:
 def read_table_input(paths, parts, id_column, max_memory):
     """(row names, X (n, d), unseen categories' counts) of one .csv/.parquet file read
     against the model's columns (extra columns, such as the labels, are ignored)."""
+    from manualnn.cli.experiment import encode_within
     paths = [os.fspath(p) for p in paths]
     if parts.encoder is None:
         raise ValueError("INPUT: this model was not trained on a table; give a .npy/.npz")
@@ -113,14 +114,15 @@ def read_table_input(paths, parts, id_column, max_memory):
     types = parts.encoder.types()
     if id_column is not None:
         types.setdefault(id_column, "category")   # ids as written: "007" stays "007"
-    table = read_table(paths[0], memory.resolve_limit(max_memory), types)
+    limit = memory.resolve_limit(max_memory)
+    table = read_table(paths[0], limit, types)
     if id_column is None:
         names = list(range(table.rows))
     else:
         col = table.column(id_column)
         names = [col.levels[c] if c >= 0 else None for c in col.values] \
             if col.kind == "category" else [_number(v) for v in col.values.tolist()]
-    X, unseen = parts.encoder.transform(table)
+    X, unseen = encode_within(table, parts.encoder, limit)
     return names, X, unseen
 
 
