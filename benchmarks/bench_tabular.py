@@ -42,6 +42,7 @@ TABLES = ("iris", "wine", "breast_cancer", "digits", "diabetes", "penguins")
 def frames():
     """name -> DataFrame with the label last, named 'target' (or 'species')."""
     import pandas as pd
+
     from sklearn import datasets
     out = {}
     for name in TABLES[:5]:
@@ -123,12 +124,13 @@ def main(argv=None):
             regression = name == "diabetes"
             ours, theirs = [], []
             for r in range(args.repeats):   # alternate who goes first: a busy machine
-                pair = [lambda: run_manualnn(train, test, os.path.join(folder, str(r))),
-                        lambda: run_sklearn(train, test, regression)]
-                first, second = pair if r % 2 == 0 else pair[::-1]
-                a, b = first(), second()
-                ours.append(a if r % 2 == 0 else b)
-                theirs.append(b if r % 2 == 0 else a)
+                run = os.path.join(folder, str(r))
+                if r % 2 == 0:
+                    ours.append(run_manualnn(train, test, run))
+                    theirs.append(run_sklearn(train, test, regression))
+                else:
+                    theirs.append(run_sklearn(train, test, regression))
+                    ours.append(run_manualnn(train, test, run))
             row = (name, len(frame), "R^2" if regression else "accuracy",
                    ours[0][0], np.median([s for _, s in ours]),
                    theirs[0][0], np.median([s for _, s in theirs]))
@@ -139,43 +141,42 @@ def main(argv=None):
 
 
 def write_results(args, rows, started, load):
-    import sklearn
-
     import manualnn
+    import sklearn
     minutes = (time.time() - started) / 60
     end = os.getloadavg()
     lines = [
         TITLE, "",
-        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench` "
-        f"(`benchmarks/bench_tabular.py`), {minutes:.1f} minutes.", "",
-        f"- Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"**shared with other work and noisy** (load average "
-        f"{' / '.join(f'{v:.2f}' for v in load)} at the start, "
-        f"{' / '.join(f'{v:.2f}' for v in end)} at the end): read the seconds as rough.",
-        f"- Python {platform.python_version()}, NumPy {np.__version__}, scikit-learn "
-        f"{sklearn.__version__}, manualnn {manualnn.__version__}; {args.threads} BLAS "
-        f"thread(s); seconds are the median of {args.repeats} fits (reading the CSV "
-        "included), the score the first fit's (both are seeded: every fit gives it).",
-        "- Each table split 75/25 (`train_test_split`, random_state 0) into train.csv and "
-        "test.csv, the label last; manualnn: `manualnn train --dataset train.csv` and no "
-        "other option; scikit-learn: its MLP with its defaults after median imputation "
-        "(with indicators), StandardScaler and OneHotEncoder.", "",
-        "| table | rows | score | manualnn | seconds | scikit-learn | seconds | "
-        "score difference | time ratio (theirs / ours) |",
+        (f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench` "
+         f"(`benchmarks/bench_tabular.py`), {minutes:.1f} minutes."), "",
+        (f"- Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+         f"**shared with other work and noisy** (load average "
+         f"{' / '.join(f'{v:.2f}' for v in load)} at the start, "
+         f"{' / '.join(f'{v:.2f}' for v in end)} at the end): read the seconds as rough."),
+        (f"- Python {platform.python_version()}, NumPy {np.__version__}, scikit-learn "
+         f"{sklearn.__version__}, manualnn {manualnn.__version__}; {args.threads} BLAS "
+         f"thread(s); seconds are the median of {args.repeats} fits (reading the CSV "
+         "included), the score the first fit's (both are seeded: every fit gives it)."),
+        ("- Each table split 75/25 (`train_test_split`, random_state 0) into train.csv and "
+         "test.csv, the label last; manualnn: `manualnn train --dataset train.csv` and no "
+         "other option; scikit-learn: its MLP with its defaults after median imputation "
+         "(with indicators), StandardScaler and OneHotEncoder."), "",
+        ("| table | rows | score | manualnn | seconds | scikit-learn | seconds | "
+         "score difference | time ratio (theirs / ours) |"),
         "|---|---|---|---|---|---|---|---|---|"]
     for name, n, kind, ours, t_ours, theirs, t_theirs in rows:
         lines.append(f"| {name} | {n} | {kind} | {ours:.4f} | {t_ours:.2f} | {theirs:.4f} | "
                      f"{t_theirs:.2f} | {ours - theirs:+.4f} | {t_theirs / t_ours:.2f}x |")
     scores = sum(r[3] >= r[5] for r in rows)
     faster = sum(r[4] < r[6] for r in rows)
-    lines += ["", f"The issue's goal, at least scikit-learn's score in less time: the score on "
+    lines += ["", (f"The issue's goal, at least scikit-learn's score in less time: the score on "
               f"{scores} of {len(rows)} tables, the time on {faster}. manualnn's seconds "
               "include what a run folder holds and scikit-learn does not write: the "
               "learning curves' picture (matplotlib), the model, history "
               "and checkpoint files (fsynced; at most one save a second), and about 1,000 "
               "steps of Python-driven batches of 16; on the smallest tables these fixed "
               "costs are most of the time. A one-row difference on a test split of 38 "
-              "(iris) or 45 (wine) rows is 0.026 or 0.022 of accuracy."]
+              "(iris) or 45 (wine) rows is 0.026 or 0.022 of accuracy.")]
     replace_section(args.out, "\n".join(lines) + "\n")
     print(f"wrote {args.out}")
 
@@ -186,7 +187,10 @@ TITLE = "## Tables with no options (issue 24)"
 def replace_section(path, section: str) -> None:
     """``path`` with its TITLE section (up to the next '## ' heading) replaced by
     ``section``, or with ``section`` added at its end."""
-    text = open(path).read() if os.path.exists(path) else ""
+    text = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            text = f.read()
     if TITLE in text:
         head, rest = text.split(TITLE, 1)
         tail = rest.split("\n## ", 1)[1] if "\n## " in rest else ""

@@ -7,10 +7,10 @@ import os
 
 import numpy as np
 import pytest
-from cli_helpers import one_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cli_helpers import one_line
 from manualnn.cli import main
 from manualnn.io.rundir import load_run
 

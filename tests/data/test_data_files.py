@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from damage import MUTATIONS, damaged
 from manualnn.checks import DataError
 from manualnn.data.datasets import load_dataset
-from manualnn.data.userdata import load_csv, load_npz
 from manualnn.data.tables import read_table
+from manualnn.data.userdata import load_csv, load_npz
 
 # ----------------------------------------------------------------------------- .npz
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import sys
 import warnings
@@ -229,7 +230,9 @@ def _grey_levels(img, size, background: float):
 
 def _number(v):
     """A number cell as written: NaN (missing) None, a whole number an int."""
-    return None if v != v else int(v) if v == int(v) and abs(v) < 2**53 else v
+    if math.isnan(v):
+        return None
+    return int(v) if v == int(v) and abs(v) < 2**53 else v
 
 
 def _csv(rows):

@@ -172,7 +172,7 @@ def load_dataset(dataset, data_dir=None, download: bool = False, mirrors=None, c
     if text == "digits":
         return load_digits()
     ext = os.path.splitext(text)[1].lower()
-    from manualnn.data import userdata   # it builds Datasets: imported here, not at the top
+    from manualnn.data import userdata  # it builds Datasets: imported here, not at the top
     if ext == ".npz":
         return userdata.load_npz(text, task)
     if is_table(text):

@@ -41,7 +41,7 @@ def pyarrow():
     """The pyarrow module, or a DataError naming the extra that brings it."""
     try:
         import pyarrow as pa
-        import pyarrow.compute  # noqa: F401  (pa.compute, used below)
+        import pyarrow.compute
     except ImportError:
         raise DataError("reading CSV and Parquet files needs pyarrow: pip install "
                         "'manualnn[tabular]'") from None
