@@ -51,9 +51,10 @@ def test_diabetes_regression_train_evaluate_predict_export(diabetes, tmp_path, c
     assert meta["task"] == "regression" and net.layers[-1] == 1   # never 187 classes
     with open(run / "history.csv") as f:
         assert f.readline().startswith("epoch,lr,train_loss,val_loss,val_rmse,val_mae,val_r2")
-    assert main(["evaluate", str(run), "--dataset", str(test)]) == 0
+    assert main(["evaluate", str(run), "--dataset", str(test), "--plot"]) == 0
     text = capsys.readouterr().out
     r2 = float(text.split("R^2 ")[1].split()[0])
+    assert "predictions picture" in text or "no plot" in text
     assert main(["predict", str(run), str(test), "--output", str(tmp_path / "p.csv")]) == 0
     rows = _predictions(tmp_path / "p.csv")
     P = np.array([float(r["target"]) for r in rows])

@@ -24,16 +24,15 @@ def confusion_matrix(y_true, y_pred, k: int) -> np.ndarray:
     return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
 
 
-def _picture(matrix, classes, path) -> str:
-    """The line that says where the confusion picture went, or why there is none: a
-    picture that fails does not take the text report with it."""
-    from manualnn.io.plots import plot_confusion
+def _picture(draw, what: str, path) -> str:
+    """The line that says where the picture ``draw(path)`` went (the confusion matrix, a
+    regression's predictions), or why there is none: a picture that fails does not take
+    the text report with it."""
     try:
-        written = plot_confusion(matrix, classes, path)
+        written = draw(path)
     except (ValueError, RuntimeError) as exc:
-        return f"(no confusion matrix picture: {exc})"[:200]
-    return f"confusion matrix picture: {written}" if written else \
-        "(no plot: pip install manualnn[plot])"
+        return f"(no {what} picture: {exc})"[:200]
+    return f"{what} picture: {written}" if written else "(no plot: pip install manualnn[plot])"
 
 
 def check_outputs(Z, run_dir) -> None:
@@ -147,7 +146,14 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
     regression: RMSE, MAE and R^2, and each target's)."""
     out = outputs_on_test(run_dir, dataset, data_dir, download, max_memory, device=device)
     if "scores" in out:
-        return "\n".join(regression_lines(out) + unseen_lines(out["unseen"]))
+        lines = regression_lines(out)
+        if plot:
+            from manualnn.io.plots import plot_regression
+            names = [str(c) for c in out["meta"]["classes"]]
+            lines.append(_picture(lambda path: plot_regression(out["P"], out["ds"].y_test,
+                                                               names, path),
+                                  "predictions", os.path.join(run_dir, "predictions.png")))
+        return "\n".join(lines + unseen_lines(out["unseen"]))
     name, ds, meta, pred, loss, value, matrix = (out[key] for key in (
         "name", "ds", "meta", "pred", "loss", "value", "matrix"))
     k = matrix.shape[0]
@@ -164,7 +170,9 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
               " " * 4 + "".join(f"{c:>{width}}" for c in range(k))]
     lines += [f"{c:>3} " + "".join(f"{v:>{width}}" for v in matrix[c]) for c in range(k)]
     if plot:
-        lines.append(_picture(matrix, classes, os.path.join(run_dir, "confusion.png")))
+        from manualnn.io.plots import plot_confusion
+        lines.append(_picture(lambda path: plot_confusion(matrix, classes, path),
+                              "confusion matrix", os.path.join(run_dir, "confusion.png")))
     return "\n".join(lines + unseen_lines(out["unseen"]))
 
 

@@ -50,6 +50,12 @@ def curves_figure(history: list):
     return fig
 
 
+def plot_regression(P, Y, names, path) -> str | None:
+    """Predicted against actual values and the residuals (``regression_figure``), as a
+    PNG at ``path``."""
+    return _save(regression_figure(P, Y, names), path)
+
+
 def regression_figure(P, Y, names):
     """Predicted against actual, and the residuals (actual - predicted) against the
     prediction, one row of two panels per target (at most 4); None without matplotlib."""
