@@ -285,3 +285,26 @@ def test_an_encoding_too_wide_for_the_limit_is_refused_before_it_is_made(tmp_pat
     with pytest.raises(ValueError, match="rows encode to 400 columns"):
         encode_within(table, enc, limit=400 * 400 * 4)
     assert encode_within(table, enc, limit=None)[0].shape == (400, 400)
+
+
+def test_two_targets_train_evaluate_predict_and_export(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(160, 3))
+    lines = [f"{a:.4f},{b:.4f},{'pq'[int(c > 0)]},{a + b:.4f},{100 * (a - b):.4f}"
+             for a, b, c in X]
+    path = tmp_path / "two.csv"
+    path.write_text("a,b,kind,sum,diff\n" + "\n".join(lines) + "\n")
+    run = tmp_path / "run"
+    assert main(["train", "--dataset", str(path), "--label-column", "sum", "--label-column",
+                 "diff", "--out", str(run), "--epochs", "40", "--quiet"]) == 0
+    _, meta, _ = load_run(run)
+    assert meta["classes"] == ["sum", "diff"] and len(meta["target_scale"]) == 2
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--dataset", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "target" in text and "\nsum " in text and "\ndiff " in text
+    assert main(["predict", str(run), str(path), "--output", str(tmp_path / "p.csv")]) == 0
+    rows = _predictions(tmp_path / "p.csv")
+    assert list(rows[0]) == ["row", "sum", "diff"] and len(rows) == 160
+    _check_onnx(run, path, tmp_path, np.array([[float(r["sum"]), float(r["diff"])]
+                                              for r in rows]))
