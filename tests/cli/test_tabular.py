@@ -46,7 +46,7 @@ def test_diabetes_regression_train_evaluate_predict_export(diabetes, tmp_path, c
     assert main(["train", "--dataset", str(train), "--out", str(run), "--epochs", "30"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("chosen for 331 rows (regression): --batch-size 16 --early-stopping")
-    assert "| Val RMSE | Val MAE | Val R^2 |" in out
+    assert "|   Val RMSE |    Val MAE |  Val R^2 |" in out
     net, meta, _ = load_run(run)
     assert meta["task"] == "regression" and net.layers[-1] == 1   # never 187 classes
     with open(run / "history.csv") as f:

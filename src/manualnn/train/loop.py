@@ -252,8 +252,17 @@ def _keys(val, test, metrics) -> list:
 TITLES = {"loss": "Loss", "err": "Err", "rmse": "RMSE", "mae": "MAE", "r2": "R^2"}
 
 
+WIDTHS = {"rmse": 10, "mae": 10, "r2": 8}   # scores in the targets' units: any magnitude
+
+
+def _title(key) -> str:
+    """A column's title, as wide as its cells: 'Val Loss', '  Val RMSE'."""
+    split, metric = key.split("_")
+    return f"{split.title()} {TITLES[metric]}".rjust(WIDTHS.get(metric, 0))
+
+
 def _header(keys):
-    cols = ["Epoch"] + [f"{k.split('_')[0].title()} {TITLES[k.split('_')[1]]}" for k in keys]
+    cols = ["Epoch"] + [_title(k) for k in keys]
     return "| " + " | ".join(cols + [f"{'LR':>8}", "Seconds"]) + " |"
 
 
@@ -264,8 +273,10 @@ def _row_text(row, keys):
 
 
 def _cell(value, key):
-    width = len(key.split("_")[0]) + 1 + len(TITLES[key.split("_")[1]])
-    return f"{'-':>{width}}" if value is None else f"{value:>{width}.5f}"
+    """``value`` in its column: losses and rates to 5 decimals, RMSE and MAE (the targets'
+    units) to 5 significant digits."""
+    width, spec = len(_title(key)), ".5g" if key.endswith(("rmse", "mae")) else ".5f"
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}{spec}}"
 
 
 def _progress(total, desc, enabled):
