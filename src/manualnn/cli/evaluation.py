@@ -24,7 +24,13 @@ def confusion_matrix(y_true, y_pred, k: int) -> np.ndarray:
     return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
 
 
-def _picture(draw, what: str, path) -> str:
+def _picture(matrix, classes, path) -> str:
+    """The line that says where the confusion picture went, or why there is none."""
+    from manualnn.io.plots import plot_confusion
+    return _drawn(lambda to: plot_confusion(matrix, classes, to), "confusion matrix", path)
+
+
+def _drawn(draw, what: str, path) -> str:
     """The line that says where the picture ``draw(path)`` went (the confusion matrix, a
     regression's predictions), or why there is none: a picture that fails does not take
     the text report with it."""
@@ -150,9 +156,9 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
         if plot:
             from manualnn.io.plots import plot_regression
             names = [str(c) for c in out["meta"]["classes"]]
-            lines.append(_picture(lambda path: plot_regression(out["P"], out["ds"].y_test,
-                                                               names, path),
-                                  "predictions", os.path.join(run_dir, "predictions.png")))
+            lines.append(_drawn(lambda to: plot_regression(out["P"], out["ds"].y_test, names,
+                                                           to),
+                                "predictions", os.path.join(run_dir, "predictions.png")))
         return "\n".join(lines + unseen_lines(out["unseen"]))
     name, ds, meta, pred, loss, value, matrix = (out[key] for key in (
         "name", "ds", "meta", "pred", "loss", "value", "matrix"))
@@ -170,9 +176,7 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
               " " * 4 + "".join(f"{c:>{width}}" for c in range(k))]
     lines += [f"{c:>3} " + "".join(f"{v:>{width}}" for v in matrix[c]) for c in range(k)]
     if plot:
-        from manualnn.io.plots import plot_confusion
-        lines.append(_picture(lambda path: plot_confusion(matrix, classes, path),
-                              "confusion matrix", os.path.join(run_dir, "confusion.png")))
+        lines.append(_picture(matrix, classes, os.path.join(run_dir, "confusion.png")))
     return "\n".join(lines + unseen_lines(out["unseen"]))
 
 
