@@ -7,7 +7,7 @@ defaults does better.  For a table (a .csv or .parquet dataset) the options not 
 the command line are chosen from the table's rows (m: those left for training):
 
     batch_size      m / 20, within [16, 256]: some 20 steps an epoch, or more
-    epochs          enough for about STEPS (1,000) steps in all, within [20, 1000]
+    epochs          enough for about STEPS (600) steps in all, within [20, 1000]
     early_stopping  a quarter of the epochs, at least 10 (the best weights are kept):
                     a small validation split is noisy, a short patience stops too soon
     val_fraction    0.2 below 5,000 rows (a tenth of 150 rows is 15: too few to stop on);
@@ -28,7 +28,7 @@ import math
 
 ADAPTIVE = ("batch_size", "epochs", "early_stopping", "val_fraction", "hidden", "lr", "loss")
 REGRESSION_LOSSES = ("mse", "huber")
-STEPS = 1000
+STEPS = 600
 
 
 def table_recipe(rows: int, task: str, val_fraction=None) -> dict:
