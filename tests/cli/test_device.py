@@ -51,3 +51,32 @@ def test_train_on_cuda_evaluates_the_same_on_cpu(tmp_path, capsys):
     assert gpu.removeprefix("test accuracy ") in capsys.readouterr().out
     assert main(["train", "--resume", str(out), "--epochs", "3", "--device", "cpu",
                  "--quiet"]) == 0   # a GPU's checkpoint resumes on the CPU
+
+
+@pytest.fixture
+def numpy_as_cuda(monkeypatch):
+    """--device cuda served by the NumPy backend: the CLI's device logic runs without a GPU."""
+    from manualnn.cli import experiment
+    monkeypatch.setattr(experiment, "device_backend",
+                        lambda device: "numpy" if device == "cuda" else "auto")
+
+
+def test_a_cuda_checkpoint_resumes_on_the_cpu(numpy_as_cuda, tmp_path, capsys):
+    """The device is this machine's, not the run's: a resume may change it (README's
+    promise that checkpoints move between devices)."""
+    import json
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "digits", "--epochs", "1", "--hidden", "16", "--quiet",
+                 "--device", "cuda", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--epochs", "2", "--device", "cpu",
+                 "--quiet"]) == 0, capsys.readouterr().err
+    assert json.loads((out / "config.json").read_text())["device"] == "cuda"
+
+
+def test_a_checkpoint_that_recorded_its_device_still_resumes_elsewhere():
+    """Checkpoints written while the device was fixed hold it: it is no longer compared."""
+    from manualnn.io.checkpoint import check_config
+    check_config({"device": "cuda", "lr": 0.1}, {"lr": 0.1}, "run")
+    with pytest.raises(ValueError, match=r"lr 0.2 \(checkpoint: 0.1\)"):
+        check_config({"device": "cuda", "lr": 0.1}, {"lr": 0.2}, "run")

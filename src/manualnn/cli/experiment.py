@@ -214,7 +214,8 @@ class _Follower:
 
 
 # options a resume may change: how long, where the data and the folder are, this machine's
-MAY_CHANGE = {"epochs", "data_dir", "download", "threads", "max_memory", "out"}
+# (its threads, memory, device: a checkpoint holds host arrays, so it resumes on either)
+MAY_CHANGE = {"epochs", "data_dir", "download", "threads", "max_memory", "out", "device"}
 
 
 def fixed_options(config: RunConfig) -> dict:

@@ -115,8 +115,10 @@ def check_tensors(tensors: dict, param_names, path) -> None:
 
 def check_config(saved: dict, fixed: dict, folder) -> None:
     """Refuse a resume whose config.json was edited since the checkpoint: ``fixed`` (the
-    options it now gives) must equal ``saved`` (those the checkpoint recorded)."""
-    changed = sorted(k for k in set(saved) | set(fixed) if saved.get(k) != fixed.get(k))
+    options it now gives) must equal ``saved`` (those the checkpoint recorded).  An option
+    the checkpoint recorded that is no longer fixed (``device``, which a resume may now
+    change) is not compared: older checkpoints still resume."""
+    changed = sorted(k for k in fixed if saved.get(k) != fixed[k])
     if changed:
         what = "; ".join(f"{k} {str(fixed.get(k))[:40]} (checkpoint: {str(saved.get(k))[:40]})"
                          for k in changed[:4])
