@@ -5,7 +5,7 @@ checkpoint move between backends through their files."""
 import numpy as np
 import pytest
 
-from backends import FOREIGN, make
+from backends import BACKENDS, FOREIGN, make
 from manualnn import MLP, get_loss
 from manualnn.train.loop import TrainState, fit
 from manualnn.train.optim import SGD, Adam, AdamW
@@ -154,6 +154,28 @@ def test_softmax_cross_entropy_is_finite_up_to_float32s_largest_logits(name, eps
     value, errors = loss.value_and_grad_(G, ops.from_host(y), ops=ops)
     G = ops.to_numpy(G, copy=True)
     assert G.dtype == np.float32 and np.isfinite(G).all()
-    assert np.isfinite(value) and value == pytest.approx(expected, rel=1e-6)
-    assert errors == expected_errors == 2   # rows 0 and 1: the label's logit is not a max
+    assert np.isfinite(float(value)) and float(value) == pytest.approx(expected, rel=1e-6)
+    assert int(errors) == expected_errors == 2   # rows 0 and 1: the label's logit is not a max
     np.testing.assert_allclose(G, want, rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("loss_name", ["softmax_cross_entropy", "mse", "binary_cross_entropy"])
+def test_value_and_grad_answers_numbers_or_the_devices_unread_scalars(name, loss_name):
+    """The step's loss call on every backend: a Python float and int on the host; on a
+    device, those or 0-d arrays of the backend (unread: the GPU is not stopped), which
+    float() and int() read.  Never another library's array."""
+    ops, loss = make(name), get_loss(loss_name)
+    rng = np.random.default_rng(3)
+    Z = rng.standard_normal((12, 4))
+    y = rng.integers(0, 4, 12) if loss_name == "softmax_cross_entropy" else \
+        rng.uniform(size=(12, 4))
+    expected, expected_errors = loss.value_and_grad_(Z.copy(), y)
+    value, errors = loss.value_and_grad_(ops.from_host(Z.copy()), ops.from_host(y), ops=ops)
+    for got, number in ((value, float), (errors, int)):
+        if got is None or type(got) is number:
+            continue
+        assert not ops.host and ops.is_native(got) and tuple(got.shape) == (), type(got)
+    assert float(value) == pytest.approx(expected, rel=1e-12)
+    assert (errors is None) == (expected_errors is None)
+    assert errors is None or int(errors) == expected_errors

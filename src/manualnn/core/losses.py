@@ -8,7 +8,11 @@ that mean.
 ``loss(Z, y)`` validates and allocates; ``loss.value_and_grad_(Z, y, w, ops)`` is the
 training step's version: no checks, Z is overwritten by G in place, and it returns the
 mean loss with the number of misclassified rows (None where the loss does not classify).
-Nothing is kept between calls but buffers.
+``float(loss)`` and ``int(errors)`` always read them: on the host they are a Python float
+and int; a device backend may instead return 0-d arrays of its own, left on the device
+until read (CuPy's fused pass: the loop reads their running sums every ``check_every``
+steps, so the GPU is not stopped after each step).  Nothing is kept between calls but
+buffers.
 
 On NumPy arrays the passes below run in NumPy's own calls (the benchmarked paths); on any
 other array (CuPy where no fused kernel serves, torch, array-api-strict) the same
@@ -37,7 +41,9 @@ class Loss:
 
     def value_and_grad_(self, Z, y, w=None, ops=None) -> tuple[float, int | None]:
         """(mean loss, misclassified rows or None), with Z (m, k) overwritten by G_{L+1}
-        (m, k); ``ops`` is the backend whose fused pass may serve (None: NumPy's lines)."""
+        (m, k); ``ops`` is the backend whose fused pass may serve (None: NumPy's lines).
+        A float and an int on the host; on a device, possibly 0-d arrays of ``ops`` not
+        yet read (``float()`` and ``int()`` read them; see the module's docstring)."""
         raise NotImplementedError
 
     def __call__(self, Z, y, sample_weight=None):
