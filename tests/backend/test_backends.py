@@ -179,3 +179,22 @@ def test_value_and_grad_answers_numbers_or_the_devices_unread_scalars(name, loss
     assert float(value) == pytest.approx(expected, rel=1e-12)
     assert (errors is None) == (expected_errors is None)
     assert errors is None or int(errors) == expected_errors
+
+
+@pytest.mark.parametrize("name", FOREIGN)
+def test_validation_and_test_splits_on_the_device_evaluate_as_on_the_host(name):
+    """fit's validation and test pairs given as the backend's own arrays (the CLI hands
+    NumPy ones, a library user need not): the same history as NumPy pairs."""
+    ops = make(name)
+    rng = np.random.default_rng(6)
+    X, y = rng.standard_normal((40, 5)), rng.integers(0, 3, 40)
+
+    def history(move):
+        net = MLP([5, 8, 3], dtype="float64", rng=2, backend=ops)
+        state = fit(net, X, y, get_loss("softmax_cross_entropy"),
+                    SGD(net.params, lr=0.1, backend=ops), epochs=1, batch_size=10,
+                    state=TrainState(shuffle_rng=np.random.default_rng(0)), log=lambda *a: 0,
+                    validation=(move(X[:20]), move(y[:20])), test=(move(X[20:]), move(y[20:])))
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in state.history]
+
+    assert history(ops.from_host) == history(lambda a: a)

@@ -52,14 +52,19 @@ def evaluate(net, X, y, loss, chunk: int = 4096):
     The rows go through in fixed blocks of :data:`LOSS_BLOCK` (fewer only when ``chunk``
     is smaller) and the blocks' losses are added exactly (fsum), so the result does not
     depend on ``chunk`` >= LOSS_BLOCK: the memory free at the time cannot move early
-    stopping.
+    stopping.  X and y may be arrays of the network's device: the labels are checked and
+    each block's outputs scored on the host.
     """
-    y = loss.targets(y, X.shape[0], net.layers[-1])
+    ops = net.ops
+    native_y = not ops.host and ops.is_native(y)
+    y = loss.targets(ops.to_numpy(y) if native_y else y, X.shape[0], net.layers[-1])
     block = min(chunk, LOSS_BLOCK)   # a product's last bits may depend on its rows: fixed
     sums, wrong = [], 0
     with np.errstate(over="ignore", invalid="ignore"):   # a diverged model: its loss says so
         for start in range(0, X.shape[0], block):
-            Z, yb = net(X[start:start + block]), y[start:start + block]
+            stop = min(start + block, X.shape[0])   # the standard's slices stop in range
+            Z = ops.to_numpy(net(X[start:stop, ...]))   # (rows, k), on the host
+            yb = y[start:stop]
             labels = yb if yb.ndim == 1 else yb.argmax(axis=1)
             wrong += int(np.count_nonzero(Z.argmax(axis=1) != labels))
             sums.append(loss.value_and_grad_(Z, yb)[0] * Z.shape[0])
