@@ -89,34 +89,51 @@ def test_a_model_saved_on_one_backend_predicts_the_same_on_another(tmp_path, nam
     np.testing.assert_array_equal(back(X), net(X))
 
 
+def _run(backend, epochs, folder=None, resume=False, dropout=0.0):
+    """Adam on a small set for ``epochs`` epochs, checkpointing into ``folder`` after each
+    (continuing from its checkpoint with ``resume``); the weights as NumPy arrays."""
+    from manualnn.io.rundir import RunDir
+    rng = np.random.default_rng(8)
+    X, y = rng.standard_normal((48, 5)), rng.integers(0, 2, 48)
+    net = MLP([5, 9, 7, 2], dtype="float64", rng=3, dropout=dropout, backend=backend)
+    opt = Adam(net.params, lr=1e-2, backend=backend)
+    state = TrainState(shuffle_rng=np.random.default_rng(1))
+    run_dir = RunDir(folder, resume=resume) if folder else None
+    if resume:
+        run_dir.load_checkpoint(net, opt, state)
+    save = (lambda s: run_dir.save_epoch(net, opt, s, {}, {})) if run_dir else None
+    fit(net, X, y, get_loss("softmax_cross_entropy"), opt, epochs=epochs, batch_size=8,
+        state=state, log=lambda *a: 0, on_epoch_end=save)
+    if run_dir:
+        run_dir.close()
+    return [backend.to_numpy(p, copy=True) for p in net.params]
+
+
 @pytest.mark.parametrize("name", FOREIGN)
 def test_a_checkpoint_resumes_on_another_backend(tmp_path, name):
     """Two epochs on the backend, then a third on NumPy from its checkpoint, equal three
     epochs on NumPy."""
-    from manualnn.io.rundir import RunDir
     ops, numpy = make(name), make("numpy")
-    rng = np.random.default_rng(8)
-    X, y = rng.standard_normal((48, 5)), rng.integers(0, 2, 48)
-    loss = get_loss("softmax_cross_entropy")
-
-    def run(backend, epochs, folder=None, resume=False):
-        net = MLP([5, 9, 2], dtype="float64", rng=3, backend=backend)
-        opt = Adam(net.params, lr=1e-2, backend=backend)
-        state = TrainState(shuffle_rng=np.random.default_rng(1))
-        run_dir = RunDir(folder, resume=resume) if folder else None
-        if resume:
-            run_dir.load_checkpoint(net, opt, state)
-        save = (lambda s: run_dir.save_epoch(net, opt, s, {}, {})) if run_dir else None
-        fit(net, X, y, loss, opt, epochs=epochs, batch_size=8, state=state, log=lambda *a: 0,
-            on_epoch_end=save)
-        if run_dir:
-            run_dir.close()
-        return [backend.to_numpy(p, copy=True) for p in net.params]
-
-    run(ops, 2, tmp_path / "run")
-    resumed = run(numpy, 3, tmp_path / "run", resume=True)
-    for e, g in zip(run(numpy, 3), resumed):
+    _run(ops, 2, tmp_path / "run")
+    resumed = _run(numpy, 3, tmp_path / "run", resume=True)
+    for e, g in zip(_run(numpy, 3), resumed):
         assert relative(g, e) <= 1e-10
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_dropout_masks_come_from_the_networks_generator_alone(tmp_path, name):
+    """With dropout, a run resumed from its checkpoint is the uninterrupted run, and so is
+    a run of a new network seeded alike after others came and went on the shared backend:
+    the network's NumPy generator, which checkpoints hold, is the masks' only state."""
+    ops = make(name)
+    first = _run(ops, 3, dropout=0.4)
+    _run(ops, 2, tmp_path / "run", dropout=0.4)
+    resumed = _run(ops, 3, tmp_path / "run", resume=True, dropout=0.4)
+    again = _run(ops, 3, dropout=0.4)
+    for a, b, c in zip(first, resumed, again):
+        np.testing.assert_array_equal(b, a)
+        np.testing.assert_array_equal(c, a)
+    assert relative(first[0], _run(ops, 3)[0]) > 1e-3   # the masks did change the run
 
 
 @pytest.mark.parametrize("name", FOREIGN)
