@@ -215,3 +215,14 @@ def test_validation_and_test_splits_on_the_device_evaluate_as_on_the_host(name):
         return [{k: v for k, v in row.items() if k != "seconds"} for row in state.history]
 
     assert history(ops.from_host) == history(lambda a: a)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_identitys_value_is_a_copy_of_the_backends_type(name):
+    from manualnn.core.activations import get_activation
+    ops = make(name)
+    A = ops.from_host(np.arange(6.0).reshape(2, 3))
+    H = get_activation("identity").value(A)
+    assert type(H) is type(A) and H.dtype == A.dtype
+    H[...] = ops.from_host(np.zeros((2, 3)))   # written without touching A
+    np.testing.assert_array_equal(ops.to_numpy(A, copy=True), np.arange(6.0).reshape(2, 3))
