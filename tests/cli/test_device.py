@@ -80,3 +80,33 @@ def test_a_checkpoint_that_recorded_its_device_still_resumes_elsewhere():
     check_config({"device": "cuda", "lr": 0.1}, {"lr": 0.1}, "run")
     with pytest.raises(ValueError, match=r"lr 0.2 \(checkpoint: 0.1\)"):
         check_config({"device": "cuda", "lr": 0.1}, {"lr": 0.2}, "run")
+
+
+class TwoRanks:
+    """The communicator of rank 0 of two, as far as the checks before training look."""
+
+    rank, size = 0, 2
+
+
+def test_device_cuda_over_several_ranks_is_refused_before_training(numpy_as_cuda, tmp_path):
+    from manualnn.cli import experiment
+    config = {"dataset": "digits", "device": "cuda", "out": str(tmp_path / "run")}
+    with pytest.raises(ValueError, match=r"^--device cuda: not over 2 MPI ranks .*--device cpu"):
+        experiment.run(config, comm=TwoRanks())
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_data_parallel_step_refuses_a_network_on_a_device():
+    """A library user's DataParallelStep over a device network: refused at construction,
+    not mid-run (its all-reduce takes NumPy buffers)."""
+    from manualnn import MLP, get_loss
+    from manualnn.backend.numpy import NumpyBackend
+    from manualnn.train.distributed import DataParallelStep
+    from manualnn.train.optim import SGD
+
+    class Device(NumpyBackend):   # NumPy standing in for a device backend
+        host = False
+
+    net = MLP([4, 3], backend=Device())
+    with pytest.raises(TypeError, match="net: DataParallelStep expected a network on NumPy"):
+        DataParallelStep(net, get_loss("softmax_cross_entropy"), SGD(net.params, lr=0.1), TwoRanks())

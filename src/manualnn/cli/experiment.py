@@ -144,6 +144,9 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):
     if not isinstance(config, RunConfig):
         config = RunConfig.from_dict(config)
     device_backend(config.device)   # before any folder or data: a missing GPU says so first
+    if comm.size > 1 and config.device == "cuda":
+        raise ValueError(f"--device cuda: not over {comm.size} MPI ranks (--distributed): the "
+                         f"data-parallel step all-reduces host arrays; give --device cpu")
     lead = comm.rank == 0
     path = resume_dir or config.out
     fixed = fixed_options(config)

@@ -182,6 +182,9 @@ class DataParallelStep(Step):
 
     def __init__(self, net, loss, optimizer, comm: Local, clip_norm: float | None = None,
                  check_every: int = CHECK_EVERY):
+        if not net.ops.host:   # the flat buffer, the collectives and the checksums: NumPy's
+            raise TypeError(f"net: DataParallelStep expected a network on NumPy arrays "
+                            f"(backend numpy or fast), got {net.ops!r}")
         super().__init__(net, loss, optimizer, clip_norm)
         self._hook = None
         self.comm, self.check_every, self.steps, self.comm_seconds = comm, check_every, 0, 0.0
