@@ -188,9 +188,14 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--configs", default="a,c,large")
     args = ap.parse_args(argv)
-    import cupy
+    from manualnn.backend import cuda_missing
     X, y, source = data(args.rows)
-    gpu = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    missing = cuda_missing()   # a dry run without a GPU: the CUDA columns read n/a
+    if missing:
+        gpu = f"none ({missing})"
+    else:
+        import cupy
+        gpu = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
     print(f"GPU: {gpu}; data: {source}, {X.shape[0]} rows; fastest of {args.repeats} "
           "epochs after one untimed\n")
     configs = {**CONFIGS, "large": LARGE}
