@@ -6,13 +6,9 @@ the same 1/m (or w_i / sum w) factor, so that grad W_i = Z_i^T D_i is the gradie
 that mean.
 
 ``loss(Z, y)`` validates and allocates; ``loss.value_and_grad_(Z, y, w, ops)`` is the
-training step's version: no checks, Z is overwritten by G in place, and it returns the
-mean loss with the number of misclassified rows (None where the loss does not classify).
-``float(loss)`` and ``int(errors)`` always read them: on the host they are a Python float
-and int; a device backend may instead return 0-d arrays of its own, left on the device
-until read (CuPy's fused pass: the loop reads their running sums every ``check_every``
-steps, so the GPU is not stopped after each step).  Nothing is kept between calls but
-buffers.
+step's version: no checks, Z overwritten by G, and it returns the mean loss and the number
+of misclassified rows (None: not a classifier) as a float and an int, or on a device as 0-d
+arrays left there unread (the GPU is not stopped each step): float() and int() read both.
 
 On NumPy arrays the passes below run in NumPy's own calls (the benchmarked paths); on any
 other array (CuPy where no fused kernel serves, torch, array-api-strict) the same
@@ -41,9 +37,7 @@ class Loss:
 
     def value_and_grad_(self, Z, y, w=None, ops=None) -> tuple[float, int | None]:
         """(mean loss, misclassified rows or None), with Z (m, k) overwritten by G_{L+1}
-        (m, k); ``ops`` is the backend whose fused pass may serve (None: NumPy's lines).
-        A float and an int on the host; on a device, possibly 0-d arrays of ``ops`` not
-        yet read (``float()`` and ``int()`` read them; see the module's docstring)."""
+        (m, k); ``ops`` is the backend whose fused pass may serve (None: NumPy's lines)."""
         raise NotImplementedError
 
     def __call__(self, Z, y, sample_weight=None):
