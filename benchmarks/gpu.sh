@@ -10,7 +10,8 @@
 #     mkdir -p .gpu-data/fashion-mnist
 #     cp /usr/share/datasets/fashion-mnist/*.gz .gpu-data/fashion-mnist/
 #
-# then, from the repository root on the GPU machine (the device tool: carry [".gpu-data"]):
+# then, from the repository root on the GPU machine (the device tool: command
+# "bash benchmarks/gpu.sh", carry [".gpu-data"], timeout_s 420, which leaves a minute):
 #
 #     bash benchmarks/gpu.sh            # PYTHON=... the interpreter; OUT=... where to write
 #     DEVICE=cpu EPOCHS=1 ROWS=3000 bash benchmarks/gpu.sh   # a dry run without a GPU
@@ -27,12 +28,14 @@
 #
 # CuPy compiles each kernel once (NVRTC) into CUPY_CACHE_DIR, here one folder for all the
 # steps (the tests' compilations serve the training); a cold cache costs tens of seconds.
-# Everything printed is also in $OUT/manualnn-gpu/log.txt.
+# Everything printed is also in $OUT/manualnn-gpu/log.txt, beside the two runs' folders
+# (their checkpoints removed at the end: the models stay).
 set -u
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 DEVICE=${DEVICE:-cuda} EPOCHS=${EPOCHS:-30} ROWS=${ROWS:-60000}
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" MANUALNN_KERNELS=numpy SCIPY_ARRAY_API=1
+export PYTHONUNBUFFERED=1   # a step stopped by its timeout still shows what it printed
 export CUPY_CACHE_DIR=${CUPY_CACHE_DIR:-${TMPDIR:-/tmp}/manualnn-cupy-cache}
 OUT=${OUT:-/tmp}/manualnn-gpu
 mkdir -p "$OUT" "$CUPY_CACHE_DIR"
@@ -96,7 +99,8 @@ if "$PY" -c "import pytest" 2>/dev/null; then
   TESTS="tests/backend/test_cupy.py tests/backend/test_backends.py tests/cli/test_device.py"
   "$PY" -c "import hypothesis, autograd" 2>/dev/null && TESTS="$TESTS tests/core/test_gradients_backends.py"
   "$PY" -c "import sklearn, array_api_compat" 2>/dev/null && TESTS="$TESTS tests/sklearn/test_array_api.py"
-  capped 120 "$PY" -m pytest -q -p no:cacheprovider -rs $TESTS 2>&1 | tail -30
+  capped 120 "$PY" -m pytest -p no:cacheprovider --tb=short -rfEs $TESTS > "$OUT/tests.txt" 2>&1
+  tail -40 "$OUT/tests.txt"   # the whole of it, tracebacks too, in tests.txt
 else
   echo "pytest is not installed on this machine: no tests run"
 fi
@@ -119,4 +123,5 @@ start=$(date +%s%N)
 capped 90 env -u MANUALNN_KERNELS "$PY" -m manualnn train --device cpu \
   --epochs "$EPOCHS" --quiet "${DATA[@]}" --out "$OUT/run-cpu" \
   && echo "seconds (data, $EPOCHS epochs, files): $(( ($(date +%s%N) - start) / 1000000 / 1000 ))"
+rm -f "$OUT"/run*/checkpoint.safetensors   # what comes back: the models, the log
 step "done"
