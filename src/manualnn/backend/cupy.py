@@ -95,7 +95,7 @@ class CupyBackend(DeviceArrays):
         (a checkpoint holds it: a resumed run draws an uninterrupted one's masks; two
         networks seeded alike draw alike), and nothing per network is kept here.  The
         backend's one generator is keyed and read under a lock (threads share it)."""
-        seed = rng.integers(2 ** 64, dtype=np.uint64)   # CuPy takes uint64, not int64
+        seed = rng.integers(2 ** 64, dtype=np.uint64)   # RandomState.seed refuses int64
         with self._philox_lock:
             if self._philox is None:
                 from cupy.cuda import curand
