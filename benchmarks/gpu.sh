@@ -42,6 +42,12 @@ mkdir -p "$OUT" "$CUPY_CACHE_DIR"
 exec > >(tee "$OUT/log.txt") 2>&1
 DEADLINE=$(( $(date +%s) + 340 ))
 step() { echo; echo "== $* ($(date -u +%H:%M:%S), $(( DEADLINE - $(date +%s) )) s left)"; }
+# seconds STATUS: the training's seconds since $start, or how it ended (124: its timeout)
+seconds() {
+  local s=$(( ($(date +%s%N) - start) / 1000000000 ))
+  (( $1 == 0 )) && echo "seconds (data, $EPOCHS epochs, files): $s" \
+    || echo "the training ended with status $1 after $s s (124: stopped by its timeout)"
+}
 # capped CAP COMMAND...: the command under a timeout of CAP seconds or of what is left
 # before the deadline, whichever is less; skipped when under 10 s are left
 capped() {
@@ -110,7 +116,7 @@ rm -rf "$OUT/run"
 start=$(date +%s%N)
 capped 120 "$PY" -m manualnn train --device "$DEVICE" --epochs "$EPOCHS" --quiet \
   "${DATA[@]}" --out "$OUT/run"
-echo "seconds (data, $EPOCHS epochs, files): $(( ($(date +%s%N) - start) / 1000000 / 1000 ))"
+seconds "$?"
 echo "the $DEVICE model evaluated on the CPU:"
 capped 40 "$PY" -m manualnn evaluate "$OUT/run" --device cpu | head -2
 
@@ -121,7 +127,7 @@ step "4. the default recipe on the CPU, for the seconds"
 rm -rf "$OUT/run-cpu"
 start=$(date +%s%N)
 capped 90 env -u MANUALNN_KERNELS "$PY" -m manualnn train --device cpu \
-  --epochs "$EPOCHS" --quiet "${DATA[@]}" --out "$OUT/run-cpu" \
-  && echo "seconds (data, $EPOCHS epochs, files): $(( ($(date +%s%N) - start) / 1000000 / 1000 ))"
+  --epochs "$EPOCHS" --quiet "${DATA[@]}" --out "$OUT/run-cpu"
+seconds "$?"
 rm -f "$OUT"/run*/checkpoint.safetensors   # what comes back: the models, the log
 step "done"
