@@ -29,6 +29,7 @@ import numpy as np
 FUNCTIONS = ("softmax_loss", "softmax_regression_epoch", "nn_epoch", "backprop",
              "backprop_bias")
 MAX_OBSERVED = 16   # sigma' calls recorded per probe
+LIMITS = {"seconds": None, "memory": None}   # the child's, said in its messages
 OUTPUT_CAP = 2000   # characters of the learner's printing kept
 
 
@@ -75,15 +76,23 @@ def call(fn, function, arrays, scalars, filename=None):
     except _BadReturn as exc:
         return {"status": "bad_return", "error": str(exc), "line": None}
     except BaseException as exc:   # SystemExit, KeyboardInterrupt from learner code too
-        if isinstance(exc, _Timeout):
-            return {"status": "timeout", "error": "did not finish in time (an endless loop?)",
-                    "line": _line(exc, filename, fn)}
-        if isinstance(exc, Refused):
-            return {"status": "refused", "error": str(exc), "line": _line(exc, filename, fn)}
-        if isinstance(exc, MemoryError):
-            return {"status": "memory", "error": _one_line(exc), "line": _line(exc, filename, fn)}
-        return {"status": "raised", "error": _one_line(exc), "line": _line(exc, filename, fn)}
+        return _failure(exc, filename, fn)
     return {"status": "ok", "outputs": outputs, "observed": observed}
+
+
+def _failure(exc, filename, fn):
+    """The outcome of an exception out of the learner's code: status, one line, its line."""
+    line = _line(exc, filename, fn)
+    if isinstance(exc, _Timeout):
+        error = f"did not finish within {LIMITS['seconds']:g} s (an endless loop?)"
+        return {"status": "timeout", "error": error, "line": line}
+    if isinstance(exc, Refused):
+        return {"status": "refused", "error": str(exc), "line": line}
+    if isinstance(exc, MemoryError):
+        limit = f" (the limit is {LIMITS['memory'] >> 20} MiB)" if LIMITS["memory"] else ""
+        return {"status": "memory", "error": f"ran out of memory{limit}: {_one_line(exc)}",
+                "line": line}
+    return {"status": "raised", "error": _one_line(exc), "line": line}
 
 
 def _invoke(fn, function, a, s, observed):
@@ -223,6 +232,7 @@ def main(job_dir):
         results.write(json.dumps(entry) + "\n")
         results.flush()
     _limit(job["memory"], job["cpu"])
+    LIMITS.update(seconds=job["timeout"], memory=job["memory"])
     sys.meta_path.insert(0, _Guard(job["forbidden"]))
     for name in list(sys.modules):   # already loaded ones would bypass the finder
         if name.split(".")[0] in job["forbidden"]:
@@ -236,10 +246,7 @@ def main(job_dir):
     try:
         exec(compile(source, job["filename"], "exec"), space)
     except BaseException as exc:
-        status = "refused" if isinstance(exc, Refused) else "memory" if isinstance(
-            exc, MemoryError) else "timeout" if isinstance(exc, _Timeout) else "raised"
-        report({"loaded": False, "status": status, "error": _one_line(exc),
-                "line": _line(exc, job["filename"], None)})
+        report({"loaded": False, **_failure(exc, job["filename"], None)})
         return
     found = [f for f in job["functions"] if callable(space.get(f))]
     report({"loaded": True, "found": found})
