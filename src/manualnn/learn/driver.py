@@ -75,7 +75,7 @@ def call(fn, function, arrays, scalars, filename=None):
         outputs = _outputs(function, got, args, arrays)
     except _BadReturn as exc:
         return {"status": "bad_return", "error": str(exc), "line": None}
-    except BaseException as exc:   # SystemExit, KeyboardInterrupt from learner code too
+    except BaseException as exc:  # noqa: BLE001  (SystemExit, anything the learner raises)
         return _failure(exc, filename, fn)
     return {"status": "ok", "outputs": outputs, "observed": observed}
 
@@ -146,7 +146,7 @@ def _array_list(got, what):
 def _array(value, what, scalar=False):
     try:
         out = np.asarray(value)
-    except Exception:
+    except Exception:  # noqa: BLE001  (whatever the learner returned)
         raise _BadReturn(f"{what} is {_kind(value)}, not an array of numbers") from None
     if out.dtype.kind not in "fiub":
         raise _BadReturn(f"{what} is {_kind(value)}, not an array of numbers")
@@ -187,7 +187,6 @@ class _Guard(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         if fullname.split(".")[0] in self.names:
             raise Refused(f"refused: imports {fullname.split('.')[0]}")
-        return None
 
 
 class _Capped:
@@ -239,13 +238,13 @@ def main(job_dir):
             del sys.modules[name]
     sys.stdout = sys.stderr = _Capped()
     sys.argv = [job["filename"]]
-    import signal   # the learner's line where time ran out, before the parent kills us
+    import signal  # the learner's line where time ran out, before the parent kills us
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, job["alarm"])
     space = {"__name__": "learner", "__file__": job["filename"], "__builtins__": builtins}
     try:
-        exec(compile(source, job["filename"], "exec"), space)
-    except BaseException as exc:
+        exec(compile(source, job["filename"], "exec"), space)  # noqa: S102  (the child's job)
+    except BaseException as exc:  # noqa: BLE001  (a load that fails in any way is reported)
         report({"loaded": False, **_failure(exc, job["filename"], None)})
         return
     found = [f for f in job["functions"] if callable(space.get(f))]
