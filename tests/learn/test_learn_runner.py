@@ -157,3 +157,12 @@ def test_a_file_that_loops_or_exits_while_loading_is_an_error_for_each_function(
     path = write(tmp_path, "import sys\nsys.exit(0)\n\ndef softmax_loss(Z, y):\n    return 0\n")
     (v,) = check_file(path)
     assert v.verdict == "error" and "SystemExit" in v.message and v.line == 2
+
+
+def test_in_a_notebook_an_interrupt_stops_the_check_instead_of_becoming_a_verdict():
+    from manualnn.learn.check import check
+
+    def backprop(X, y, Ws, sigma, sigma_prime):
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        check(backprop)

@@ -61,8 +61,9 @@ def _alarm(signum, frame):
     raise _Timeout
 
 
-def call(fn, function, arrays, scalars, filename=None):
+def call(fn, function, arrays, scalars, filename=None, interruptible=False):
     """Run the learner's ``fn`` as ``function`` on one probe (fresh copies of ``arrays``).
+    ``interruptible``: a KeyboardInterrupt goes through (a notebook's user pressed stop).
 
     Returns {"status": "ok", "outputs": [arrays], "observed": [sigma' arguments]} or
     {"status": "raised"|"bad_return", "error": "one line", "line": the learner's line}.
@@ -76,6 +77,8 @@ def call(fn, function, arrays, scalars, filename=None):
     except _BadReturn as exc:
         return {"status": "bad_return", "error": str(exc), "line": None}
     except BaseException as exc:  # noqa: BLE001  (SystemExit, anything the learner raises)
+        if interruptible and isinstance(exc, KeyboardInterrupt):
+            raise
         return _failure(exc, filename, fn)
     return {"status": "ok", "outputs": outputs, "observed": observed}
 
