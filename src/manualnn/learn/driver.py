@@ -76,7 +76,7 @@ def call(fn, function, arrays, scalars, filename=None, interruptible=False):
         outputs = _outputs(function, got, args, arrays)
     except _BadReturn as exc:
         return {"status": "bad_return", "error": str(exc), "line": None}
-    except BaseException as exc:
+    except BaseException as exc:   # SystemExit too: anything the learner raises
         if interruptible and isinstance(exc, KeyboardInterrupt):
             raise
         return _failure(exc, filename, fn)
