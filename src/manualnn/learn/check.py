@@ -20,7 +20,7 @@ from manualnn.learn.catalogue import LANGS
 from manualnn.learn.diagnose import candidates, diagnose
 from manualnn.learn.probes import FUNCTIONS, build
 from manualnn.learn.variant import Variant
-from manualnn.learn.verdict import Verdict, say
+from manualnn.learn.verdict import Verdict, failure_text, say
 
 FORBIDDEN = ("manualnn", "autograd", "torch", "jax", "tensorflow")   # a course's usual list
 
@@ -108,7 +108,7 @@ def _options(variant, lang, extra_probes):
 def _not_loaded(path, source, wanted, failure, lang):
     """One error verdict per function the text defines, when the file itself fails."""
     where = say(lang, "at_line", line=failure["line"]) if failure.get("line") else ""
-    message = say(lang, "load", error=failure["error"]) + where
+    message = say(lang, "load", error=failure_text(lang, failure)) + where
     defined = [f for f in wanted if re.search(rf"^\s*def\s+{f}\s*\(", source, re.MULTILINE)]
     if not defined:
         raise ValueError(f"{path}: {message}; and it defines none of {', '.join(wanted)}")

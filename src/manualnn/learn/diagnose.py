@@ -26,7 +26,7 @@ import numpy as np
 
 from manualnn.learn import catalogue, driver, reference
 from manualnn.learn.probes import build, output_names, starting_params
-from manualnn.learn.verdict import Verdict, say
+from manualnn.learn.verdict import Verdict, failure_text, say
 
 TOL = {8: 1e-4, 4: 2e-3}
 FAILED = {"raised", "bad_return"}   # ways of not answering that a mistake can explain
@@ -100,14 +100,11 @@ def _layer(mistake, layers, table):
 def _wrong(function, probes, learner, right, lang, base):
     """An error verdict where the learner failed to answer properly, else unknown."""
     for p, (arrays, scalars) in probes.items():
-        got = learner.get(p) or {"status": "crashed", "error": "no outcome", "line": None}
+        got = learner.get(p) or {"status": "crashed", "say": "silent", "line": None}
         if got["status"] != "ok":
             where = say(lang, "at_line", line=got["line"]) if got.get("line") else ""
-            error = got["error"] if got["status"] == "bad_return" else say(
-                lang, "raised", error=got["error"]) if got["status"] == "raised" \
-                else got["error"]
-            return Verdict(verdict="error", message=error + where, line=got.get("line"),
-                           **base)
+            return Verdict(verdict="error", message=failure_text(lang, got) + where,
+                           line=got.get("line"), **base)
         problem = _form_problem(function, arrays, scalars, got, right[p], p, lang)
         if problem:
             return Verdict(verdict="error", message=problem, **base)
