@@ -142,24 +142,28 @@ def _unknown(function, probes, learner, right, lang, base):
                      or (function == "backprop_bias" and errs[L + i - 1] > tol)]
             layer = max(wrong, default=None)
             detail += say(lang, "first_layer", layer=layer) if layer else ""
-            detail += _sigma_prime_note(arrays, scalars, got, lang)
+            detail += _observed_note(arrays, scalars, got, lang)
         return Verdict(verdict="unknown", layer=layer, message=say(lang, "unknown",
                        detail=detail), **base)
     return Verdict(verdict="unknown", message=say(lang, "unknown", detail="?"), **base)
 
 
-def _sigma_prime_note(arrays, scalars, got, lang):
-    """What sigma' was handed, where that is not the pre-activations Z_i W_i."""
+def _observed_note(arrays, scalars, got, lang):
+    """What sigma (the forward pass) or sigma' was handed, where that is not one of the
+    pre-activations A_i = Z_i W_i (+ b_i): the first of them that is not, in calls."""
     L = scalars["L"]
     sigma, _ = driver.ACTIVATIONS[scalars["activation"]]
     Ws = [arrays[f"W{i}"] for i in range(1, L + 1)]
     bs = [arrays[f"b{i}"] for i in range(1, L + 1)] if "b1" in arrays else None
     with np.errstate(all="ignore"):
         Z, A = reference.forward(arrays["X"], Ws, bs, sigma)
+    tol = _tol(arrays, got)
+    for k, arg in enumerate(got.get("forward", []), start=1):
+        if not any(arg.shape == a.shape and _error(arg, a) <= tol for a in A):
+            return say(lang, "forward_wrong", call=k, shape=tuple(arg.shape))
     seen = got.get("observed", [])
     if not seen and L > 1:
         return say(lang, "sigma_never")
-    tol = _tol(arrays, got)
     for arg in seen:
         if any(arg.shape == a.shape and _error(arg, a) <= tol for a in A):
             continue

@@ -65,16 +65,17 @@ def call(fn, function, arrays, scalars, filename=None, interruptible=False):
     """Run the learner's ``fn`` as ``function`` on one probe (fresh copies of ``arrays``).
     ``interruptible``: a KeyboardInterrupt goes through (a notebook's user pressed stop).
 
-    Returns {"status": "ok", "outputs": [arrays], "observed": [sigma' arguments]} or
+    Returns {"status": "ok", "outputs": [arrays], "observed": [sigma' arguments],
+    "forward": [sigma arguments]} (backprop's: the pre-activations it formed) or
     {"status": "raised", "error": "one line", "line": the learner's line}, or another
     failure {"status", "say": a message key, "values": {...}, "line"}: the parent words
     it (learn/verdict.py's TEXTS), in the learner's language.
     """
     args = {k: np.array(v, copy=True) for k, v in arrays.items()}
-    observed = []
+    observed, forward = [], []
     try:
         with np.errstate(all="ignore"):
-            got = _invoke(fn, function, args, scalars, observed)
+            got = _invoke(fn, function, args, scalars, observed, forward)
         outputs = _outputs(function, got, args, arrays)
     except _BadReturn as exc:
         return {"status": "bad_return", "say": exc.args[0], "values": exc.args[1],
@@ -83,7 +84,7 @@ def call(fn, function, arrays, scalars, filename=None, interruptible=False):
         if interruptible and isinstance(exc, KeyboardInterrupt):
             raise
         return _failure(exc, filename, fn)
-    return {"status": "ok", "outputs": outputs, "observed": observed}
+    return {"status": "ok", "outputs": outputs, "observed": observed, "forward": forward}
 
 
 def _failure(exc, filename, fn):
@@ -102,24 +103,29 @@ def _failure(exc, filename, fn):
     return {"status": "raised", "error": _one_line(exc), "line": line}
 
 
-def _invoke(fn, function, a, s, observed):
+def _watch(f, seen):
+    """f, recording (copies of) the first MAX_OBSERVED arrays it is handed in ``seen``."""
+    def watched(A):
+        if len(seen) < MAX_OBSERVED and isinstance(A, np.ndarray):
+            seen.append(np.array(A, copy=True))
+        return f(A)
+    return watched
+
+
+def _invoke(fn, function, a, s, observed, forward):
     if function == "softmax_loss":
         return fn(a["Z"], a["y"])
     if function == "softmax_regression_epoch":
         return fn(a["X"], a["y"], a["theta"], lr=s["lr"], batch=s["batch"])
     if function == "nn_epoch":
         return fn(a["X"], a["y"], a["W1"], a["W2"], lr=s["lr"], batch=s["batch"])
-    sigma, sigma_prime = ACTIVATIONS[s["activation"]]
-
-    def watched(A):
-        if len(observed) < MAX_OBSERVED and isinstance(A, np.ndarray):
-            observed.append(np.array(A, copy=True))
-        return sigma_prime(A)
+    sigma, sigma_prime = (_watch(f, seen) for f, seen in zip(ACTIVATIONS[s["activation"]],
+                                                              (forward, observed)))
     Ws = [a[f"W{i}"] for i in range(1, s["L"] + 1)]
     if function == "backprop":
-        return fn(a["X"], a["y"], Ws, sigma, watched)
+        return fn(a["X"], a["y"], Ws, sigma, sigma_prime)
     bs = [a[f"b{i}"] for i in range(1, s["L"] + 1)]
-    return fn(a["X"], a["y"], Ws, bs, sigma, watched)
+    return fn(a["X"], a["y"], Ws, bs, sigma, sigma_prime)
 
 
 class _BadReturn(Exception):
@@ -263,7 +269,7 @@ def main(job_dir):
             arrays = {k[len(prefix):]: v for k, v in probes.items() if k.startswith(prefix)}
             outcome = call(space[function], function, arrays,
                            job["scalars"][function][probe], job["filename"])
-            for kind in ("outputs", "observed"):
+            for kind in ("outputs", "observed", "forward"):
                 for k, arr in enumerate(outcome.pop(kind, [])):
                     np.save(os.path.join(job_dir, f"{function}.{probe}.{kind}{k}.npy"), arr,
                             allow_pickle=False)

@@ -67,7 +67,8 @@ def run_file(source: str, filename: str, probes: dict, scalars: dict, *,
     probes   {function: {probe: {name: array}}}; scalars the same with JSON values
     Returns {"loaded": None or the load failure {"status", "error", "line"}, "found":
     [functions defined], "outcomes": {function: {probe: outcome}}} where an outcome is
-    {"status": "ok", "outputs": [arrays], "observed": [arrays]} or {"status": one of
+    {"status": "ok", "outputs": [arrays], "observed": [arrays], "forward": [arrays]} (what
+    sigma' and sigma were handed) or {"status": one of
     raised/bad_return/refused/memory/timeout/crashed, "error": one line, "line": int|None}.
     """
     pending = [f for f in (functions or probes) if f in probes]
@@ -222,7 +223,7 @@ def _event(job, entry, probes):
     if entry.get("status") != "ok":
         return {"function": fn, "probe": probe, "outcome": _checked_failure(entry)}
     outcome = {"status": "ok"}
-    for kind in ("outputs", "observed"):
+    for kind in ("outputs", "observed", "forward"):
         count = entry.get(kind, 0)
         count = count if isinstance(count, int) and 0 <= count <= 64 else 0
         outcome[kind] = [_load(os.path.join(job, f"{fn}.{probe}.{kind}{k}.npy"))

@@ -33,6 +33,9 @@ TEXTS = {
         "sigma_other": "; sigma' was handed an array (shape {shape}) that is none of the "
                        "pre-activations Z_i W_i",
         "sigma_never": "; sigma' was never called",
+        "forward_wrong": "; already in the forward pass, sigma's call {call} was handed an "
+                         "array (shape {shape}) that is none of the pre-activations "
+                         "Z_i W_i (+ b_i)",
         "raised": "raised {error}",
         "todo": "not written yet: it still raises NotImplementedError",
         "at_line": " (line {line})",
@@ -70,6 +73,8 @@ TEXTS = {
         "sigma_output": "；交给 sigma' 的是 Z_{i1} = sigma(Z_{i} W_{i})，即某一层的输出",
         "sigma_other": "；交给 sigma' 的数组（形状 {shape}）不是任何一个预激活 Z_i W_i",
         "sigma_never": "；从来没有调用 sigma'",
+        "forward_wrong": "；前向传播就已经不对：第 {call} 次调用 sigma 时交给它的数组（形状 {shape}）"
+                         "不是任何一个预激活 Z_i W_i (+ b_i)",
         "raised": "抛出了 {error}",
         "todo": "还没有写：它仍然抛出 NotImplementedError",
         "at_line": "（第 {line} 行）",
