@@ -41,7 +41,7 @@ def run_reference(function, probes, mistake=None, layers=None) -> dict:
 
 @functools.lru_cache(maxsize=64)
 def candidates(function, variant, extra=0):
-    """(probes, right outcomes, [(mistake id, layers or None, outcomes)]) for ``function``
+    """(probes, right outcomes, [(mistake id, form, layers or None, outcomes)]) for ``function``
     on the probes of ``variant``: every mutant that differs from the right answer.  Cached:
     a class shares a few variants, a notebook checks many times."""
     probes = build(variant, (function,), extra)[function]
@@ -56,7 +56,7 @@ def candidates(function, variant, extra=0):
                 outcomes = run_reference(function, probes, form, layers)
                 if not all(_same(function, probes[p], outcomes[p], right[p])
                            for p in probes):
-                    table.append((mistake.id, layers, outcomes))
+                    table.append((mistake.id, form, layers, outcomes))
     return probes, right, table
 
 
@@ -76,25 +76,28 @@ def diagnose(function, learner, variant, extra=0, lang="en") -> Verdict:
         return Verdict(verdict="correct", message=say(lang, "correct", total=len(names)),
                        **base)
     ran = any(learner.get(p, {}).get("status") == "ok" for p in names)
-    matches = [(mid, layers) for mid, layers, outcomes in table
+    matches = [(mid, form, layers) for mid, form, layers, outcomes in table
                if ran and all(_same(function, probes[p], learner.get(p), outcomes[p])
                               for p in names)]
     if matches:
         first = matches[0][0]   # in the catalogue's order; at every layer before one only
-        mid, layers = min((m for m in matches if m[0] == first), key=lambda m: m[1] is not None)
+        mid, form, layers = min((m for m in matches if m[0] == first),
+                                key=lambda m: m[2] is not None)
         mistake = catalogue.MISTAKES[mid]
-        return Verdict(verdict="mistake", mistake=mid, layer=_layer(mistake, layers, table),
+        return Verdict(verdict="mistake", mistake=mid,
+                       layer=_layer(mistake, form, layers, table),
                        message=mistake.description[lang], hint=mistake.hint[lang], **base)
     return _wrong(function, probes, learner, right, lang, base)
 
 
-def _layer(mistake, layers, table):
+def _layer(mistake, form, layers, table):
+    """The layer i a layer's mistake is made at; made at every layer, the first i the
+    backward pass reaches where making it at i alone changes the answer."""
     if not mistake.layered:
         return None
     if layers is not None:
         return next(iter(layers))
-    singles = [next(iter(ls)) for mid, ls, _ in table if mid == mistake.id and ls]
-    return max(singles, default=None)   # the first the backward pass reaches
+    return max((next(iter(ls)) for _, f, ls, _ in table if f == form and ls), default=None)
 
 
 def _wrong(function, probes, learner, right, lang, base):
