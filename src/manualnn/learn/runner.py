@@ -65,11 +65,12 @@ def run_file(source: str, filename: str, probes: dict, scalars: dict, *,
     """Run the functions of ``source`` (the text of ``filename``) on ``probes``.
 
     probes   {function: {probe: {name: array}}}; scalars the same with JSON values
-    Returns {"loaded": None or the load failure {"status", "error", "line"}, "found":
-    [functions defined], "outcomes": {function: {probe: outcome}}} where an outcome is
-    {"status": "ok", "outputs": [arrays], "observed": [arrays], "forward": [arrays]} (what
-    sigma' and sigma were handed) or {"status": one of
-    raised/bad_return/refused/memory/timeout/crashed, "error": one line, "line": int|None}.
+    Returns {"loaded": None or the load failure, "found": [functions defined],
+    "outcomes": {function: {probe: outcome}}} where an outcome is {"status": "ok",
+    "outputs": [arrays], "observed": [arrays], "forward": [arrays]} (what sigma' and sigma
+    were handed) or a failure {"status": one of raised/bad_return/refused/memory/timeout/
+    crashed, "error": one line, or "say" + "values" (verdict.failure_text words them),
+    "line": the learner's line or None}.
     """
     pending = [f for f in (functions or probes) if f in probes]
     result = {"loaded": None, "found": [], "outcomes": {}}
@@ -174,8 +175,10 @@ def _wait(job, timeout, memory):
     if code == -signal.SIGXFSZ:
         return _death("crashed", "fsize")
     if code < 0:
-        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ \
-            else str(-code)
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = str(-code)
         memory_like = memory and -code in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS)
         return _death("crashed", "signal_memory" if memory_like else "signal", name=name,
                       mib=memory >> 20 if memory else None)
