@@ -125,6 +125,9 @@ def _epoch_probes(v, seed, shift, widths_of, names):
         rng = _rng(seed, name)
         arrays = {"X": _normal(rng, (n, widths[0]), v.dtype), "y": _labels(rng, n, widths[-1])}
         Ws = _weights(rng, widths, v.dtype, gain=1.0)
+        if len(Ws) == 2:   # a relu unit dead on the first batch is turned round: no probe
+            dead = (arrays["X"][:batch] @ Ws[0] <= 0).all(axis=0)   # may leave W unchanged
+            Ws[0][:, dead] *= -1
         if name == "large":
             Ws[-1] *= np.asarray(LARGE, v.dtype)
             _, A = reference.forward(arrays["X"], Ws, None, ACTIVATIONS["relu"][0])
