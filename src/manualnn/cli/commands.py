@@ -147,3 +147,14 @@ def export(args) -> int:
     from manualnn.cli.export import export_run
     print(export_run(args.run_dir, args.output))
     return 0
+
+
+def check(args) -> int:
+    """0 when every function found is correct, 1 when any is not."""
+    from manualnn.cli.check import check as run
+    return run(args)
+
+
+def exercise(args) -> int:
+    from manualnn.cli.check import exercise as run
+    return run(args)
