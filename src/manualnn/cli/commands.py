@@ -147,3 +147,8 @@ def export(args) -> int:
     from manualnn.cli.export import export_run
     print(export_run(args.run_dir, args.output))
     return 0
+
+
+def course(args) -> int:
+    from manualnn.cli.course import run
+    return run(args)

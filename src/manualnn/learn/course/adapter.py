@@ -1,0 +1,29 @@
+"""The course's one seam to the checker (``manualnn check``, learn/): what it grades with.
+
+    FUNCTIONS      the exercises a course may grade
+    ACTIVATIONS    the sigmas a variant's backprop may use
+    make_variant   a Variant from its fields
+"""
+
+from __future__ import annotations
+
+FUNCTIONS = ("softmax_loss", "softmax_regression_epoch", "nn_epoch", "backprop",
+             "backprop_bias")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "softplus")
+
+
+def make_variant(**fields):
+    from manualnn.learn.variant import Variant
+    return Variant(**fields)
+
+
+def describe_mistake(mistake: str, lang: str = "en") -> str:
+    from manualnn.learn.catalogue import MISTAKES
+    entry = MISTAKES.get(mistake)
+    return mistake if entry is None else entry.description[lang]
+
+
+def skeleton(functions, variant, filename: str) -> str:
+    """The handout's text: the checker's skeleton for ``functions`` on ``variant``."""
+    from manualnn.learn.skeleton import skeleton_text
+    return skeleton_text(functions, variant)
