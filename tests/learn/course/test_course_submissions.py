@@ -1,0 +1,50 @@
+"""The submissions folder: ID.py files and ID/ folders; what cannot be graded keeps a row
+with its reason, and what is not a submission is skipped."""
+
+import os
+
+import pytest
+
+from manualnn.learn.course.submissions import find_submissions
+
+
+def test_files_folders_links_and_strays(tmp_path):
+    (tmp_path / "a1.py").write_text("x = 1\n")
+    (tmp_path / "b2").mkdir()
+    (tmp_path / "b2" / "simple_ml.py").write_text("x = 1\n")
+    (tmp_path / "b2" / "helper.py").write_text("x = 1\n")
+    (tmp_path / "c3").mkdir()
+    (tmp_path / "c3" / "mine.py").write_text("x = 1\n")
+    (tmp_path / "d4").mkdir()
+    (tmp_path / "d4" / "one.py").write_text("")
+    (tmp_path / "d4" / "two.py").write_text("")
+    os.symlink(tmp_path / "a1.py", tmp_path / "e5.py")
+    os.mkfifo(tmp_path / "f6.py")
+    (tmp_path / "notes.txt").write_text("")
+    (tmp_path / ".hidden.py").write_text("")
+    subs, skipped = find_submissions(tmp_path)
+    by = {s.student: s for s in subs}
+    assert sorted(by) == ["a1", "b2", "c3", "d4", "e5", "f6"]
+    assert by["a1"].path == str(tmp_path / "a1.py") and by["a1"].refused is None
+    assert by["b2"].path == str(tmp_path / "b2" / "simple_ml.py")
+    assert by["c3"].path == str(tmp_path / "c3" / "mine.py")
+    assert "2 .py files" in by["d4"].refused and by["d4"].path is None
+    assert "symbolic link" in by["e5"].refused and by["e5"].path is None
+    assert "not a regular file" in by["f6"].refused
+    assert sorted(skipped) == [".hidden.py", "notes.txt"]
+
+
+def test_a_roster_picks_its_students_and_names_the_missing(tmp_path):
+    (tmp_path / "a1.py").write_text("")
+    (tmp_path / "zz.py").write_text("")
+    subs, skipped = find_submissions(tmp_path, ["a1", "b2"])
+    assert [(s.student, s.refused) for s in subs] == [("a1", None), ("b2", "no submission")]
+    assert skipped == ["zz (not on the roster)"]
+
+
+def test_the_folder_must_be_a_folder(tmp_path):
+    with pytest.raises(ValueError, match="submissions: expected a folder"):
+        find_submissions(tmp_path / "absent")
+    os.symlink(tmp_path, tmp_path / "link")
+    with pytest.raises(ValueError, match="submissions: expected a folder"):
+        find_submissions(tmp_path / "link")
