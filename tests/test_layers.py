@@ -25,7 +25,8 @@ BELOW = {
     "data": BASE,
     "io": BASE | {"backend", "core", "train", "data"},
     "simple_ml": BASE | {"backend", "core", "train", "data"},
-    "cli": BASE | {"backend", "core", "train", "data", "io", "simple_ml"},
+    "learn": BASE | {"backend", "core", "train", "data", "io", "simple_ml"},
+    "cli": BASE | {"backend", "core", "train", "data", "io", "simple_ml", "learn"},
     "sklearn": BASE | {"backend", "core", "train", "data", "io"},
     "serialize": {"io"},   # the public path of io.serialize
     "distributed": {"train"},   # the public path of train.distributed
