@@ -155,6 +155,9 @@ def test_variants_are_deterministic_per_key_and_id_and_differ_across_them():
 
 def test_variant_shapes_are_always_valid():
     for i in range(500):
+        for hidden in (False, True):   # the checker's own validation accepts each
+            v = variants.variant_for(KEY_A, f"student{i}", hidden)
+            assert v.widths == variants.variant_fields(KEY_A, f"student{i}", hidden)["widths"]
         f = variants.variant_fields(KEY_A, f"student{i}")
         n, *hidden, k = f["widths"]
         assert n in variants.INPUTS and k in variants.CLASSES

@@ -8,7 +8,7 @@ import pytest
 
 from manualnn.learn.course import folder, pool
 from manualnn.learn.course.submissions import find_submissions
-from students import RIGHT_SOFTMAX_LOSS
+from course_students import RIGHT_SOFTMAX_LOSS
 
 HOSTILE = {
     "loop": "def softmax_loss(Z, y):\n    while True:\n        pass\n",

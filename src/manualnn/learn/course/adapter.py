@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
-FUNCTIONS = ("softmax_loss", "softmax_regression_epoch", "nn_epoch", "backprop",
-             "backprop_bias")
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "softplus")
+from manualnn.learn.driver import FUNCTIONS
+from manualnn.learn.variant import ACTIVATIONS
+
+__all__ = ["ACTIVATIONS", "FUNCTIONS", "make_variant"]
 
 
 def make_variant(**fields):
