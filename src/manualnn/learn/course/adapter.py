@@ -28,3 +28,20 @@ def skeleton(functions, variant, filename: str) -> str:
     """The handout's text: the checker's skeleton for ``functions`` on ``variant``."""
     from manualnn.learn.skeleton import skeleton_text
     return skeleton_text(functions, variant)
+
+
+def check_submission(path, functions, visible, hidden, timeout, memory, forbidden):
+    """(verdicts on ``visible``, verdicts on ``hidden``, None) for the file ``path`` as
+    dicts (Verdict.to_dict()), or ([], [], reason) when the file cannot be checked at all
+    (not UTF-8, too large, not a regular file).  Runs in a grading worker process."""
+    from manualnn.checks import DataError
+    from manualnn.learn.check import check_file
+    out = []
+    for variant in (visible, hidden):
+        try:
+            verdicts = check_file(path, functions=list(functions), variant=variant,
+                                  timeout=timeout, memory=memory, forbidden_imports=forbidden)
+        except (DataError, ValueError) as exc:
+            return [], [], f"refused: {exc}"
+        out.append([v.to_dict() for v in verdicts])
+    return out[0], out[1], None

@@ -1,16 +1,22 @@
-"""Grading a class: every submission in its own child processes, several at once.
+"""Grading a class: every submission checked in child processes, several at once.
 
-The work is in the children (the checker's runner: one process per check, its own
-temporary working folder, time and memory limits, an import guard), so the pool is
-threads, each waiting on its child; ``jobs`` of them run at once.  A submission that
-loops, crashes, eats memory or exits costs its own limit and gets its own verdict; the
-others go on.  The course's key stays in this process: a child gets only the variant's
-fields, never the key (nor this process's environment, see learn/runner).
+A submission's code runs in the checker's children (learn/runner: a fresh interpreter per
+pass over the functions, its own temporary working folder, time and memory limits, an
+import guard, an environment built from nothing).  Comparing what came back with the
+right answer and the catalogue's mistakes is work for this side, in Python, so ``jobs``
+submissions are checked at once in worker processes (threads would share one
+interpreter's lock), each worker waiting on its own children.  A submission that loops,
+crashes, eats memory or exits costs its own limits and gets its own verdict; the others
+go on.
+
+The course's key stays in this process: the workers are handed each student's two
+variants (the fields only), and the children never see more than the probes' arrays.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import multiprocessing
 import os
 import sys
 import time
@@ -30,44 +36,65 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def grade_one(course, submission):
-    """One student's StudentGrade: the course's functions on their variant and on their
-    hidden variant, in child processes."""
-    if submission.refused:
-        verdict = "missing" if submission.path is None and "no submission" in \
-            submission.refused else "refused"
-        return not_graded(submission.student, course, verdict, submission.refused)
+def _task(course, submission):
+    """What a worker needs for one submission (no key): path, functions, variants, limits."""
     visible, hidden = (variant_for(course.key, submission.student, h) for h in (False, True))
-    seen, unseen = adapter.check_submission(submission.path, course.functions, visible, hidden,
-                                            timeout=course.timeout,
-                                            memory=course.memory_mb * 2 ** 20,
-                                            forbidden=FORBIDDEN_IMPORTS)
+    return (submission.path, course.functions, visible, hidden, course.timeout,
+            course.memory_mb * 2 ** 20, FORBIDDEN_IMPORTS)
+
+
+def _not_run(course, submission):
+    verdict = "missing" if submission.refused == "no submission" else "refused"
+    return not_graded(submission.student, course, verdict, submission.refused)
+
+
+def _graded(course, submission, checked):
+    seen, unseen, refused = checked
+    if refused:
+        return not_graded(submission.student, course, "refused", refused)
     return from_verdicts(submission.student, course, seen, unseen)
 
 
 def grade_class(course, submissions: list, jobs: int | None = None,
                 progress: bool | None = None) -> list:
-    """StudentGrades in the order of ``submissions``.  ``jobs``: submissions graded at
-    once (default: the cores); ``progress``: a tqdm bar on stderr (None: when it is a
-    terminal)."""
+    """StudentGrades in the order of ``submissions``.  ``jobs``: submissions checked at
+    once (default: the cores; 1: all in this process); ``progress``: a tqdm bar on stderr
+    (None: when stderr is a terminal)."""
     jobs = default_jobs() if jobs is None else jobs
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs: expected a positive number of submissions at once, got "
                          f"{jobs!r}")
     from tqdm import tqdm
-    results = [None] * len(submissions)
-    bar = tqdm(total=len(submissions), unit="submission", file=sys.stderr, leave=False,
+    results = [_not_run(course, s) if s.refused else None for s in submissions]
+    todo = [i for i, r in enumerate(results) if r is None]
+    bar = tqdm(total=len(submissions), initial=len(submissions) - len(todo), leave=False,
+               unit="submission", file=sys.stderr,
                disable=None if progress is None else not progress)
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
     try:
-        futures = {pool.submit(grade_one, course, s): i for i, s in enumerate(submissions)}
-        for future in concurrent.futures.as_completed(futures):
-            results[futures[future]] = future.result()
+        for i, checked in _checked(course, [submissions[i] for i in todo], todo, jobs):
+            results[i] = _graded(course, submissions[i], checked)
             bar.update()
-    finally:   # on Ctrl-C: nothing new starts; running children end at their limits
-        pool.shutdown(wait=True, cancel_futures=True)
+    finally:
         bar.close()
     return results
+
+
+def _checked(course, submissions, indices, jobs):
+    """(index, what adapter.check_submission gave) for each submission, as they finish."""
+    tasks = [_task(course, s) for s in submissions]
+    if jobs == 1 or len(tasks) <= 1:
+        for i, task in zip(indices, tasks):
+            yield i, adapter.check_submission(*task)
+        return
+    # forkserver: workers start from a clean process, not a fork of this threaded one
+    context = multiprocessing.get_context("forkserver")
+    with concurrent.futures.ProcessPoolExecutor(min(jobs, len(tasks)), context) as pool:
+        futures = {pool.submit(adapter.check_submission, *t): i for i, t in zip(indices, tasks)}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                yield futures[future], future.result()
+        finally:   # on Ctrl-C or an error: nothing new starts
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def summary(course, grades: list, seconds: float) -> str:
