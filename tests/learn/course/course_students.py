@@ -13,6 +13,7 @@ thing wrong, so that a grading of the class shows every kind of verdict:
     gus   imports torch                                     -> refused by the import guard
     hal   nn_epoch never returns                            -> error (time limit)
     ivy   softmax_regression_epoch: theta's transpose      -> error (a shape error, its line)
+    jo    all four right, computed in float32              -> correct (tolerance of the dtype)
 """
 
 FUNCTIONS = ("softmax_loss", "softmax_regression_epoch", "nn_epoch", "backprop")
@@ -91,6 +92,13 @@ LOOPING_NN_EPOCH = _wrong(RIGHT_NN_EPOCH, "    for start in", "    while True:\n
 UPHILL_REGRESSION = _wrong(RIGHT_SOFTMAX_REGRESSION, "theta -= lr", "theta += lr")
 TRANSPOSED_REGRESSION = _wrong(RIGHT_SOFTMAX_REGRESSION, "Z = Xb @ theta", "Z = Xb @ theta.T")
 
+F32_SOFTMAX_LOSS = _wrong(RIGHT_SOFTMAX_LOSS, "    Z = Z - Z", "    Z = Z.astype(np.float32)\n    Z = Z - Z")
+F32_NN_EPOCH = _wrong(_wrong(RIGHT_NN_EPOCH, "A1 = Xb @ W1", "Xb = Xb.astype(np.float32)\n"
+                             "        A1 = Xb @ W1.astype(np.float32)"),
+                      "Z2 = Z1 @ W2", "Z2 = Z1 @ W2.astype(np.float32)")
+F32_BACKPROP = _wrong(_wrong(RIGHT_BACKPROP, "Zs, As = [X], []", "Zs, As = [X.astype(np.float32)], []"),
+                      "As.append(Zs[-1] @ W)", "As.append(Zs[-1] @ W.astype(np.float32))")
+
 RIGHT = {"softmax_loss": RIGHT_SOFTMAX_LOSS, "softmax_regression_epoch": RIGHT_SOFTMAX_REGRESSION,
          "nn_epoch": RIGHT_NN_EPOCH, "backprop": RIGHT_BACKPROP}
 CHANGES = {"ada": {}, "bo": {"backprop": SIGMA_OF_OUTPUT_BACKPROP},
@@ -99,7 +107,9 @@ CHANGES = {"ada": {}, "bo": {"backprop": SIGMA_OF_OUTPUT_BACKPROP},
            "fay": {"backprop": SCALED_BACKPROP}, "gus": {"softmax_loss": "import torch\n"
                                                         + RIGHT_SOFTMAX_LOSS},
            "hal": {"nn_epoch": LOOPING_NN_EPOCH},
-           "ivy": {"softmax_regression_epoch": TRANSPOSED_REGRESSION}}
+           "ivy": {"softmax_regression_epoch": TRANSPOSED_REGRESSION},
+           "jo": {"softmax_loss": F32_SOFTMAX_LOSS, "nn_epoch": F32_NN_EPOCH,
+                  "backprop": F32_BACKPROP}}
 # what grading says: {student: {function: (verdict, mistake)}} for the functions not right
 EXPECTED = {"ada": {}, "bo": {"backprop": ("mistake", "sigma_prime_of_output")},
             "cy": {"nn_epoch": ("mistake", "missing_mean")},
@@ -107,7 +117,7 @@ EXPECTED = {"ada": {}, "bo": {"backprop": ("mistake", "sigma_prime_of_output")},
             "eve": {"softmax_regression_epoch": ("mistake", "gradient_ascent")},
             "fay": {"backprop": ("unknown", None)}, "gus": "refused",
             "hal": {"nn_epoch": ("error", None)},
-            "ivy": {"softmax_regression_epoch": ("error", None)}}
+            "ivy": {"softmax_regression_epoch": ("error", None)}, "jo": {}}
 
 
 def submission(student: str) -> str:

@@ -147,6 +147,7 @@ def test_variants_are_deterministic_per_key_and_id_and_differ_across_them():
     assert len({(x["widths"], x["batch"], x["activation"]) for x in a}) > 100
     hidden = [variants.variant_fields(KEY_A, s, hidden=True) for s in ids]
     assert all(h["seed"] != x["seed"] for h, x in zip(hidden, a))
+    assert {h["activation"] for h in hidden} == set(variants.SMOOTH)
     # every choice is used: depth, activations, batch sizes
     assert {len(x["widths"]) for x in a} == {3, 4}
     assert {x["activation"] for x in a} == set(variants._activations())

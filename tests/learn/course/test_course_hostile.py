@@ -34,7 +34,7 @@ def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     course = folder.new_course(root / "course", ["softmax_loss"])
     settings = json.loads((root / "course" / "course.json").read_text())
-    settings.update(timeout=4, memory_mb=512)   # the endless loop costs 4 s
+    settings.update(timeout=3, memory_mb=512)   # the endless loop costs 3 s
     (root / "course" / "course.json").write_text(json.dumps(settings))
     course = folder.open_course(course.path)
     subs = root / "subs"

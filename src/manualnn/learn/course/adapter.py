@@ -32,16 +32,27 @@ def skeleton(functions, variant, filename: str) -> str:
 
 def check_submission(path, functions, visible, hidden, timeout, memory, forbidden):
     """(verdicts on ``visible``, verdicts on ``hidden``, None) for the file ``path`` as
-    dicts (Verdict.to_dict()), or ([], [], reason) when the file cannot be checked at all
-    (not UTF-8, too large, not a regular file).  Runs in a grading worker process."""
+    dicts (Verdict.to_dict()), or ([], [], why) when the file cannot be checked at all
+    (unreadable, not UTF-8, too large, or it fails before defining any function).  The
+    hidden probes are run only for the functions that gave no error on the visible ones:
+    a function that loops costs its time limit once.  Runs in a grading worker process."""
     from manualnn.checks import DataError
     from manualnn.learn.check import check_file
-    out = []
+    out, wanted = [], list(functions)
     for variant in (visible, hidden):
         try:
-            verdicts = check_file(path, functions=list(functions), variant=variant,
-                                  timeout=timeout, memory=memory, forbidden_imports=forbidden)
-        except (DataError, ValueError) as exc:
-            return [], [], f"refused: {exc}"
-        out.append([v.to_dict() for v in verdicts])
+            verdicts = check_file(path, functions=wanted, variant=variant, timeout=timeout,
+                                  memory=memory, forbidden_imports=forbidden) if wanted else []
+        except (DataError, ValueError) as exc:   # the student's file, not the grader's path
+            return [], [], str(exc).removeprefix(f"{path}: ")
+        out.append([_refused(v.to_dict()) for v in verdicts])
+        wanted = [v.function for v in verdicts if v.verdict != "error"]
     return out[0], out[1], None
+
+
+def _refused(verdict: dict) -> dict:
+    """The checker's error verdict for an import the guard refused, as the course's own
+    verdict "refused" (its message says which module)."""
+    if verdict["verdict"] == "error" and "refused: imports " in verdict["message"]:
+        verdict["verdict"] = "refused"
+    return verdict

@@ -49,9 +49,10 @@ def _not_run(course, submission):
 
 
 def _graded(course, submission, checked):
-    seen, unseen, refused = checked
-    if refused:
-        return not_graded(submission.student, course, "refused", refused)
+    seen, unseen, failed = checked
+    if failed:   # the file could not be run at all: its reason for every function
+        verdict = "refused" if "refused" in failed else "error"
+        return not_graded(submission.student, course, verdict, failed)
     return from_verdicts(submission.student, course, seen, unseen)
 
 

@@ -13,7 +13,10 @@ may change between versions) sits between the key and the shapes.
     seed            the self-check data's seed (shown to the student in the handout)
 
 The hidden probes use a second variant from the same key and id with another label
-(``hidden=True``): other shapes and data the student never sees.
+(``hidden=True``): other shapes and data the student never sees, and always a smooth
+sigma (tanh, sigmoid or softplus).  With relu or leaky relu, sigma' of a layer's output
+equals sigma' of its input (the sign is kept), so a student whose own variant has one of
+those could not see that mistake in a self-check; the hidden probes always can.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from manualnn.learn.course.roster import check_id
 
 DEPTHS = (2, 3)
 INPUTS, HIDDEN, CLASSES, BATCHES = range(4, 10), range(3, 9), range(3, 7), range(3, 10)
+SMOOTH = ("tanh", "sigmoid", "softplus")   # sigma'(sigma(x)) != sigma'(x): see above
 LABELS = {False: b"manualnn-course/variant\0", True: b"manualnn-course/hidden\0"}
 
 
@@ -47,7 +51,8 @@ def variant_fields(key: bytes, student: str, hidden: bool = False) -> dict:
     hidden_widths = [pick(HIDDEN, w) for w in (words[1], words[2])][:depth - 1]
     widths = (pick(INPUTS, words[3]), *hidden_widths, pick(CLASSES, words[4]))
     return {"widths": widths, "batch": pick(BATCHES, words[5]),
-            "activation": pick(_activations(), words[6]), "seed": words[7]}
+            "activation": pick(SMOOTH if hidden else _activations(), words[6]),
+            "seed": words[7]}
 
 
 def variant_for(key: bytes, student: str, hidden: bool = False):
