@@ -58,6 +58,8 @@ def add_parser(sub) -> None:
     grade.add_argument("--jobs", type=_positive,
                        help="submissions graded at once (default: the number of cores)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--threads", type=int, help="BLAS threads of the grader's own "
+                       "reference computations (each child always runs one)")
 
 
 def run(args) -> int:

@@ -50,6 +50,8 @@ def _not_run(course, submission):
 
 def _graded(course, submission, checked):
     seen, unseen, failed = checked
+    if seen and all(v["verdict"] == "refused" for v in seen):   # at the file's top
+        failed = seen[0]["message"]
     if failed:   # the file could not be run at all: its reason for every function
         verdict = "refused" if "refused" in failed else "error"
         return not_graded(submission.student, course, verdict, failed)

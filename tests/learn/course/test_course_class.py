@@ -1,0 +1,169 @@
+"""A class of hand-written submissions graded end to end by ``manualnn course grade``:
+the expected verdicts and partial credit, grades.csv, the feedback files, and class.html
+(as text, and in headless Chromium: its pictures decode, its console is clean)."""
+
+import base64
+import contextlib
+import csv
+import io
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+from cli_helpers import one_line
+from course_students import EXPECTED, FUNCTIONS, write_class
+
+from manualnn.cli import main
+from manualnn.learn.course import folder
+
+pytest.importorskip("jinja2", reason="class.html needs the report extra (jinja2)")
+pytest.importorskip("matplotlib", reason="class.html needs the report extra (matplotlib)")
+
+
+def make_course(path, timeout=3):
+    """A course of the class's four functions, weights 1, 1, 2, 4; ``timeout`` seconds a
+    child (the endless loop of one student costs it once)."""
+    assert main(["course", "new", str(path), "--functions", ",".join(FUNCTIONS)]) == 0
+    settings = json.loads((path / "course.json").read_text())
+    settings.update(timeout=timeout, weights=dict(zip(FUNCTIONS, (1, 1, 2, 4))))
+    (path / "course.json").write_text(json.dumps(settings))
+    return folder.open_course(path)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    course = make_course(root / "course")
+    (root / "subs").mkdir()
+    write_class(root / "subs")
+    (root / "subs" / "README.txt").write_text("not a submission")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert main(["course", "grade", str(root / "course"), str(root / "subs"), "--out",
+                     str(root / "out"), "--jobs", "2"]) == 0
+    (root / "printed.txt").write_text(out.getvalue() + "--\n" + err.getvalue())
+    return course, root
+
+
+def read_grades(out):
+    with open(out / "grades.csv", newline="") as f:
+        return {row["id"]: row for row in csv.DictReader(f)}
+
+
+def test_the_summary_line_and_the_files(graded):
+    _, root = graded
+    out = root / "out"
+    printed, err = (root / "printed.txt").read_text().split("--\n")
+    summary, where = printed.splitlines()
+    assert re.fullmatch(r"graded 10 submissions in [\d.]+ s: 2 full marks, 7 partial, 1 not "
+                        r"graded; mean [\d.]+ of 8 points", summary), summary
+    assert where == (f"grades: {out}/grades.csv  feedback: {out}/feedback/  class page: "
+                     f"{out}/class.html")
+    assert err == "skipped (not submissions): README.txt\n"   # no progress bar: not a tty
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == sorted(
+        f"{s}.md" for s in EXPECTED)
+    assert (out / "class.html").stat().st_size > 10_000
+
+
+def test_each_student_gets_the_expected_verdicts_and_partial_credit(graded):
+    course, root = graded
+    rows = read_grades(root / "out")
+    assert list(rows) == sorted(EXPECTED)
+    weights = dict(zip(FUNCTIONS, (1, 1, 2, 4)))
+    for student, expected in EXPECTED.items():
+        text = (root / "out" / "feedback" / f"{student}.md").read_text()
+        row = rows[student]
+        if expected == "refused":
+            assert row["total"] == "0.00" and "refused: imports torch" in row["note"]
+            continue
+        for f in FUNCTIONS:
+            verdict, mistake = expected.get(f, ("correct", None))
+            assert f"## {f}: {verdict}" in text, (student, f, text)
+            if verdict == "correct":
+                assert float(row[f]) == weights[f], (student, f)
+            else:
+                assert float(row[f]) < weights[f], (student, f)
+            if mistake:
+                assert f"- mistake: {mistake}" in text and "- hint: " in text
+        assert float(row["total"]) == pytest.approx(sum(float(row[f]) for f in FUNCTIONS),
+                                                    abs=0.011)
+        assert float(row["percent"]) == pytest.approx(100 * float(row["total"]) / 8, abs=0.1)
+    # partial credit per probe: the probes passed, as the feedback says, times the weight
+    dee = (root / "out" / "feedback" / "dee.md").read_text()
+    passed, total = map(int, re.search(r"## softmax_loss: mistake\n\n- points: [\d.]+ of "
+                                       r"1.00 \((\d+) of (\d+) probes passed\)", dee).groups())
+    assert 0 < passed < total and float(rows["dee"]["softmax_loss"]) == pytest.approx(
+        passed / total, abs=0.006)
+    assert "did not finish" in (root / "out" / "feedback" / "hal.md").read_text()
+
+
+def test_class_html_counts_the_mistakes_and_verdicts(graded):
+    _, root = graded
+    html = (root / "out" / "class.html").read_text()
+    assert "<script" not in html.lower() and not re.search(r'(src|href)="(?!data:)', html)
+    mistakes = dict(re.findall(r"<tr><td>\w+</td><td><code>(\w+)</code></td>"
+                               r"<td class=\"num\">(\d+)</td>", html))
+    assert mistakes == {"sigma_prime_of_output": "1", "missing_mean": "1",
+                        "no_max_subtraction": "1", "gradient_ascent": "1"}
+    rows = {m[0]: [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', m[1])]
+            for m in re.findall(r"<tr><td>(\w+)</td><td class=\"num\">[\d.]+</td>(.*?)</tr>",
+                                html)}
+    # correct, mistake, unknown, error, refused, missing: students per function
+    assert rows["backprop"] == [7, 1, 1, 0, 1, 0]
+    assert rows["nn_epoch"] == [7, 1, 0, 1, 1, 0]
+    assert rows["softmax_regression_epoch"] == [7, 1, 0, 1, 1, 0]
+    assert rows["softmax_loss"] == [8, 1, 0, 0, 1, 0]
+    sources = re.findall(r'<img[^>]*\ssrc="([^"]*)"', html)
+    assert len(sources) == 3
+    from PIL import Image
+    for src in sources:
+        with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as img:
+            assert img.format == "PNG" and img.width > 100
+
+
+def test_regrading_with_other_blas_threads_and_jobs_gives_the_same_grades(graded, tmp_path):
+    """The children run one BLAS thread; here the grader's own reference runs on one
+    thread (and the submissions one at a time) instead of the default, on the subset with
+    a verdict of each kind that takes no time limit."""
+    course, root = graded
+    subset = tmp_path / "subs"
+    subset.mkdir()
+    for s in ("ada", "bo", "dee", "fay", "jo"):
+        shutil.copy(root / "subs" / f"{s}.py", subset)
+    assert main(["course", "grade", str(root / "course"), str(subset), "--out",
+                 str(tmp_path / "out"), "--jobs", "1", "--threads", "1", "--quiet"]) == 0
+    again = read_grades(tmp_path / "out")
+    first = read_grades(root / "out")
+    assert again == {s: first[s] for s in again}
+
+
+def test_grade_refuses_bad_arguments_in_one_line(graded, tmp_path, capsys):
+    _, root = graded
+    course, subs = str(root / "course"), str(root / "subs")
+    for argv, said in (
+            ([course, subs, "--out", str(tmp_path / "o"), "--jobs", "0"], "--jobs"),
+            ([course, str(tmp_path / "none"), "--out", str(tmp_path / "o")], "submissions"),
+            ([str(tmp_path), subs, "--out", str(tmp_path / "o")], "not a course folder"),
+            ([course, subs, "--out", str(root / "subs" / "ada.py")], "not a folder")):
+        assert main(["course", "grade", *argv]) == 2
+        assert said in one_line(capsys)
+
+
+# -- in a real browser -----------------------------------------------------------------
+def test_class_html_renders_in_chromium(graded):
+    from browser import headless_chromium
+    _, root = graded
+    with headless_chromium() as browser:
+        browser.get((root / "out" / "class.html").as_uri())
+        assert browser.title.startswith("manualnn Class report: course")
+        sizes = browser.execute_script(
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, "
+            "i.naturalHeight]);")
+        assert len(sizes) == 3 and all(done and w > 0 and h > 0 for done, w, h in sizes)
+        errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        assert errors == []
+        from PIL import Image
+        shot = np.asarray(Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("L"))
+        assert shot.std() > 10 and (shot < 100).mean() > 0.005
