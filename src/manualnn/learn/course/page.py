@@ -92,7 +92,7 @@ def _verdicts_figure(course, verdicts) -> str:
     ax.invert_yaxis()
     ax.set_xlabel("students")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     fig.tight_layout()
     return report.figure_uri(fig)
 
