@@ -188,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     xp = sub.add_parser("export", help="the model and its preprocessing as an ONNX file")
     xp.add_argument("run_dir", metavar="RUN_DIR")
     xp.add_argument("output", metavar="MODEL_ONNX", help="the .onnx file to write")
+    from manualnn.cli.check import add_parsers as add_learner_parsers
+    add_learner_parsers(sub)   # check, exercise
     for p in (train, ev, pr, gc, rp):
         p.add_argument("--threads", type=int, help="BLAS threads (default: the library's own)")
     from manualnn.cli.course import add_parser as add_course

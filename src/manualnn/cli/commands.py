@@ -149,6 +149,17 @@ def export(args) -> int:
     return 0
 
 
+def check(args) -> int:
+    """0 when every function found is correct, 1 when any is not."""
+    from manualnn.cli.check import check as run
+    return run(args)
+
+
+def exercise(args) -> int:
+    from manualnn.cli.check import exercise as run
+    return run(args)
+
+
 def course(args) -> int:
     from manualnn.cli.course import run
     return run(args)

@@ -6,6 +6,7 @@
     reference.py   the lecture's answers, and each mistake as the same code, one line changed
     probes.py      the inputs that tell the mistakes apart, built from a Variant
     diagnose.py    from the learner's outcomes on the probes to a Verdict
+    skeleton.py    the exercise file ``manualnn exercise`` writes, bodies left empty
     variant.py     Variant: the shapes, sigma and seed the probes are built from
     driver.py      the child's side (standard library + NumPy only): call the learner's
                    functions on probes and record what came back

@@ -47,11 +47,11 @@ def one_hot(y, m, k, dtype, mistake=None):
 def softmax_loss(Z, y, mistake=None):
     """The mean over the m rows of log sum_j exp z_ij - z_{i, y_i}; Z (m, k), y (m,)."""
     m, k = Z.shape
-    c = Z.max(axis=1)
-    lse = c + np.log(np.exp(Z - c[:, None]).sum(axis=1))
+    Zc = Z - Z.max(axis=1, keepdims=True)            # the loss is the same for Z - c
     if mistake == "no_max_subtraction":
-        lse = np.log(np.exp(Z).sum(axis=1))
-    z_y = (one_hot(y, m, k, Z.dtype, mistake) * Z).sum(axis=1)
+        Zc = Z                                        # log sum exp 1000 = log inf
+    lse = np.log(np.exp(Zc).sum(axis=1))
+    z_y = (one_hot(y, m, k, Z.dtype, mistake) * Zc).sum(axis=1)
     loss = (lse - z_y).sum() / m
     if mistake == "missing_mean":
         loss = (lse - z_y).sum()
