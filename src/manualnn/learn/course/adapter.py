@@ -25,9 +25,10 @@ def describe_mistake(mistake: str, lang: str = "en") -> str:
 
 
 def skeleton(functions, variant, filename: str) -> str:
-    """The handout's text: the checker's skeleton for ``functions`` on ``variant``."""
+    """The handout's text: the checker's exercise file for ``functions``, whose header
+    gives the ``manualnn check`` command on ``variant`` (no answer, no reference number)."""
     from manualnn.learn.skeleton import skeleton_text
-    return skeleton_text(functions, variant)
+    return skeleton_text(list(functions), variant, filename=filename)
 
 
 def check_submission(path, functions, visible, hidden, timeout, memory, forbidden):
