@@ -167,3 +167,48 @@ def test_class_html_renders_in_chromium(graded):
         from PIL import Image
         shot = np.asarray(Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("L"))
         assert shot.std() > 10 and (shot < 100).mean() > 0.005
+
+
+# -- the checker's own hand-written learners, as a class ---------------------------------
+def test_the_checkers_learners_graded_as_a_class_get_their_mistakes(tmp_path):
+    """tests/learn/learners/: right ones in two styles, one file a mistake per function
+    (all 16 catalogued ids between them), one outside the catalogue; each student's verdicts
+    are those the file declares, whatever the student's variant, and class.html counts
+    every mistake once per student who made it."""
+    import collections
+
+    import importlib.util
+    import pathlib
+    spec = importlib.util.spec_from_file_location(
+        "learner_files", pathlib.Path(__file__).parents[1] / "learner_files.py")
+    learners = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(learners)
+    FILES, expected, load = learners.FILES, learners.expected, learners.load
+    from manualnn.learn.course import outputs, pool
+    from manualnn.learn.course.page import mistake_counts
+    from manualnn.learn.course.submissions import find_submissions
+    course = folder.new_course(tmp_path / "course")
+    (tmp_path / "subs").mkdir()
+    wanted, counts = {}, collections.Counter()
+    for path in FILES:
+        shutil.copy(path, tmp_path / "subs")
+        wanted[path.stem] = {f: want for f, want, _ in expected(load(path))}
+        counts.update((f, w) for f, w in wanted[path.stem].items()
+                      if w not in ("correct", "unknown"))
+    subs, _ = find_submissions(tmp_path / "subs")
+    grades = pool.grade_class(course, subs, jobs=2, progress=False)
+    for g in grades:
+        for f in g.functions:
+            want = wanted[g.student].get(f.function)
+            got = f.mistake or f.verdict
+            if want is None:
+                assert f.verdict == "error" and "not defined" in f.message
+            else:
+                assert got == want, (g.student, f.function, f.verdict, f.message)
+                assert (f.points == f.weight) == (want == "correct")
+    assert mistake_counts(grades) == counts
+    html = outputs.write_outputs(tmp_path / "out", course, grades)["class.html"]
+    text = open(html).read()
+    for (function, mistake), n in counts.items():
+        assert f"<tr><td>{function}</td><td><code>{mistake}</code></td><td class=\"num\">{n}" \
+               f"</td>" in text
