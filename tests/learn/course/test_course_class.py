@@ -212,3 +212,52 @@ def test_the_checkers_learners_graded_as_a_class_get_their_mistakes(tmp_path):
     for (function, mistake), n in counts.items():
         assert f"<tr><td>{function}</td><td><code>{mistake}</code></td><td class=\"num\">{n}" \
                f"</td>" in text
+
+
+# -- the worked examples of docs/course.md and README.md stay true -----------------------
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[3]
+
+
+def doc_blocks(name):
+    text = (ROOT / name).read_text()
+    return [body for _, body in re.findall(r"^```(\w*)\n(.*?)^```$", text, re.S | re.M)]
+
+
+def printed(block, command):
+    """The lines a block shows after ``$ command`` up to the next ``$``."""
+    lines = block.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"$ {command}"))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("$ ")),
+               len(lines))
+    return lines[start + 1:end]
+
+
+def masked(text):
+    return re.sub(r"\d+(\.\d+)?", "#", text)
+
+
+@pytest.mark.parametrize("doc", ["docs/course.md", "README.md"])
+def test_the_documented_grading_is_what_grading_prints(graded, doc):
+    """The same class graded here (another key, so other variants): the same summary
+    and grades.csv but for the numbers a variant moves (partial credit), the same
+    full-marks cells; and in docs/course.md, bo's feedback but for its numbers."""
+    _, root = graded
+    block = next(b for b in doc_blocks(doc) if "$ manualnn course grade" in b)
+    summary, where = printed(block, "manualnn course grade")
+    ours = (root / "printed.txt").read_text().splitlines()
+    assert masked(summary).replace("in # s", "") == masked(ours[0]).replace("in # s", "")
+    assert where == re.sub(r"/\S*/out/", "graded/", ours[1])
+    shown = {row["id"]: row for row in csv.DictReader(printed(block, "cat graded/grades.csv"))}
+    again = read_grades(root / "out")
+    assert list(shown) == list(again)
+    weights = dict(zip(FUNCTIONS, (1, 1, 2, 4)))
+    for student, row in shown.items():
+        assert row["note"] == again[student]["note"]
+        assert float(row["total"]) == pytest.approx(sum(float(row[f]) for f in FUNCTIONS),
+                                                    abs=0.011)
+        for f in FUNCTIONS:
+            assert (float(row[f]) == weights[f]) == (float(again[student][f]) == weights[f])
+    if doc == "docs/course.md":
+        feedback = "\n".join(printed(block, "cat graded/feedback/bo.md"))
+        ours = (root / "out" / "feedback" / "bo.md").read_text()
+        assert masked(feedback).strip() == masked(ours).strip()

@@ -61,7 +61,7 @@ def feedback(course, g) -> str:
         if f.mistake:
             where = f" (layer {f.layer})" if f.layer is not None else ""
             lines.append(f"- mistake: {f.mistake}{where}")
-        if f.message and f.message != g.note:
+        if f.message and f.message != g.note and f.verdict != "correct":
             lines.append(f"- {f.message}")
         if f.hint:
             lines.append(f"- hint: {f.hint}")
