@@ -3,13 +3,14 @@ the reference, the reference equal to manualnn's engine, and probes that tell ev
 of mistakes apart, for each function, on several variants."""
 
 import itertools
+import pathlib
 import re
 
 import numpy as np
 import pytest
 
-from manualnn.core.network import MLP
 from manualnn.core.losses import SoftmaxCrossEntropy
+from manualnn.core.network import MLP
 from manualnn.learn import catalogue, reference
 from manualnn.learn.diagnose import _comparable, candidates
 from manualnn.learn.driver import ACTIVATIONS
@@ -37,7 +38,7 @@ def test_the_catalogue_has_the_issues_ids_in_english_and_chinese():
 
 
 def test_every_mutant_is_a_line_of_the_reference():
-    source = open(reference.__file__, encoding="utf-8").read()
+    source = pathlib.Path(reference.__file__).read_text(encoding="utf-8")
     for m in catalogue.MISTAKES.values():
         for name in m.mutants:
             assert f'mistake == "{name}"' in source, name

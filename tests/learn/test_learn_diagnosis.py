@@ -4,8 +4,8 @@ over several seeds and variants; right ones are correct; wrong ones outside the
 catalogue (scaled by 1.01, a layer zeroed) are unknown, never an id, never correct."""
 
 import pytest
-
 from learner_files import FILES, expected, layer_of, load
+
 from manualnn.learn.check import check, check_file
 from manualnn.learn.variant import Variant
 

@@ -61,7 +61,7 @@ def candidates(function, variant, extra=0):
 
 
 def _depth(function, probes):
-    arrays, scalars = next(iter(probes.values()))
+    _, scalars = next(iter(probes.values()))
     return scalars.get("L", 2 if function == "nn_epoch" else 1)
 
 

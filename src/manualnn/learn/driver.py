@@ -29,6 +29,7 @@ import numpy as np
 FUNCTIONS = ("softmax_loss", "softmax_regression_epoch", "nn_epoch", "backprop",
              "backprop_bias")
 MAX_OBSERVED = 16   # sigma' calls recorded per probe
+LIMITS = {"seconds": None, "memory": None}   # the child's, said in its messages
 OUTPUT_CAP = 2000   # characters of the learner's printing kept
 
 
@@ -74,16 +75,24 @@ def call(fn, function, arrays, scalars, filename=None):
         outputs = _outputs(function, got, args, arrays)
     except _BadReturn as exc:
         return {"status": "bad_return", "error": str(exc), "line": None}
-    except BaseException as exc:   # SystemExit, KeyboardInterrupt from learner code too
-        if isinstance(exc, _Timeout):
-            return {"status": "timeout", "error": "did not finish in time (an endless loop?)",
-                    "line": _line(exc, filename, fn)}
-        if isinstance(exc, Refused):
-            return {"status": "refused", "error": str(exc), "line": _line(exc, filename, fn)}
-        if isinstance(exc, MemoryError):
-            return {"status": "memory", "error": _one_line(exc), "line": _line(exc, filename, fn)}
-        return {"status": "raised", "error": _one_line(exc), "line": _line(exc, filename, fn)}
+    except BaseException as exc:  # noqa: BLE001  (SystemExit, anything the learner raises)
+        return _failure(exc, filename, fn)
     return {"status": "ok", "outputs": outputs, "observed": observed}
+
+
+def _failure(exc, filename, fn):
+    """The outcome of an exception out of the learner's code: status, one line, its line."""
+    line = _line(exc, filename, fn)
+    if isinstance(exc, _Timeout):
+        error = f"did not finish within {LIMITS['seconds']:g} s (an endless loop?)"
+        return {"status": "timeout", "error": error, "line": line}
+    if isinstance(exc, Refused):
+        return {"status": "refused", "error": str(exc), "line": line}
+    if isinstance(exc, MemoryError):
+        limit = f" (the limit is {LIMITS['memory'] >> 20} MiB)" if LIMITS["memory"] else ""
+        return {"status": "memory", "error": f"ran out of memory{limit}: {_one_line(exc)}",
+                "line": line}
+    return {"status": "raised", "error": _one_line(exc), "line": line}
 
 
 def _invoke(fn, function, a, s, observed):
@@ -137,7 +146,7 @@ def _array_list(got, what):
 def _array(value, what, scalar=False):
     try:
         out = np.asarray(value)
-    except Exception:
+    except Exception:  # noqa: BLE001  (whatever the learner returned)
         raise _BadReturn(f"{what} is {_kind(value)}, not an array of numbers") from None
     if out.dtype.kind not in "fiub":
         raise _BadReturn(f"{what} is {_kind(value)}, not an array of numbers")
@@ -178,7 +187,6 @@ class _Guard(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         if fullname.split(".")[0] in self.names:
             raise Refused(f"refused: imports {fullname.split('.')[0]}")
-        return None
 
 
 class _Capped:
@@ -223,23 +231,21 @@ def main(job_dir):
         results.write(json.dumps(entry) + "\n")
         results.flush()
     _limit(job["memory"], job["cpu"])
+    LIMITS.update(seconds=job["timeout"], memory=job["memory"])
     sys.meta_path.insert(0, _Guard(job["forbidden"]))
     for name in list(sys.modules):   # already loaded ones would bypass the finder
         if name.split(".")[0] in job["forbidden"]:
             del sys.modules[name]
     sys.stdout = sys.stderr = _Capped()
     sys.argv = [job["filename"]]
-    import signal   # the learner's line where time ran out, before the parent kills us
+    import signal  # the learner's line where time ran out, before the parent kills us
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, job["alarm"])
     space = {"__name__": "learner", "__file__": job["filename"], "__builtins__": builtins}
     try:
-        exec(compile(source, job["filename"], "exec"), space)
-    except BaseException as exc:
-        status = "refused" if isinstance(exc, Refused) else "memory" if isinstance(
-            exc, MemoryError) else "timeout" if isinstance(exc, _Timeout) else "raised"
-        report({"loaded": False, "status": status, "error": _one_line(exc),
-                "line": _line(exc, job["filename"], None)})
+        exec(compile(source, job["filename"], "exec"), space)  # noqa: S102  (the child's job)
+    except BaseException as exc:  # noqa: BLE001  (a load that fails in any way is reported)
+        report({"loaded": False, **_failure(exc, job["filename"], None)})
         return
     found = [f for f in job["functions"] if callable(space.get(f))]
     report({"loaded": True, "found": found})

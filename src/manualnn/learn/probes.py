@@ -18,6 +18,8 @@ call) and its keyword values (lr, batch) or what the driver needs (sigma's name,
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from manualnn.learn.variant import Variant
@@ -58,7 +60,7 @@ def _normal(rng, shape, dtype, scale=1.0):
 
 
 def _weights(rng, widths, dtype, gain=1.5):
-    return [_normal(rng, (a, b), dtype, gain / np.sqrt(a)) for a, b in zip(widths, widths[1:])]
+    return [_normal(rng, (a, b), dtype, gain / np.sqrt(a)) for a, b in itertools.pairwise(widths)]
 
 
 def _rows(variant, shift):

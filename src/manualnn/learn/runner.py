@@ -140,7 +140,7 @@ def _write_job(job, source, filename, functions, probes, scalars, timeout, memor
             "probes": {fn: list(probes[fn]) for fn in functions},
             "scalars": {fn: scalars[fn] for fn in functions},
             "forbidden": list(forbidden), "memory": int(memory) if memory else 0,
-            "cpu": int(timeout) + 2, "alarm": max(0.1, timeout - 0.5)}
+            "cpu": int(timeout) + 2, "alarm": max(0.1, timeout - 0.5), "timeout": timeout}
     with open(os.path.join(job, "job.json"), "w", encoding="utf-8") as f:
         json.dump(spec, f)
 

@@ -24,7 +24,7 @@ TEXTS = {
         "correct": "correct on all {total} probes",
         "layer": " (layer {layer})",
         "passed": "{passed} of {total} probes right",
-        "hint": "hint",
+        "hint": "hint: ",
         "unknown": "wrong, and not a mistake the checker knows: {detail}",
         "off": "{output} is off by a relative {err:.2g} on probe '{probe}'",
         "first_layer": "; going backward from the loss, layer {layer} is the first that "
@@ -45,7 +45,7 @@ TEXTS = {
         "correct": "全部 {total} 个探针都正确",
         "layer": "（第 {layer} 层）",
         "passed": "{total} 个探针中对了 {passed} 个",
-        "hint": "提示",
+        "hint": "提示：",
         "unknown": "结果不对，而且不是检查器认识的错误：{detail}",
         "off": "{output} 在探针 '{probe}' 上的相对误差为 {err:.2g}",
         "first_layer": "；从损失往回看，第一个出错的是第 {layer} 层",
@@ -96,5 +96,5 @@ class Verdict:
             head += f" [{say(self.lang, 'passed', passed=self.probes_passed, total=self.probes_total)}]"
         lines = [head, f"  {self.message}"]
         if self.hint:
-            lines.append(f"  {say(self.lang, 'hint')}: {self.hint}")
+            lines.append(f"  {say(self.lang, 'hint')}{self.hint}")
         return "\n".join(lines)
