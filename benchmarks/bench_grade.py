@@ -30,10 +30,10 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "learn" / "course"))
 
-from course_students import CHANGES, FUNCTIONS, write_class  # noqa: E402
+from course_students import CHANGES, FUNCTIONS, write_class
 
-from manualnn.learn.course import folder, pool  # noqa: E402
-from manualnn.learn.course.submissions import find_submissions  # noqa: E402
+from manualnn.learn.course import folder, pool
+from manualnn.learn.course.submissions import find_submissions
 
 
 def make_class(root: pathlib.Path, students: int, with_loop: bool):

@@ -6,8 +6,8 @@ import os
 import stat
 
 import pytest
-from cli_helpers import one_line
 
+from cli_helpers import one_line
 from manualnn.checks import DataError
 from manualnn.cli import main
 from manualnn.learn.course import folder, roster, variants

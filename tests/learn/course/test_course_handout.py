@@ -22,7 +22,7 @@ def test_each_student_gets_a_skeleton_on_their_own_variant(tmp_path, capsys):
         v = variants.variant_for(course.key, student)
         assert f"--seed {v.seed}" in text and f"manualnn check {student}.py" in text
         assert f"n_(L+1) = {v.widths}" in text and f"sigma = {v.activation}" in text
-        assert [f for f in re.findall(r"^def (\w+)\(", text, re.M)] == list(course.functions)
+        assert [f for f in re.findall(r"^def (\w+)\(", text, re.MULTILINE)] == list(course.functions)
         compile(text, f"{student}.py", "exec")   # a file the student can start from
         # no reference number: no decimal but the course's default lr in the signatures,
         # and not the answer on the student's own probes in any usual rounding

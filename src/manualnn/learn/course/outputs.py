@@ -50,8 +50,8 @@ def feedback(course, g) -> str:
     """The student's feedback as Markdown: per function, the verdict, the mistake and its
     layer, the hint, and how many probes passed (no expected numbers: nothing to copy)."""
     lines = [f"# Feedback for {g.student}", "",
-             f"Total: {_points(g.total)} of {_points(course.max_points)} points "
-             f"({100 * g.total / course.max_points:.1f}%)", ""]
+             (f"Total: {_points(g.total)} of {_points(course.max_points)} points "
+              f"({100 * g.total / course.max_points:.1f}%)"), ""]
     if g.note:
         lines += [f"Not graded: {g.note}", ""]
     for f in g.functions:
