@@ -96,6 +96,9 @@ def grade(args) -> int:
     require()   # class.html needs the report extra: said before an hour of grading
     course = open_course(args.course_dir)
     roster = read_roster(args.roster, args.id_column) if args.roster else None
+    if _inside(args.out, args.submissions):
+        raise ValueError(f"out: {args.out} is inside the submissions folder "
+                         f"{args.submissions}; a next grading would take it for a student's")
     prepare_folder(args.out)
     subs, skipped = find_submissions(args.submissions, roster)
     if skipped:
@@ -107,3 +110,9 @@ def grade(args) -> int:
     print(f"grades: {paths['grades.csv']}  feedback: {paths['feedback']}/  "
           f"class page: {paths['class.html']}")
     return 0
+
+
+def _inside(path, folder) -> bool:
+    import os
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([path, folder]) == folder

@@ -146,9 +146,21 @@ def test_grade_refuses_bad_arguments_in_one_line(graded, tmp_path, capsys):
             ([course, subs, "--out", str(tmp_path / "o"), "--jobs", "0"], "--jobs"),
             ([course, str(tmp_path / "none"), "--out", str(tmp_path / "o")], "submissions"),
             ([str(tmp_path), subs, "--out", str(tmp_path / "o")], "not a course folder"),
-            ([course, subs, "--out", str(root / "subs" / "ada.py")], "not a folder")):
+            ([course, subs, "--out", str(root / "subs" / "graded")], "inside the submissions"),
+            ([course, subs, "--out", str(root / "course" / "key")], "not a folder")):
         assert main(["course", "grade", *argv]) == 2
         assert said in one_line(capsys)
+
+
+def test_the_class_page_template_ships_with_the_package():
+    import pathlib
+
+    import tomllib
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folder_ = ROOT / "src" / "manualnn" / "io"
+    assert any((folder_ / "templates" / "class.html.j2") in folder_.glob(p)
+               for p in data["package-data"]["manualnn.io"])
+    assert pathlib.Path(folder_ / "templates" / "class.html.j2").is_file()
 
 
 # -- in a real browser -----------------------------------------------------------------
