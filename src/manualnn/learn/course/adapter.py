@@ -1,16 +1,21 @@
 """The course's one seam to the checker (``manualnn check``, learn/): what it grades with.
 
-    FUNCTIONS      the exercises a course may grade
-    ACTIVATIONS    the sigmas a variant's backprop may use
-    make_variant   a Variant from its fields
+    FUNCTIONS         the exercises a course may grade
+    ACTIVATIONS       the sigmas a variant's backprop may use
+    FORBIDDEN         the modules a submission may not import
+    make_variant      a Variant from its fields
+    describe_mistake  a catalogued mistake's one-line description
+    skeleton          a handout's text
+    check_submission  one submission's verdicts on its two variants (in a worker)
 """
 
 from __future__ import annotations
 
+from manualnn.learn.check import FORBIDDEN
 from manualnn.learn.driver import FUNCTIONS
 from manualnn.learn.variant import ACTIVATIONS
 
-__all__ = ["ACTIVATIONS", "FUNCTIONS", "make_variant"]
+__all__ = ["ACTIVATIONS", "FORBIDDEN", "FUNCTIONS", "make_variant"]
 
 
 def make_variant(**fields):

@@ -25,9 +25,6 @@ from manualnn.learn.course import adapter
 from manualnn.learn.course.grades import from_verdicts, not_graded
 from manualnn.learn.course.variants import variant_for
 
-FORBIDDEN_IMPORTS = ("manualnn", "autograd", "torch", "jax", "tensorflow")
-
-
 def default_jobs() -> int:
     """The cores this process may run on."""
     try:
@@ -40,7 +37,7 @@ def _task(course, submission):
     """What a worker needs for one submission (no key): path, functions, variants, limits."""
     visible, hidden = (variant_for(course.key, submission.student, h) for h in (False, True))
     return (submission.path, course.functions, visible, hidden, course.timeout,
-            course.memory_mb * 2 ** 20, FORBIDDEN_IMPORTS)
+            course.memory_mb * 2 ** 20, adapter.FORBIDDEN)
 
 
 def _not_run(course, submission):
