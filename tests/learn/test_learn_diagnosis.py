@@ -90,3 +90,27 @@ def test_a_mistake_made_at_one_layer_only_is_named_with_that_layer():
         return [X @ D1, Z2.T @ G3]
     v = check(backprop, variant=Variant(widths=(5, 4, 3)))
     assert (v.mistake, v.layer) == ("missing_transpose", 1), v.text()
+
+
+def test_a_forward_pass_gone_wrong_is_seen_in_what_sigma_was_handed():
+    import numpy as np
+
+    def backprop_bias(X, y, Ws, bs, sigma, sigma_prime):   # the hidden biases forgotten
+        Zs, As = [X], []
+        for W in Ws[:-1]:
+            As.append(Zs[-1] @ W)
+            Zs.append(sigma(As[-1]))
+        L = Zs[-1] @ Ws[-1] + bs[-1]
+        G = np.exp(L - L.max(axis=1, keepdims=True))
+        G = G / G.sum(axis=1, keepdims=True) - np.eye(L.shape[1])[y]
+        gW, gb = [], []
+        for i in reversed(range(len(Ws))):
+            gW.insert(0, Zs[i].T @ G / len(y))
+            gb.insert(0, G.sum(axis=0) / len(y))
+            G = (G @ Ws[i].T) * sigma_prime(As[i - 1]) if i else None
+        return gW, gb
+    v = check(backprop_bias, variant=Variant())
+    assert v.verdict == "unknown" and "sigma's call 1" in v.message, v.message
+    wrong = load(FILES[0].parent / "wrong_b.py")
+    v = check(wrong.softmax_loss, variant=Variant())
+    assert (v.mistake, v.probes_passed, v.probes_total) == ("no_max_subtraction", 2, 3)

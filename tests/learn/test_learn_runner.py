@@ -157,3 +157,22 @@ def test_a_file_that_loops_or_exits_while_loading_is_an_error_for_each_function(
     path = write(tmp_path, "import sys\nsys.exit(0)\n\ndef softmax_loss(Z, y):\n    return 0\n")
     (v,) = check_file(path)
     assert v.verdict == "error" and "SystemExit" in v.message and v.line == 2
+
+
+def test_in_a_notebook_an_interrupt_stops_the_check_instead_of_becoming_a_verdict():
+    from manualnn.learn.check import check
+
+    def backprop(X, y, Ws, sigma, sigma_prime):
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        check(backprop)
+
+
+def test_the_checkers_own_sentences_about_a_failure_are_in_chinese_too(tmp_path):
+    got = by_function(check_file(write(tmp_path, SLOPPY), lang="zh",
+                                 functions=["softmax_regression_epoch", "backprop_bias"]))
+    assert got["softmax_regression_epoch"].message.startswith("没有改变 theta")
+    assert got["backprop_bias"].message.startswith("返回了 None")
+    path = write(tmp_path, "import torch\n\ndef softmax_loss(Z, y):\n    return 0.0\n", "t.py")
+    (v,) = check_file(path, forbidden_imports=["torch"], lang="zh")
+    assert "拒绝：导入了 torch" in v.message and v.line == 1

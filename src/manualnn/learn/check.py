@@ -20,7 +20,7 @@ from manualnn.learn.catalogue import LANGS
 from manualnn.learn.diagnose import candidates, diagnose
 from manualnn.learn.probes import FUNCTIONS, build
 from manualnn.learn.variant import Variant
-from manualnn.learn.verdict import Verdict, say
+from manualnn.learn.verdict import Verdict, failure_text, say
 
 FORBIDDEN = ("manualnn", "autograd", "torch", "jax", "tensorflow")   # a course's usual list
 
@@ -68,7 +68,8 @@ def check_file(path, *, functions=None, variant=None, lang="en", timeout=runner.
 
 def check(fn, function=None, *, variant=None, lang="en", extra_probes=0) -> Verdict:
     """The verdict on the function object ``fn``, run in this process (a notebook's own
-    code); ``function`` is which of FUNCTIONS it is (default: its ``__name__``)."""
+    code, with no time or memory limit: interrupt the kernel to stop it); ``function``
+    is which of FUNCTIONS it is (default: its ``__name__``)."""
     if not callable(fn):
         raise TypeError(f"fn: expected the learner's function, got {type(fn).__name__}")
     name = getattr(fn, "__name__", None) if function is None else function
@@ -77,8 +78,8 @@ def check(fn, function=None, *, variant=None, lang="en", extra_probes=0) -> Verd
                          "(pass function=... when the name differs)")
     variant, lang = _options(variant, lang, extra_probes)
     probes = candidates(name, variant, extra_probes)[0]
-    learner = {p: driver.call(fn, name, arrays, scalars) for p, (arrays, scalars)
-               in probes.items()}
+    learner = {p: driver.call(fn, name, arrays, scalars, interruptible=True)
+               for p, (arrays, scalars) in probes.items()}
     return diagnose(name, learner, variant, extra_probes, lang)
 
 
@@ -107,7 +108,7 @@ def _options(variant, lang, extra_probes):
 def _not_loaded(path, source, wanted, failure, lang):
     """One error verdict per function the text defines, when the file itself fails."""
     where = say(lang, "at_line", line=failure["line"]) if failure.get("line") else ""
-    message = say(lang, "load", error=failure["error"]) + where
+    message = say(lang, "load", error=failure_text(lang, failure)) + where
     defined = [f for f in wanted if re.search(rf"^\s*def\s+{f}\s*\(", source, re.MULTILINE)]
     if not defined:
         raise ValueError(f"{path}: {message}; and it defines none of {', '.join(wanted)}")

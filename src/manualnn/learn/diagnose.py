@@ -26,7 +26,7 @@ import numpy as np
 
 from manualnn.learn import catalogue, driver, reference
 from manualnn.learn.probes import build, output_names, starting_params
-from manualnn.learn.verdict import Verdict, say
+from manualnn.learn.verdict import Verdict, failure_text, say
 
 TOL = {8: 1e-4, 4: 2e-3}
 FAILED = {"raised", "bad_return"}   # ways of not answering that a mistake can explain
@@ -41,7 +41,7 @@ def run_reference(function, probes, mistake=None, layers=None) -> dict:
 
 @functools.lru_cache(maxsize=64)
 def candidates(function, variant, extra=0):
-    """(probes, right outcomes, [(mistake id, layers or None, outcomes)]) for ``function``
+    """(probes, right outcomes, [(mistake id, form, layers or None, outcomes)]) for ``function``
     on the probes of ``variant``: every mutant that differs from the right answer.  Cached:
     a class shares a few variants, a notebook checks many times."""
     probes = build(variant, (function,), extra)[function]
@@ -56,7 +56,7 @@ def candidates(function, variant, extra=0):
                 outcomes = run_reference(function, probes, form, layers)
                 if not all(_same(function, probes[p], outcomes[p], right[p])
                            for p in probes):
-                    table.append((mistake.id, layers, outcomes))
+                    table.append((mistake.id, form, layers, outcomes))
     return probes, right, table
 
 
@@ -76,38 +76,38 @@ def diagnose(function, learner, variant, extra=0, lang="en") -> Verdict:
         return Verdict(verdict="correct", message=say(lang, "correct", total=len(names)),
                        **base)
     ran = any(learner.get(p, {}).get("status") == "ok" for p in names)
-    matches = [(mid, layers) for mid, layers, outcomes in table
+    matches = [(mid, form, layers) for mid, form, layers, outcomes in table
                if ran and all(_same(function, probes[p], learner.get(p), outcomes[p])
                               for p in names)]
     if matches:
         first = matches[0][0]   # in the catalogue's order; at every layer before one only
-        mid, layers = min((m for m in matches if m[0] == first), key=lambda m: m[1] is not None)
+        mid, form, layers = min((m for m in matches if m[0] == first),
+                                key=lambda m: m[2] is not None)
         mistake = catalogue.MISTAKES[mid]
-        return Verdict(verdict="mistake", mistake=mid, layer=_layer(mistake, layers, table),
+        return Verdict(verdict="mistake", mistake=mid,
+                       layer=_layer(mistake, form, layers, table),
                        message=mistake.description[lang], hint=mistake.hint[lang], **base)
     return _wrong(function, probes, learner, right, lang, base)
 
 
-def _layer(mistake, layers, table):
+def _layer(mistake, form, layers, table):
+    """The layer i a layer's mistake is made at; made at every layer, the first i the
+    backward pass reaches where making it at i alone changes the answer."""
     if not mistake.layered:
         return None
     if layers is not None:
         return next(iter(layers))
-    singles = [next(iter(ls)) for mid, ls, _ in table if mid == mistake.id and ls]
-    return max(singles, default=None)   # the first the backward pass reaches
+    return max((next(iter(ls)) for _, f, ls, _ in table if f == form and ls), default=None)
 
 
 def _wrong(function, probes, learner, right, lang, base):
     """An error verdict where the learner failed to answer properly, else unknown."""
     for p, (arrays, scalars) in probes.items():
-        got = learner.get(p) or {"status": "crashed", "error": "no outcome", "line": None}
+        got = learner.get(p) or {"status": "crashed", "say": "silent", "line": None}
         if got["status"] != "ok":
             where = say(lang, "at_line", line=got["line"]) if got.get("line") else ""
-            error = got["error"] if got["status"] == "bad_return" else say(
-                lang, "raised", error=got["error"]) if got["status"] == "raised" \
-                else got["error"]
-            return Verdict(verdict="error", message=error + where, line=got.get("line"),
-                           **base)
+            return Verdict(verdict="error", message=failure_text(lang, got) + where,
+                           line=got.get("line"), **base)
         problem = _form_problem(function, arrays, scalars, got, right[p], p, lang)
         if problem:
             return Verdict(verdict="error", message=problem, **base)
@@ -145,24 +145,28 @@ def _unknown(function, probes, learner, right, lang, base):
                      or (function == "backprop_bias" and errs[L + i - 1] > tol)]
             layer = max(wrong, default=None)
             detail += say(lang, "first_layer", layer=layer) if layer else ""
-            detail += _sigma_prime_note(arrays, scalars, got, lang)
+            detail += _observed_note(arrays, scalars, got, lang)
         return Verdict(verdict="unknown", layer=layer, message=say(lang, "unknown",
                        detail=detail), **base)
     return Verdict(verdict="unknown", message=say(lang, "unknown", detail="?"), **base)
 
 
-def _sigma_prime_note(arrays, scalars, got, lang):
-    """What sigma' was handed, where that is not the pre-activations Z_i W_i."""
+def _observed_note(arrays, scalars, got, lang):
+    """What sigma (the forward pass) or sigma' was handed, where that is not one of the
+    pre-activations A_i = Z_i W_i (+ b_i): the first of them that is not, in calls."""
     L = scalars["L"]
     sigma, _ = driver.ACTIVATIONS[scalars["activation"]]
     Ws = [arrays[f"W{i}"] for i in range(1, L + 1)]
     bs = [arrays[f"b{i}"] for i in range(1, L + 1)] if "b1" in arrays else None
     with np.errstate(all="ignore"):
         Z, A = reference.forward(arrays["X"], Ws, bs, sigma)
+    tol = _tol(arrays, got)
+    for k, arg in enumerate(got.get("forward", []), start=1):
+        if not any(arg.shape == a.shape and _error(arg, a) <= tol for a in A):
+            return say(lang, "forward_wrong", call=k, shape=tuple(arg.shape))
     seen = got.get("observed", [])
     if not seen and L > 1:
         return say(lang, "sigma_never")
-    tol = _tol(arrays, got)
     for arg in seen:
         if any(arg.shape == a.shape and _error(arg, a) <= tol for a in A):
             continue

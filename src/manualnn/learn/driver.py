@@ -61,62 +61,75 @@ def _alarm(signum, frame):
     raise _Timeout
 
 
-def call(fn, function, arrays, scalars, filename=None):
+def call(fn, function, arrays, scalars, filename=None, interruptible=False):
     """Run the learner's ``fn`` as ``function`` on one probe (fresh copies of ``arrays``).
+    ``interruptible``: a KeyboardInterrupt goes through (a notebook's user pressed stop).
 
-    Returns {"status": "ok", "outputs": [arrays], "observed": [sigma' arguments]} or
-    {"status": "raised"|"bad_return", "error": "one line", "line": the learner's line}.
+    Returns {"status": "ok", "outputs": [arrays], "observed": [sigma' arguments],
+    "forward": [sigma arguments]} (backprop's: the pre-activations it formed) or
+    {"status": "raised", "error": "one line", "line": the learner's line}, or another
+    failure {"status", "say": a message key, "values": {...}, "line"}: the parent words
+    it (learn/verdict.py's TEXTS), in the learner's language.
     """
     args = {k: np.array(v, copy=True) for k, v in arrays.items()}
-    observed = []
+    observed, forward = [], []
     try:
         with np.errstate(all="ignore"):
-            got = _invoke(fn, function, args, scalars, observed)
+            got = _invoke(fn, function, args, scalars, observed, forward)
         outputs = _outputs(function, got, args, arrays)
     except _BadReturn as exc:
-        return {"status": "bad_return", "error": str(exc), "line": None}
-    except BaseException as exc:  # noqa: BLE001  (SystemExit, anything the learner raises)
+        return {"status": "bad_return", "say": exc.args[0], "values": exc.args[1],
+                "line": None}
+    except BaseException as exc:   # SystemExit too: anything the learner raises
+        if interruptible and isinstance(exc, KeyboardInterrupt):
+            raise
         return _failure(exc, filename, fn)
-    return {"status": "ok", "outputs": outputs, "observed": observed}
+    return {"status": "ok", "outputs": outputs, "observed": observed, "forward": forward}
 
 
 def _failure(exc, filename, fn):
     """The outcome of an exception out of the learner's code: status, one line, its line."""
     line = _line(exc, filename, fn)
     if isinstance(exc, _Timeout):
-        error = f"did not finish within {LIMITS['seconds']:g} s (an endless loop?)"
-        return {"status": "timeout", "error": error, "line": line}
-    if isinstance(exc, Refused):
-        return {"status": "refused", "error": str(exc), "line": line}
-    if isinstance(exc, MemoryError):
-        limit = f" (the limit is {LIMITS['memory'] >> 20} MiB)" if LIMITS["memory"] else ""
-        return {"status": "memory", "error": f"ran out of memory{limit}: {_one_line(exc)}",
+        return {"status": "timeout", "say": "timeout", "values": {"seconds": LIMITS["seconds"]},
                 "line": line}
+    if isinstance(exc, Refused):
+        return {"status": "refused", "say": "refused", "values": {"module": exc.name},
+                "line": line}
+    if isinstance(exc, MemoryError):
+        mib = LIMITS["memory"] >> 20 if LIMITS["memory"] else None
+        return {"status": "memory", "say": "memory" if mib else "memory_free",
+                "values": {"mib": mib, "error": _one_line(exc)}, "line": line}
     return {"status": "raised", "error": _one_line(exc), "line": line}
 
 
-def _invoke(fn, function, a, s, observed):
+def _watch(f, seen):
+    """f, recording (copies of) the first MAX_OBSERVED arrays it is handed in ``seen``."""
+    def watched(A):
+        if len(seen) < MAX_OBSERVED and isinstance(A, np.ndarray):
+            seen.append(np.array(A, copy=True))
+        return f(A)
+    return watched
+
+
+def _invoke(fn, function, a, s, observed, forward):
     if function == "softmax_loss":
         return fn(a["Z"], a["y"])
     if function == "softmax_regression_epoch":
         return fn(a["X"], a["y"], a["theta"], lr=s["lr"], batch=s["batch"])
     if function == "nn_epoch":
         return fn(a["X"], a["y"], a["W1"], a["W2"], lr=s["lr"], batch=s["batch"])
-    sigma, sigma_prime = ACTIVATIONS[s["activation"]]
-
-    def watched(A):
-        if len(observed) < MAX_OBSERVED and isinstance(A, np.ndarray):
-            observed.append(np.array(A, copy=True))
-        return sigma_prime(A)
+    sigma, sigma_prime = (_watch(f, seen) for f, seen in zip(ACTIVATIONS[s["activation"]],
+                                                              (forward, observed)))
     Ws = [a[f"W{i}"] for i in range(1, s["L"] + 1)]
     if function == "backprop":
-        return fn(a["X"], a["y"], Ws, sigma, watched)
+        return fn(a["X"], a["y"], Ws, sigma, sigma_prime)
     bs = [a[f"b{i}"] for i in range(1, s["L"] + 1)]
-    return fn(a["X"], a["y"], Ws, bs, sigma, watched)
+    return fn(a["X"], a["y"], Ws, bs, sigma, sigma_prime)
 
 
 class _BadReturn(Exception):
-    pass
+    """(message key, values): a return value that is not what the function gives."""
 
 
 def _outputs(function, got, args, before):
@@ -126,20 +139,19 @@ def _outputs(function, got, args, before):
     if function in ("softmax_regression_epoch", "nn_epoch"):
         names = ["theta"] if function == "softmax_regression_epoch" else ["W1", "W2"]
         if all(np.array_equal(args[n], before[n]) for n in names):
-            raise _BadReturn(f"left {', '.join(names)} unchanged: the course's {function} "
-                             "updates them in place (W -= lr * grad W)")
+            raise _BadReturn("unchanged", {"names": ", ".join(names), "function": function})
         return [args[n] for n in names]   # updated in place, as the course's functions do
     if function == "backprop":
-        return _array_list(got, "the list of gradients [grad W_1, ..., grad W_L]")
+        return _array_list(got, "[grad W_1, ..., grad W_L]")
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise _BadReturn(f"returned {_kind(got)}; expected a pair (grads_W, grads_b)")
+        raise _BadReturn("not_pair", {"kind": _kind(got)})
     return (_array_list(got[0], "grads_W")
             + _array_list(got[1], "grads_b"))
 
 
 def _array_list(got, what):
     if not isinstance(got, (tuple, list)):
-        raise _BadReturn(f"returned {_kind(got)}; expected {what}")
+        raise _BadReturn("not_list", {"kind": _kind(got), "what": what})
     return [_array(g, f"{what}[{i}]") for i, g in enumerate(got)]
 
 
@@ -147,12 +159,12 @@ def _array(value, what, scalar=False):
     try:
         out = np.asarray(value)
     except Exception:  # noqa: BLE001  (whatever the learner returned)
-        raise _BadReturn(f"{what} is {_kind(value)}, not an array of numbers") from None
+        raise _BadReturn("not_numbers", {"kind": _kind(value), "what": what}) from None
     if out.dtype.kind not in "fiub":
-        raise _BadReturn(f"{what} is {_kind(value)}, not an array of numbers")
+        raise _BadReturn("not_numbers", {"kind": _kind(value), "what": what})
     if scalar:
         if out.size != 1:
-            raise _BadReturn(f"{what} has shape {out.shape}; expected one number")
+            raise _BadReturn("not_scalar", {"what": what, "shape": str(out.shape)})
         out = out.reshape(())
     return np.array(out, copy=True)
 
@@ -186,7 +198,8 @@ class _Guard(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname.split(".")[0] in self.names:
-            raise Refused(f"refused: imports {fullname.split('.')[0]}")
+            top = fullname.split(".")[0]
+            raise Refused(f"refused: imports {top}", name=top)
 
 
 class _Capped:
@@ -256,7 +269,7 @@ def main(job_dir):
             arrays = {k[len(prefix):]: v for k, v in probes.items() if k.startswith(prefix)}
             outcome = call(space[function], function, arrays,
                            job["scalars"][function][probe], job["filename"])
-            for kind in ("outputs", "observed"):
+            for kind in ("outputs", "observed", "forward"):
                 for k, arr in enumerate(outcome.pop(kind, [])):
                     np.save(os.path.join(job_dir, f"{function}.{probe}.{kind}{k}.npy"), arr,
                             allow_pickle=False)

@@ -43,6 +43,8 @@ TIMEOUT, MEMORY = 10.0, 1 << 30
 MAX_SOURCE = 1 << 20          # a learner's file larger than 1 MiB is refused
 MAX_RESULTS = 1 << 20         # bytes of results.jsonl read back
 STATUSES = {"ok", "raised", "bad_return", "refused", "memory", "timeout"}
+FAILURE_KEYS = {"timeout", "refused", "memory", "memory_free", "unchanged", "not_pair",
+                "not_list", "not_numbers", "not_scalar"}   # the driver's (verdict.TEXTS)
 
 
 def read_source(path) -> str:
@@ -63,10 +65,12 @@ def run_file(source: str, filename: str, probes: dict, scalars: dict, *,
     """Run the functions of ``source`` (the text of ``filename``) on ``probes``.
 
     probes   {function: {probe: {name: array}}}; scalars the same with JSON values
-    Returns {"loaded": None or the load failure {"status", "error", "line"}, "found":
-    [functions defined], "outcomes": {function: {probe: outcome}}} where an outcome is
-    {"status": "ok", "outputs": [arrays], "observed": [arrays]} or {"status": one of
-    raised/bad_return/refused/memory/timeout/crashed, "error": one line, "line": int|None}.
+    Returns {"loaded": None or the load failure, "found": [functions defined],
+    "outcomes": {function: {probe: outcome}}} where an outcome is {"status": "ok",
+    "outputs": [arrays], "observed": [arrays], "forward": [arrays]} (what sigma' and sigma
+    were handed) or a failure {"status": one of raised/bad_return/refused/memory/timeout/
+    crashed, "error": one line, or "say" + "values" (verdict.failure_text words them),
+    "line": the learner's line or None}.
     """
     pending = [f for f in (functions or probes) if f in probes]
     result = {"loaded": None, "found": [], "outcomes": {}}
@@ -84,8 +88,8 @@ def run_file(source: str, filename: str, probes: dict, scalars: dict, *,
         _record_calls(outcomes, events, pending)
         running = _running(events)
         if running is not None:   # the child died in the middle of this call
-            outcomes.setdefault(running[0], {})[running[1]] = death or _death(
-                "crashed", "the checker's child process stopped without a word")
+            outcomes.setdefault(running[0], {})[running[1]] = death or _death("crashed",
+                                                                              "silent")
         touched = [i for i, f in enumerate(pending) if f in outcomes]
         if not touched or all(len(outcomes.get(f, {})) == len(probes[f]) for f in pending):
             break
@@ -96,8 +100,7 @@ def run_file(source: str, filename: str, probes: dict, scalars: dict, *,
 def _record_load(result, events, death):
     load = next((e for e in events if "loaded" in e), None)
     if load is None:
-        result["loaded"] = death or {"status": "crashed", "error": "the checker's child "
-                                     "process stopped before it read the file", "line": None}
+        result["loaded"] = death or _death("crashed", "silent")
     elif not load["loaded"]:
         result["loaded"] = _checked_failure(load)
     else:
@@ -162,22 +165,24 @@ def _wait(job, timeout, memory):
         code = child.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(child)
-        return _death("timeout", f"did not finish within {timeout:g} s (an endless loop?)")
+        return _death("timeout", "timeout", seconds=timeout)
     finally:
         _kill_group(child)   # whatever it started is ended with it
     if code == 0:
         return None
     if code == -signal.SIGXCPU:
-        return _death("timeout", f"used more than {int(timeout) + 2} s of CPU time")
+        return _death("timeout", "cpu", seconds=int(timeout) + 2)
     if code == -signal.SIGXFSZ:
-        return _death("crashed", "wrote a file larger than 64 MiB")
+        return _death("crashed", "fsize")
     if code < 0:
-        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ \
-            else str(-code)
-        hint = f" (out of memory? the limit is {memory >> 20} MiB)" if memory and \
-            -code in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS) else ""
-        return _death("crashed", f"crashed with signal {name}{hint}")
-    return _death("crashed", f"ended the process with exit status {code} (os._exit?)")
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = str(-code)
+        memory_like = memory and -code in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS)
+        return _death("crashed", "signal_memory" if memory_like else "signal", name=name,
+                      mib=memory >> 20 if memory else None)
+    return _death("crashed", "exit", code=code)
 
 
 def _kill_group(child):
@@ -188,8 +193,9 @@ def _kill_group(child):
     child.wait()
 
 
-def _death(status, error):
-    return {"status": status, "error": error, "line": None}
+def _death(status, say, **values):
+    """A failure the parent saw; verdict.py's TEXTS word ``say`` with ``values``."""
+    return {"status": status, "say": say, "values": values, "line": None}
 
 
 def _read_events(job, probes):
@@ -220,23 +226,30 @@ def _event(job, entry, probes):
     if entry.get("status") != "ok":
         return {"function": fn, "probe": probe, "outcome": _checked_failure(entry)}
     outcome = {"status": "ok"}
-    for kind in ("outputs", "observed"):
+    for kind in ("outputs", "observed", "forward"):
         count = entry.get(kind, 0)
         count = count if isinstance(count, int) and 0 <= count <= 64 else 0
         outcome[kind] = [_load(os.path.join(job, f"{fn}.{probe}.{kind}{k}.npy"))
                          for k in range(count)]
         if any(a is None for a in outcome[kind]):
-            outcome = _death("bad_return", "returned arrays the checker could not read back")
+            outcome = _death("bad_return", "unreadable")
             break
     return {"function": fn, "probe": probe, "outcome": outcome}
 
 
 def _checked_failure(entry):
-    status = entry.get("status")
-    line = entry.get("line")
-    return {"status": status if status in STATUSES else "crashed",
-            "error": str(entry.get("error", ""))[:300],
-            "line": line if isinstance(line, int) and not isinstance(line, bool) else None}
+    """A failure line the child wrote, kept to known statuses, message keys and plain
+    values (strings cut short, numbers)."""
+    status, line, say = entry.get("status"), entry.get("line"), entry.get("say")
+    values = entry.get("values") if isinstance(entry.get("values"), dict) else {}
+    values = {str(k)[:40]: v if isinstance(v, (int, float)) or v is None else str(v)[:300]
+              for k, v in list(values.items())[:8]}
+    out = {"status": status if status in STATUSES else "crashed",
+           "error": str(entry.get("error", ""))[:300],
+           "line": line if isinstance(line, int) and not isinstance(line, bool) else None}
+    if isinstance(say, str) and say in FAILURE_KEYS:
+        out.update(say=say, values=values)
+    return out
 
 
 def _load(path):

@@ -33,13 +33,34 @@ TEXTS = {
         "sigma_other": "; sigma' was handed an array (shape {shape}) that is none of the "
                        "pre-activations Z_i W_i",
         "sigma_never": "; sigma' was never called",
+        "forward_wrong": "; already in the forward pass, sigma's call {call} was handed an "
+                         "array (shape {shape}) that is none of the pre-activations "
+                         "Z_i W_i (+ b_i)",
         "raised": "raised {error}",
+        "todo": "not written yet: it still raises NotImplementedError",
         "at_line": " (line {line})",
         "nonfinite": "returned NaN or inf ({output}, probe '{probe}') where the answer "
                      "is finite",
         "count": "returned {got} arrays; expected {want} ({names})",
         "shape": "returned {output} of shape {got}; expected {want}",
         "load": "the file could not be run: {error}",
+        "timeout": "did not finish within {seconds:g} s (an endless loop?)",
+        "cpu": "used more than {seconds} s of CPU time",
+        "refused": "refused: imports {module}",
+        "memory": "ran out of memory (the limit is {mib} MiB): {error}",
+        "memory_free": "ran out of memory: {error}",
+        "fsize": "wrote a file larger than 64 MiB",
+        "signal": "crashed with signal {name}",
+        "signal_memory": "crashed with signal {name} (out of memory? the limit is {mib} MiB)",
+        "exit": "ended the process with exit status {code} (os._exit?)",
+        "silent": "the checker's child process stopped without a word",
+        "unreadable": "returned arrays the checker could not read back",
+        "unchanged": "left {names} unchanged: the course's {function} updates them in place "
+                     "(W -= lr * grad W)",
+        "not_pair": "returned {kind}; expected a pair (grads_W, grads_b)",
+        "not_list": "returned {kind}; expected a list {what}",
+        "not_numbers": "{what} is {kind}, not an array of numbers",
+        "not_scalar": "{what} has shape {shape}; expected one number",
     },
     "zh": {
         "correct": "全部 {total} 个探针都正确",
@@ -52,12 +73,31 @@ TEXTS = {
         "sigma_output": "；交给 sigma' 的是 Z_{i1} = sigma(Z_{i} W_{i})，即某一层的输出",
         "sigma_other": "；交给 sigma' 的数组（形状 {shape}）不是任何一个预激活 Z_i W_i",
         "sigma_never": "；从来没有调用 sigma'",
+        "forward_wrong": "；前向传播就已经不对：第 {call} 次调用 sigma 时交给它的数组（形状 {shape}）"
+                         "不是任何一个预激活 Z_i W_i (+ b_i)",
         "raised": "抛出了 {error}",
+        "todo": "还没有写：它仍然抛出 NotImplementedError",
         "at_line": "（第 {line} 行）",
         "nonfinite": "在答案有限的地方返回了 NaN 或 inf（{output}，探针 '{probe}'）",
         "count": "返回了 {got} 个数组；应当是 {want} 个（{names}）",
         "shape": "返回的 {output} 形状为 {got}；应当是 {want}",
         "load": "文件无法运行：{error}",
+        "timeout": "{seconds:g} 秒内没有结束（死循环？）",
+        "cpu": "用了超过 {seconds} 秒的 CPU 时间",
+        "refused": "拒绝：导入了 {module}",
+        "memory": "内存不足（上限 {mib} MiB）：{error}",
+        "memory_free": "内存不足：{error}",
+        "fsize": "写了一个大于 64 MiB 的文件",
+        "signal": "因信号 {name} 崩溃",
+        "signal_memory": "因信号 {name} 崩溃（内存不足？上限 {mib} MiB）",
+        "exit": "以退出状态 {code} 结束了进程（os._exit？）",
+        "silent": "检查器的子进程一声不响地停止了",
+        "unreadable": "返回的数组检查器读不回来",
+        "unchanged": "没有改变 {names}：课程里的 {function} 要原地更新它们（W -= lr * grad W）",
+        "not_pair": "返回了 {kind}；应当返回一对 (grads_W, grads_b)",
+        "not_list": "返回了 {kind}；应当返回列表 {what}",
+        "not_numbers": "{what} 是 {kind}，不是数值数组",
+        "not_scalar": "{what} 的形状是 {shape}；应当是一个数",
     },
 }
 VERDICTS = ("correct", "mistake", "unknown", "error")
@@ -65,6 +105,20 @@ VERDICTS = ("correct", "mistake", "unknown", "error")
 
 def say(lang: str, key: str, **values) -> str:
     return TEXTS[lang][key].format(**values)
+
+
+def failure_text(lang: str, outcome: dict) -> str:
+    """One line for a failed outcome ({"status", "error" or "say" + "values"})."""
+    if outcome.get("say") in TEXTS[lang]:
+        try:
+            return say(lang, outcome["say"], **outcome.get("values", {}))
+        except (KeyError, ValueError, IndexError, TypeError):   # the child's values: untrusted
+            pass
+    if outcome.get("status") == "raised":
+        error = outcome.get("error", "")
+        return say(lang, "todo") if error == "NotImplementedError" else say(lang, "raised",
+                                                                            error=error)
+    return outcome.get("error") or outcome.get("status", "?")
 
 
 @dataclass
