@@ -36,10 +36,24 @@ def test_files_folders_links_and_strays(tmp_path):
 
 def test_a_roster_picks_its_students_and_names_the_missing(tmp_path):
     (tmp_path / "a1.py").write_text("")
+    (tmp_path / "Cy.py").write_text("")
     (tmp_path / "zz.py").write_text("")
-    subs, skipped = find_submissions(tmp_path, ["a1", "b2"])
-    assert [(s.student, s.refused) for s in subs] == [("a1", None), ("b2", "no submission")]
+    subs, skipped = find_submissions(tmp_path, ["a1", "b2", "cy"])
+    assert [(s.student, s.refused) for s in subs] == [("a1", None), ("b2", "no submission"),
+                                                      ("cy", None)]
+    assert subs[2].path == str(tmp_path / "Cy.py")   # the roster's spelling, the file's path
     assert skipped == ["zz (not on the roster)"]
+
+
+def test_the_progress_bar_counts_submissions(tmp_path, capsys):
+    from manualnn.learn.course import folder, pool
+    course = folder.new_course(tmp_path / "course", ["softmax_loss"])
+    subs, _ = find_submissions(tmp_path, ["a", "b"])   # nothing to run: both missing
+    grades = pool.grade_class(course, subs, jobs=1, progress=True)
+    assert [g.functions[0].verdict for g in grades] == ["missing", "missing"]
+    assert "2/2" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="jobs: expected a positive number"):
+        pool.grade_class(course, subs, jobs=0)
 
 
 def test_the_folder_must_be_a_folder(tmp_path):

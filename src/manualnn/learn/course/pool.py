@@ -25,6 +25,7 @@ from manualnn.learn.course import adapter
 from manualnn.learn.course.grades import from_verdicts, not_graded
 from manualnn.learn.course.variants import variant_for
 
+
 def default_jobs() -> int:
     """The cores this process may run on."""
     try:

@@ -29,8 +29,10 @@ class Submission:
 
 def find_submissions(folder, roster=None) -> tuple[list[Submission], list[str]]:
     """(submissions sorted by id, names skipped).  With ``roster`` (a list of ids), only
-    its students are graded; one with nothing to grade gets a "no submission" entry, and
-    the others found are skipped."""
+    its students are graded, found whatever the case of their file's name ("Ada.py" for
+    the id "ada") and named as the roster spells them, since the variant comes from that
+    spelling; one with nothing to grade gets a "no submission" entry, and the others found
+    are skipped."""
     folder = os.fspath(folder)
     if os.path.islink(folder) or not os.path.isdir(folder):
         raise ValueError(f"submissions: expected a folder of ID.py files or ID/ folders, "
@@ -50,9 +52,12 @@ def find_submissions(folder, roster=None) -> tuple[list[Submission], list[str]]:
             found[student] = _submission(student, full, mode)
         else:
             skipped.append(entry)
-    if roster is not None:
-        skipped += [f"{s} (not on the roster)" for s in found if s not in roster]
-        found = {s: found.get(s, Submission(s, None, "no submission")) for s in roster}
+    if roster is not None:   # matched without case; the roster's spelling (the variant's)
+        by_lower = {s.lower(): sub for s, sub in found.items()}
+        named = {s.lower() for s in roster}
+        skipped += [f"{s} (not on the roster)" for s in found if s.lower() not in named]
+        found = {s: dataclasses.replace(by_lower[s.lower()], student=s) if s.lower() in
+                 by_lower else Submission(s, None, "no submission") for s in roster}
     return [found[s] for s in sorted(found)], skipped
 
 
