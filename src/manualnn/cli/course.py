@@ -10,6 +10,7 @@ The work is in learn/course/; this module only parses and prints.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -113,6 +114,5 @@ def grade(args) -> int:
 
 
 def _inside(path, folder) -> bool:
-    import os
     path, folder = os.path.realpath(path), os.path.realpath(folder)
     return os.path.commonpath([path, folder]) == folder

@@ -13,6 +13,7 @@ users may read, or that is a link, is refused.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import secrets
@@ -81,7 +82,6 @@ def new_course(path, functions=None, weights=None) -> Course:
 
 
 def write_settings(path, settings: dict) -> None:
-    import json
     text = json.dumps(settings, indent=2) + "\n"
     atomic.write_text(atomic.check_target(os.path.join(path, SETTINGS), "course.json"), text)
 
