@@ -48,6 +48,8 @@ def add_parser(sub) -> None:
     handout.add_argument("--roster", required=True, help="CSV file with a column of ids")
     handout.add_argument("--id-column", default="id", help="the roster's id column (default id)")
     handout.add_argument("--out", required=True, metavar="DIR", help="folder for the handouts")
+    handout.add_argument("--lang", choices=["en", "zh"], default="en",
+                         help="the handouts' language (default en)")
     grade = steps.add_parser("grade", help="grade every ID.py or ID/ in SUBMISSIONS")
     grade.add_argument("course_dir", metavar="COURSE_DIR")
     grade.add_argument("submissions", metavar="SUBMISSIONS")
@@ -59,6 +61,8 @@ def add_parser(sub) -> None:
     grade.add_argument("--jobs", type=_positive,
                        help="submissions graded at once (default: the number of cores)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--lang", choices=["en", "zh"], default="en",
+                       help="the feedback files' language (default en)")
     grade.add_argument("--threads", type=int, help="BLAS threads of the grader's own "
                        "reference computations (each child always runs one)")
 
@@ -82,7 +86,7 @@ def handout(args) -> int:
     from manualnn.learn.course.roster import read_roster
     course = open_course(args.course_dir)
     students = read_roster(args.roster, args.id_column)
-    paths = write_handouts(course, students, args.out)
+    paths = write_handouts(course, students, args.out, args.lang)
     print(f"wrote {len(paths)} handouts in {args.out}")
     return 0
 
@@ -105,8 +109,8 @@ def grade(args) -> int:
     if skipped:
         print(f"skipped (not submissions): {', '.join(skipped)}"[:1000], file=sys.stderr)
     grades, seconds = pool.timed(pool.grade_class, course, subs, args.jobs,
-                                 None if not args.quiet else False)
-    paths = write_outputs(args.out, course, grades)
+                                 None if not args.quiet else False, args.lang)
+    paths = write_outputs(args.out, course, grades, args.lang)
     print(pool.summary(course, grades, seconds))
     print(f"grades: {paths['grades.csv']}  feedback: {paths['feedback']}/  "
           f"class page: {paths['class.html']}")

@@ -273,3 +273,30 @@ def test_the_documented_grading_is_what_grading_prints(graded, doc):
         feedback = "\n".join(printed(block, "cat graded/feedback/bo.md"))
         ours = (root / "out" / "feedback" / "bo.md").read_text()
         assert masked(feedback).strip() == masked(ours).strip()
+
+
+def test_feedback_and_handouts_in_chinese(graded, tmp_path):
+    """--lang zh: the checker's words (what is wrong, the hint), the feedback's own and the
+    handout's are Chinese; a forbidden import is still the verdict 'refused'."""
+    from manualnn.learn.catalogue import MISTAKES
+    _, root = graded
+    subset = tmp_path / "subs"
+    subset.mkdir()
+    for s in ("bo", "gus"):
+        shutil.copy(root / "subs" / f"{s}.py", subset)
+    assert main(["course", "grade", str(root / "course"), str(subset), "--out",
+                 str(tmp_path / "out"), "--lang", "zh", "--quiet"]) == 0
+    bo = (tmp_path / "out" / "feedback" / "bo.md").read_text()
+    mistake = MISTAKES["sigma_prime_of_output"]
+    for part in ("# bo 的反馈", "## backprop: mistake", "- 错误：sigma_prime_of_output（第 ",
+                 f"- {mistake.description['zh']}", f"- 提示：{mistake.hint['zh']}"):
+        assert part in bo, part
+    block = next(b for b in doc_blocks("docs/course.md") if "--lang zh" in b)
+    shown = "\n".join(printed(block, "sed -n"))   # docs/course.md's example, but its numbers
+    assert masked(shown).strip() == masked(bo[bo.index("## backprop"):]).strip()
+    gus = read_grades(tmp_path / "out")["gus"]
+    assert gus["total"] == "0.00" and "torch" in gus["note"] and "拒绝" in gus["note"]
+    (tmp_path / "roster.csv").write_text("id\nbo\n")
+    assert main(["course", "handout", str(root / "course"), "--roster",
+                 str(tmp_path / "roster.csv"), "--out", str(tmp_path / "h"), "--lang", "zh"]) == 0
+    assert "的练习" in (tmp_path / "h" / "bo.py").read_text()

@@ -7,6 +7,7 @@ import io
 import pytest
 
 from manualnn.learn.course import folder, outputs
+from manualnn.learn.course.feedback import feedback_text
 from manualnn.learn.course.grades import from_verdicts, not_graded
 
 
@@ -60,9 +61,16 @@ def test_grades_csv_and_feedback(course, tmp_path):
     assert rows == [["id", "softmax_loss", "backprop", "total", "percent", "note"],
                     ["a1", "1.00", "0.00", "1.00", "25.0", ""],
                     ["b2", "0.00", "0.00", "0.00", "0.0", "refused: imports torch"]]
-    fb = outputs.feedback(course, grades[0])
+    fb = feedback_text(course, grades[0])
     for part in ("# Feedback for a1", "Total: 1.00 of 4.00 points (25.0%)",
                  "## backprop: mistake", "- mistake: missing_transpose (layer 1)",
                  "- grad W_1 is wrong", "- hint: shapes", "(0 of 3 probes passed)"):
         assert part in fb, part
-    assert "Not graded: refused: imports torch" in outputs.feedback(course, grades[1])
+    assert "Not graded: refused: imports torch" in feedback_text(course, grades[1])
+    zh = feedback_text(course, grades[0], "zh")
+    for part in ("# a1 的反馈", "总分：4.00 分中得 1.00 分（25.0%）", "## backprop: mistake",
+                 "- 错误：missing_transpose（第 1 层）", "- 提示：shapes",
+                 "（3 个探针中通过 0 个）"):
+        assert part in zh, part
+    with pytest.raises(ValueError, match="lang: expected one of en, zh, got 'fr'"):
+        feedback_text(course, grades[0], "fr")

@@ -9,6 +9,7 @@
     adapter.py      the one seam to the checker (learn/): check, variants, the catalogue
     grades.py       verdicts to points: partial credit per probe, the course's weights
     pool.py         a class graded in child processes, ``jobs`` at once, with progress
-    outputs.py      grades.csv and the feedback files
+    outputs.py      grades.csv, the feedback files, class.html, written atomically
+    feedback.py     a student's feedback file, in English or Chinese
     page.py         class.html: mistakes per function, verdicts, totals, with pictures
 """

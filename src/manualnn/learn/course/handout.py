@@ -16,14 +16,15 @@ from manualnn.learn.course.outputs import prepare_folder
 from manualnn.learn.course.variants import variant_for
 
 
-def write_handouts(course, students: list, out) -> list[str]:
-    """Write ``out/ID.py`` for each id of ``students``; returns the paths."""
+def write_handouts(course, students: list, out, lang: str = "en") -> list[str]:
+    """Write ``out/ID.py`` for each id of ``students``, in ``lang`` (en or zh); returns
+    the paths."""
     out = prepare_folder(out)
     paths = []
     for student in students:
         path = atomic.check_target(os.path.join(out, f"{student}.py"), "out")
         variant = variant_for(course.key, student)
         atomic.write_text(path, adapter.skeleton(course.functions, variant,
-                                                 f"{student}.py"))
+                                                 f"{student}.py", lang))
         paths.append(path)
     return paths

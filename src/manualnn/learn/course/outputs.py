@@ -2,6 +2,7 @@
 
     OUT/grades.csv           id, one column of points per function, total, percent, note
     OUT/feedback/ID.md       the student's verdicts: mistake named, hint, layer, probes
+                             (learn/course/feedback.py)
     OUT/class.html           the class at a glance (learn/course/page.py)
 
 Every file is written atomically; OUT and OUT/feedback may exist (re-grading replaces the
@@ -15,6 +16,7 @@ import io
 import os
 
 from manualnn import atomic
+from manualnn.learn.course.feedback import feedback_text, points_text
 
 GRADES, FEEDBACK, PAGE = "grades.csv", "feedback", "class.html"
 
@@ -37,47 +39,21 @@ def grades_csv(course, grades: list) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["id", *course.functions, "total", "percent", "note"])
     for g in grades:
-        writer.writerow([g.student, *(_points(f.points) for f in g.functions), _points(g.total),
+        writer.writerow([g.student, *(points_text(f.points) for f in g.functions), points_text(g.total),
                          f"{100 * g.total / course.max_points:.1f}", g.note])
     return out.getvalue()
 
 
-def _points(x: float) -> str:
-    return f"{x:.2f}"
-
-
-def feedback(course, g) -> str:
-    """The student's feedback as Markdown: per function, the verdict, the mistake and its
-    layer, the hint, and how many probes passed (no expected numbers: nothing to copy)."""
-    lines = [f"# Feedback for {g.student}", "",
-             (f"Total: {_points(g.total)} of {_points(course.max_points)} points "
-              f"({100 * g.total / course.max_points:.1f}%)"), ""]
-    if g.note:
-        lines += [f"Not graded: {g.note}", ""]
-    for f in g.functions:
-        lines += [f"## {f.function}: {f.verdict}", "",
-                  f"- points: {_points(f.points)} of {_points(f.weight)}"
-                  + (f" ({f.passed} of {f.total} probes passed)" if f.total else "")]
-        if f.mistake:
-            where = f" (layer {f.layer})" if f.layer is not None else ""
-            lines.append(f"- mistake: {f.mistake}{where}")
-        if f.message and f.message != g.note and f.verdict != "correct":
-            lines.append(f"- {f.message}")
-        if f.hint:
-            lines.append(f"- hint: {f.hint}")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def write_outputs(out, course, grades: list) -> dict:
-    """Write the three outputs into folder ``out``; returns {name: path}."""
+def write_outputs(out, course, grades: list, lang: str = "en") -> dict:
+    """Write the three outputs into folder ``out``, the feedback in ``lang`` (en or zh);
+    returns {name: path}."""
     out = prepare_folder(out)
     folder = prepare_folder(os.path.join(out, FEEDBACK), "out/feedback")
     paths = {GRADES: atomic.check_target(os.path.join(out, GRADES), "out/grades.csv"),
              PAGE: atomic.check_target(os.path.join(out, PAGE), "out/class.html")}
     for g in grades:
         target = atomic.check_target(os.path.join(folder, f"{g.student}.md"), "out/feedback")
-        atomic.write_text(target, feedback(course, g))
+        atomic.write_text(target, feedback_text(course, g, lang))
     atomic.write_text(paths[GRADES], grades_csv(course, grades))
     from manualnn.learn.course.page import class_page
     atomic.write_text(paths[PAGE], class_page(course, grades))

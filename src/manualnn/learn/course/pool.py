@@ -22,6 +22,7 @@ import sys
 import time
 
 from manualnn.learn.course import adapter
+from manualnn.learn.course.feedback import LANGS
 from manualnn.learn.course.grades import from_verdicts, not_graded
 from manualnn.learn.course.variants import variant_for
 
@@ -34,11 +35,12 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _task(course, submission):
-    """What a worker needs for one submission (no key): path, functions, variants, limits."""
+def _task(course, submission, lang):
+    """What a worker needs for one submission (no key): path, functions, variants, limits,
+    the language of the checker's words."""
     visible, hidden = (variant_for(course.key, submission.student, h) for h in (False, True))
     return (submission.path, course.functions, visible, hidden, course.timeout,
-            course.memory_mb * 2 ** 20, adapter.FORBIDDEN)
+            course.memory_mb * 2 ** 20, adapter.FORBIDDEN, lang)
 
 
 def _not_run(course, submission):
@@ -49,22 +51,24 @@ def _not_run(course, submission):
 def _graded(course, submission, checked):
     seen, unseen, failed = checked
     if seen and all(v["verdict"] == "refused" for v in seen):   # at the file's top
-        failed = seen[0]["message"]
+        failed = {"verdict": "refused", "message": seen[0]["message"]}
     if failed:   # the file could not be run at all: its reason for every function
-        verdict = "refused" if "refused" in failed else "error"
-        return not_graded(submission.student, course, verdict, failed)
+        return not_graded(submission.student, course, failed["verdict"], failed["message"])
     return from_verdicts(submission.student, course, seen, unseen)
 
 
 def grade_class(course, submissions: list, jobs: int | None = None,
-                progress: bool | None = None) -> list:
+                progress: bool | None = None, lang: str = "en") -> list:
     """StudentGrades in the order of ``submissions``.  ``jobs``: submissions checked at
     once (default: the cores; 1: all in this process); ``progress``: a tqdm bar on stderr
-    (None: when stderr is a terminal)."""
+    (None: when stderr is a terminal); ``lang``: the checker's messages and hints, en or
+    zh."""
     jobs = default_jobs() if jobs is None else jobs
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs: expected a positive number of submissions at once, got "
                          f"{jobs!r}")
+    if lang not in LANGS:
+        raise ValueError(f"lang: expected one of {', '.join(LANGS)}, got {lang!r}")
     from tqdm import tqdm
     results = [_not_run(course, s) if s.refused else None for s in submissions]
     todo = [i for i, r in enumerate(results) if r is None]
@@ -72,7 +76,8 @@ def grade_class(course, submissions: list, jobs: int | None = None,
                unit="submission", file=sys.stderr,
                disable=None if progress is None else not progress)
     try:
-        for i, checked in _checked(course, [submissions[i] for i in todo], todo, jobs):
+        tasks = [_task(course, submissions[i], lang) for i in todo]
+        for i, checked in _checked(tasks, todo, jobs):
             results[i] = _graded(course, submissions[i], checked)
             bar.update()
     finally:
@@ -80,9 +85,8 @@ def grade_class(course, submissions: list, jobs: int | None = None,
     return results
 
 
-def _checked(course, submissions, indices, jobs):
-    """(index, what adapter.check_submission gave) for each submission, as they finish."""
-    tasks = [_task(course, s) for s in submissions]
+def _checked(tasks, indices, jobs):
+    """(index, what adapter.check_submission gave) for each task, as they finish."""
     if jobs == 1 or len(tasks) <= 1:
         for i, task in zip(indices, tasks):
             yield i, adapter.check_submission(*task)
@@ -103,7 +107,8 @@ def summary(course, grades: list, seconds: float) -> str:
     full = sum(1 for g in grades if g.total >= course.max_points - 1e-9)
     not_run = sum(1 for g in grades if g.note)
     mean = sum(g.total for g in grades) / len(grades) if grades else 0.0
-    return (f"graded {len(grades)} submissions in {seconds:.1f} s: {full} full marks, "
+    return (f"graded {len(grades)} submission{'' if len(grades) == 1 else 's'} in "
+            f"{seconds:.1f} s: {full} full marks, "
             f"{len(grades) - full - not_run} partial, {not_run} not graded; mean "
             f"{mean:.2f} of {course.max_points:g} points")
 
