@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from manualnn.core.losses import SoftmaxCrossEntropy
 from manualnn.core.network import MLP
 from manualnn.learn import catalogue, reference
-from manualnn.learn.diagnose import _comparable, candidates
+from manualnn.learn.diagnose import _comparable, candidates, run_reference
 from manualnn.learn.driver import ACTIVATIONS
 from manualnn.learn.probes import FUNCTIONS, build
 from manualnn.learn.variant import ACTIVATIONS as ACTIVATION_NAMES
@@ -137,8 +137,25 @@ def test_the_probes_tell_the_mistakes_apart_on_a_courses_variants(
         assert_separated(function, variant)
 
 
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(depth=st.sampled_from([2, 3]), inputs=st.integers(4, 9),
+       hidden=st.lists(st.integers(3, 8), min_size=2, max_size=2), classes=st.integers(3, 6),
+       batch=st.integers(3, 9), seed=st.integers(0, 2 ** 32 - 1),
+       dtype=st.sampled_from(["float32", "float64"]))
+def test_the_right_answer_answers_every_probe_of_a_courses_variants(
+        depth, inputs, hidden, classes, batch, seed, dtype):
+    """No probe where the right epoch leaves its weights unchanged (saturated logits,
+    dead relu units), which would read as the learner's error."""
+    variant = Variant(widths=(inputs, *hidden[:depth - 1], classes), batch=batch, seed=seed,
+                      dtype=dtype)
+    for function, probes in build(variant, extra=1).items():
+        outcomes = run_reference(function, probes)
+        assert all(o["status"] == "ok" for o in outcomes.values()), (function, outcomes)
+
+
 def assert_separated(function, variant):
     probes, right, table = candidates(function, variant)
+    assert all(o["status"] == "ok" for o in right.values()), "the right answer fails a probe"
     seen = {mid for mid, _, _, _ in table}
     expect = {m.id for m in catalogue.for_function(function)}
     if variant.activation in ("relu", "leaky_relu"):

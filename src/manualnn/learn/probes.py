@@ -8,7 +8,8 @@ For each function, from a :class:`Variant` (its widths, batch, sigma, seed, dtyp
              m or 1/m
     square   every width, m and the batch equal: a missing transpose or a matrix product
              in place of o has the right shape, and shows in the numbers
-    large    logits in the thousands: softmax without its max overflows
+    large    logits in the thousands: softmax without its max overflows (no label is its
+             row's arg-max, so S - I_y is not 0, where the right update would vanish)
     single   (epochs) fewer rows than one batch: labels used unsliced still work here
 
 A probe is (arrays, scalars): the named arrays handed to the function (fresh copies per
@@ -22,6 +23,8 @@ import itertools
 
 import numpy as np
 
+from manualnn.learn import reference
+from manualnn.learn.driver import ACTIVATIONS
 from manualnn.learn.variant import Variant
 
 FUNCTIONS = ("softmax_loss", "softmax_regression_epoch", "nn_epoch", "backprop",
@@ -55,6 +58,12 @@ def _labels(rng, m, k):
     return rng.permutation(y).astype(np.int64)
 
 
+def _missed(y, logits):
+    """y with each label that is its row's arg-max moved to the next class."""
+    top = np.argmax(logits, axis=1)
+    return np.where(top == y, (top + 1) % logits.shape[1], y).astype(y.dtype)
+
+
 def _normal(rng, shape, dtype, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(dtype)
 
@@ -74,7 +83,9 @@ def _loss_probes(v, seed, shift):
     out = {}
     for name, m, scale in (("main", m1, 2.0), ("rows", m2, 2.0), ("large", m1, LARGE)):
         rng = _rng(seed, name)
-        out[name] = ({"Z": _normal(rng, (m, k), dtype, scale), "y": _labels(rng, m, k)}, {})
+        Z = _normal(rng, (m, k), dtype, scale)
+        y = _labels(rng, m, k)
+        out[name] = ({"Z": Z, "y": _missed(y, Z) if name == "large" else y}, {})
     return out
 
 
@@ -88,12 +99,15 @@ def _grad_probes(v, seed, shift, bias):
         rng = _rng(seed, name)
         arrays = {"X": _normal(rng, (m, widths[0]), v.dtype), "y": _labels(rng, m, widths[-1])}
         Ws = _weights(rng, widths, v.dtype)
-        if name == "large":
-            Ws[-1] *= np.asarray(LARGE, v.dtype)
         arrays.update({f"W{i}": W for i, W in enumerate(Ws, start=1)})
         if bias:
             arrays.update({f"b{i}": _normal(rng, (b,), v.dtype, 0.5)
                            for i, b in enumerate(widths[1:], start=1)})
+        if name == "large":
+            Ws[-1] *= np.asarray(LARGE, v.dtype)   # in place: arrays holds the same W_L
+            bs = [arrays[f"b{i}"] for i in range(1, len(Ws) + 1)] if bias else None
+            _, A = reference.forward(arrays["X"], Ws, bs, ACTIVATIONS[v.activation][0])
+            arrays["y"] = _missed(arrays["y"], A[-1])
         out[name] = (arrays, {"activation": v.activation, "L": len(widths) - 1})
     return out
 
@@ -111,8 +125,13 @@ def _epoch_probes(v, seed, shift, widths_of, names):
         rng = _rng(seed, name)
         arrays = {"X": _normal(rng, (n, widths[0]), v.dtype), "y": _labels(rng, n, widths[-1])}
         Ws = _weights(rng, widths, v.dtype, gain=1.0)
+        if len(Ws) == 2:   # a relu unit dead on the first batch is turned round: no probe
+            dead = (arrays["X"][:batch] @ Ws[0] <= 0).all(axis=0)   # may leave W unchanged
+            Ws[0][:, dead] *= -1
         if name == "large":
             Ws[-1] *= np.asarray(LARGE, v.dtype)
+            _, A = reference.forward(arrays["X"], Ws, None, ACTIVATIONS["relu"][0])
+            arrays["y"] = _missed(arrays["y"], A[-1])
         arrays.update(dict(zip(names, Ws)))
         out[name] = (arrays, {"lr": LR, "batch": batch})
     return out

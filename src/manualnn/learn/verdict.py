@@ -134,6 +134,13 @@ class Verdict:
     probes_total: int = 0
     lang: str = "en"
 
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict: expected one of {', '.join(VERDICTS)}, "
+                             f"got {self.verdict!r}")
+        if self.lang not in TEXTS:
+            raise ValueError(f"lang: expected one of {', '.join(TEXTS)}, got {self.lang!r}")
+
     def to_dict(self) -> dict:
         out = asdict(self)
         del out["lang"]
