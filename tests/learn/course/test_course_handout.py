@@ -36,3 +36,22 @@ def test_each_student_gets_a_skeleton_on_their_own_variant(tmp_path, capsys):
     assert main(["course", "handout", course.path, "--roster", str(tmp_path / "roster.csv"),
                  "--id-column", "student", "--out", str(tmp_path / "again")]) == 0
     assert all((tmp_path / "again" / f"{s}.py").read_text() == t for s, t in texts.items())
+
+
+def test_the_documented_handout_is_what_handout_writes(tmp_path):
+    """docs/course.md's `head -12 handouts/bo.py`, but for the variant's own values."""
+    import pathlib
+    doc = (pathlib.Path(__file__).resolve().parents[3] / "docs" / "course.md").read_text()
+    shown = doc.split("$ head -12 handouts/bo.py\n", 1)[1].split("```", 1)[0].splitlines()
+    course = folder.new_course(tmp_path / "course", ["softmax_loss", "softmax_regression_epoch",
+                                                     "nn_epoch", "backprop"])
+    (tmp_path / "roster.csv").write_text("id\nbo\n")
+    assert main(["course", "handout", course.path, "--roster", str(tmp_path / "roster.csv"),
+                 "--out", str(tmp_path / "out")]) == 0
+    ours = (tmp_path / "out" / "bo.py").read_text().splitlines()[:len(shown)]
+    variable = re.compile(r"\s+manualnn check bo\.py( --widths [\d,]+)?( --batch \d+)?"
+                          r"( --activation \w+)? --seed \d+|Your backprop is checked .*|"
+                          r"the epoch functions with batch = \d+\.")
+    assert len(shown) == 11
+    for a, b in zip(shown, ours):
+        assert a == b or (variable.fullmatch(a) and variable.fullmatch(b)), (a, b)
