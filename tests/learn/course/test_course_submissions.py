@@ -62,3 +62,51 @@ def test_the_folder_must_be_a_folder(tmp_path):
     os.symlink(tmp_path, tmp_path / "link")
     with pytest.raises(ValueError, match="submissions: expected a folder"):
         find_submissions(tmp_path / "link")
+
+
+def test_a_killed_worker_leaves_the_rest_to_this_process(tmp_path, monkeypatch, capsys):
+    """A worker process that dies (the kernel's OOM killer, a kill) breaks the pool; the
+    submissions it had not finished are then graded here, one at a time."""
+    import concurrent.futures
+
+    from manualnn.learn.course import adapter, folder, pool
+    course = folder.new_course(tmp_path / "course", ["softmax_loss"])
+    (tmp_path / "subs").mkdir()
+    for s in ("a", "b", "c"):
+        (tmp_path / "subs" / f"{s}.py").write_text("")
+    subs, _ = find_submissions(tmp_path / "subs")
+
+    class Broken:   # the pool: its first result comes, then the worker dies
+        def __init__(self, *args):
+            self.calls = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, fn, *args):
+            future = concurrent.futures.Future()
+            if self.calls == 0:
+                future.set_result(fn(*args))
+            else:
+                future.set_exception(concurrent.futures.process.BrokenProcessPool("killed"))
+            self.calls += 1
+            return future
+
+        def shutdown(self, **kwargs):
+            pass
+
+    ran = []
+
+    def check(path, *args):
+        ran.append(os.path.basename(path))
+        return ([{"function": "softmax_loss", "verdict": "correct", "probes_passed": 3,
+                  "probes_total": 3}], [], None)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Broken)
+    monkeypatch.setattr(adapter, "check_submission", check)
+    grades = pool.grade_class(course, subs, jobs=2, progress=False)
+    assert [g.total for g in grades] == [1.0, 1.0, 1.0]
+    assert sorted(ran) == ["a.py", "b.py", "c.py"]   # each once
+    assert "a grading worker was killed" in capsys.readouterr().err

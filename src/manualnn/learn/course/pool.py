@@ -87,19 +87,28 @@ def grade_class(course, submissions: list, jobs: int | None = None,
 
 def _checked(tasks, indices, jobs):
     """(index, what adapter.check_submission gave) for each task, as they finish."""
-    if jobs == 1 or len(tasks) <= 1:
-        for i, task in zip(indices, tasks):
+    done = set()
+    if jobs > 1 and len(tasks) > 1:
+        # forkserver: workers start from a clean process, not a fork of this threaded one
+        context = multiprocessing.get_context("forkserver")
+        with concurrent.futures.ProcessPoolExecutor(min(jobs, len(tasks)), context) as pool:
+            futures = {pool.submit(adapter.check_submission, *t): i
+                       for i, t in zip(indices, tasks)}
+            broken = concurrent.futures.process.BrokenProcessPool
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    if isinstance(future.exception(), broken):
+                        continue   # the others that finished still count
+                    done.add(futures[future])
+                    yield futures[future], future.result()
+            finally:   # on Ctrl-C or an error: nothing new starts
+                pool.shutdown(wait=True, cancel_futures=True)
+        if len(done) < len(tasks):
+            print("a grading worker was killed (out of memory?); the remaining "
+                  "submissions are graded one at a time", file=sys.stderr)
+    for i, task in zip(indices, tasks):   # jobs 1, or what a broken pool left
+        if i not in done:
             yield i, adapter.check_submission(*task)
-        return
-    # forkserver: workers start from a clean process, not a fork of this threaded one
-    context = multiprocessing.get_context("forkserver")
-    with concurrent.futures.ProcessPoolExecutor(min(jobs, len(tasks)), context) as pool:
-        futures = {pool.submit(adapter.check_submission, *t): i for i, t in zip(indices, tasks)}
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                yield futures[future], future.result()
-        finally:   # on Ctrl-C or an error: nothing new starts
-            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def summary(course, grades: list, seconds: float) -> str:
