@@ -24,14 +24,16 @@ _PREFIX, _SUFFIX = ".{}.", ".tmp"   # the temporary file of "name": ".name.XXXXX
 
 
 @contextlib.contextmanager
-def atomic_open(path, mode: str = "wb"):
-    """Open a temporary file that replaces ``path`` when the block ends without error."""
+def atomic_open(path, mode: str = "wb", perms: int | None = None):
+    """Open a temporary file that replaces ``path`` when the block ends without error.
+    ``perms``: the file's permission bits (e.g. 0o600 for a secret, set before anything is
+    written); None: a new file's, from the umask."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=_PREFIX.format(os.path.basename(path)), suffix=_SUFFIX,
                                dir=folder)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())   # mkstemp makes 0600; a new file honours the umask
+        os.fchmod(fd, 0o666 & ~_umask() if perms is None else perms)   # mkstemp makes 0600
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
@@ -85,8 +87,8 @@ def check_target(path, name: str) -> str:
     return path
 
 
-def write_bytes(path, data: bytes) -> None:
-    with atomic_open(path, "wb") as f:
+def write_bytes(path, data: bytes, perms: int | None = None) -> None:
+    with atomic_open(path, "wb", perms) as f:
         f.write(data)
 
 

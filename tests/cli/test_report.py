@@ -126,26 +126,11 @@ def test_the_template_ships_with_the_package():
 
 
 # -- in a real browser -----------------------------------------------------------------
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-
-
 @pytest.fixture(scope="module")
 def browser():
-    if CHROMIUM is None or DRIVER is None:
-        pytest.skip("Debian's chromium and chromium-driver are not installed (make test "
-                    "installs them where apt is usable)")
-    webdriver = pytest.importorskip("selenium.webdriver",
-                                    reason="selenium (the test extra) is not installed")
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1200,1600"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    yield driver
-    driver.quit()
+    from browser import headless_chromium
+    with headless_chromium() as driver:
+        yield driver
 
 
 def test_the_report_renders_in_chromium(run, browser):

@@ -13,6 +13,7 @@
     memory.py      memory plans: what training, evaluation and prediction need
     demo.py        the course's two models on Fashion-MNIST (``make course``)
     check.py       ``check`` and ``exercise``: a learner's own backprop, checked (learn/)
+    course.py      ``course``: a class's variants, handouts and grading (learn/course/)
 """
 
 from manualnn.cli.app import build_parser, main

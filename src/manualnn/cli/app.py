@@ -1,4 +1,5 @@
-"""The ``manualnn`` command: train, evaluate, predict, gradcheck, explain, report, export.
+"""The ``manualnn`` command: train, evaluate, predict, gradcheck, explain, report, export,
+course.
 
 Every mistake a user can make (an unknown dataset, a bad option value, a missing or
 corrupt file, a model that does not fit the input) ends in one line on stderr and exit
@@ -191,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_learner_parsers(sub)   # check, exercise
     for p in (train, ev, pr, gc, rp):
         p.add_argument("--threads", type=int, help="BLAS threads (default: the library's own)")
+    from manualnn.cli.course import add_parser as add_course
+    add_course(sub)
     return parser
 
 

@@ -158,3 +158,8 @@ def check(args) -> int:
 def exercise(args) -> int:
     from manualnn.cli.check import exercise as run
     return run(args)
+
+
+def course(args) -> int:
+    from manualnn.cli.course import run
+    return run(args)
