@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from manualnn import checks
+from manualnn.backend.namespaces import compat, namespace
 
 FLOAT_NAMES = ("float32", "float64")
 
@@ -150,7 +151,6 @@ class DeviceArrays:
         return value
 
     def _same_namespace(self, value, name) -> None:
-        from manualnn.backend import namespace
         mine = getattr(self.xp, "__name__", "")
         theirs = getattr(namespace(value), "__name__", "")
         if mine != theirs:
@@ -172,7 +172,6 @@ def host_copy(a) -> np.ndarray:
     try:   # the standard's way off a device; NumPy asks the producer for a host copy
         return np.from_dlpack(a, device="cpu", copy=True)
     except (TypeError, RuntimeError, ValueError, BufferError, AttributeError):
-        from manualnn.backend.array_api import compat
         return np.asarray(compat().to_device(a, "cpu"))
 
 

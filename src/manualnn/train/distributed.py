@@ -30,7 +30,7 @@ import zlib
 
 import numpy as np
 
-from manualnn.train.loop import evaluate
+from manualnn.train.evaluation import evaluate
 from manualnn.train.optim import clip_grad_norm
 from manualnn.train.step import Step
 

@@ -11,6 +11,7 @@ in cache, and SGD folds its update into the gradient's product (one gemm with be
 
 from __future__ import annotations
 
+from manualnn.train import evaluation
 from manualnn.train.optim import clip_grad_norm
 
 
@@ -39,9 +40,8 @@ class Step:
 
     def evaluate(self, X, y, chunk: int = 4096) -> tuple[float, float]:
         """(mean loss, error rate) of the network on X (m, n_1) and targets y, as
-        ``loop.evaluate``: here all in this process."""
-        from manualnn.train.loop import evaluate  # the loop imports this module
-        return evaluate(self.net, X, y, self.loss, chunk)
+        ``evaluation.evaluate``: here all in this process."""
+        return evaluation.evaluate(self.net, X, y, self.loss, chunk)
 
     def check(self) -> None:
         """Verify that every copy of the model is the same: one process holds one copy."""
