@@ -7,6 +7,7 @@ expected and what came, and never surfaces later as a NumPy broadcasting error.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import math
 import numbers
@@ -135,8 +136,22 @@ def _finite(value) -> bool:
 def choice(value, name: str, options) -> str:
     """One of a fixed set of names."""
     if value not in options:
-        raise ValueError(f"{name}: expected one of {sorted(options)}, got {value!r}")
+        raise ValueError(f"{name}: expected one of {sorted(options)}, got {value!r}"
+                         f"{did_you_mean(value, options)}")
     return value
+
+
+def did_you_mean(given, options) -> str:
+    """"; did you mean 'x'?" (or 'x' or 'y') for the options closest to ``given`` by
+    difflib's ratio (at least 0.6, and within 0.05 of the best); "" when none is close
+    or ``given`` is not a string."""
+    if not isinstance(given, str):
+        return ""
+    ratio = {o: difflib.SequenceMatcher(None, given, o).ratio() for o in map(str, options)}
+    best = max(ratio.values(), default=0.0)
+    close = sorted((o for o, r in ratio.items() if r >= max(0.6, best - 0.05)),
+                   key=lambda o: -ratio[o])[:3]
+    return f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
 
 
 def construct(cls, name: str, first, **options):

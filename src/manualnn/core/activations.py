@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 
+from manualnn import checks
 from manualnn.backend import namespace
 
 
@@ -275,4 +276,5 @@ def get_activation(spec, name: str = "activation") -> Activation:
         return spec
     if isinstance(spec, str) and spec in ACTIVATIONS:
         return ACTIVATIONS[spec]
-    raise ValueError(f"{name}: expected one of {sorted(ACTIVATIONS)}, got {spec!r}")
+    raise ValueError(f"{name}: expected one of {sorted(ACTIVATIONS)}, got {spec!r}"
+                     f"{checks.did_you_mean(spec, ACTIVATIONS)}")

@@ -293,4 +293,5 @@ def get_loss(spec, **options) -> Loss:
         return spec
     if isinstance(spec, str) and spec in LOSSES:
         return LOSSES[spec](**options)
-    raise ValueError(f"loss: expected one of {sorted(LOSSES)}, got {spec!r}")
+    raise ValueError(f"loss: expected one of {sorted(LOSSES)}, got {spec!r}"
+                     f"{checks.did_you_mean(spec, LOSSES)}")

@@ -158,7 +158,8 @@ def load_dataset(dataset, data_dir=None, download: bool = False, mirrors=None, c
     if ext == ".csv":
         return load_csv(text, label_column)
     raise ValueError(f"dataset: expected one of {sorted([*REGISTRY, 'digits'])} or a path to a "
-                     f".npz or .csv file, got {text!r}")
+                     f".npz or .csv file, got {text!r}"
+                     f"{checks.did_you_mean(text, [*REGISTRY, 'digits'])}")
 
 
 def cache_dir() -> str:
