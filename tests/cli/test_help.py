@@ -16,7 +16,7 @@ def _commands():
 
 def _help_of(option: str, text: str) -> str:
     """The help text of ``option`` in ``text`` (up to the next option's line)."""
-    start = re.search(rf"^  {re.escape(option)}\b.*$", text, re.M)
+    start = re.search(rf"^  {re.escape(option)}\b.*$", text, re.MULTILINE)
     assert start, f"{option} is not in the help"
     rest = text[start.start():].splitlines()
     block = [rest[0]] + [ln for ln in _take_until_next(rest[1:])]
@@ -63,15 +63,15 @@ def test_train_help_shows_the_recipe_and_gradcheck_its_own_defaults(capsys):
 @pytest.mark.parametrize("args, expected", [
     (["train", "--epoch", "1"], "unrecognized arguments: --epoch 1; did you mean '--epochs'?"),
     (["train", "--batchsize=3"], "did you mean '--batch-size'?"),
-    (["trian"], "command: expected one of train, evaluate, predict, gradcheck, explain, "
-                "report, export, got 'trian'; did you mean 'train'?"),
-    (["train", "--activation", "rleu"], "--activation: expected one of gelu, identity, "
+    (["trian"], ("command: expected one of train, evaluate, predict, gradcheck, explain, "
+                "report, export, got 'trian'; did you mean 'train'?")),
+    (["train", "--activation", "rleu"], ("--activation: expected one of gelu, identity, "
                                          "leaky_relu, relu, sigmoid, softplus, tanh, got "
-                                         "'rleu'; did you mean 'relu'?"),
+                                         "'rleu'; did you mean 'relu'?")),
     (["train", "--optimizer", "adamm"], "did you mean 'adam'?"),
     (["train", "--loss", "mes"], "did you mean 'mse'?"),
-    (["train", "--dataset", "fashion", "--epochs", "1"], "got 'fashion'; did you mean "
-                                                          "'fashion-mnist'?"),
+    (["train", "--dataset", "fashion", "--epochs", "1"], ("got 'fashion'; did you mean "
+                                                          "'fashion-mnist'?")),
     (["gradcheck", "--batch-size", "many"], "--batch-size: expected an integer, got 'many'"),
     (["train", "--lr", "fast"], "--lr: expected a number, got 'fast'"),
     (["evaluate"], "manualnn: error: evaluate: the following arguments are required: RUN_DIR"),
