@@ -10,6 +10,7 @@ A subclass sets ``raw`` (the namespace that makes arrays: ``cupy``, or an
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,9 @@ class DeviceArrays:
     host = False   # the arrays are not NumPy's: a NumPy array given is moved here
     check_every = 1
     finite = staticmethod(math.isfinite)
-    raw = xp = device = None
+    raw: Any = None   # the namespace that makes arrays
+    xp: Any = None    # the namespace with NumPy's out=
+    device: Any = None
 
     def dtype(self, dtype):
         """The namespace's dtype for a NumPy dtype (or name); its own dtypes pass."""

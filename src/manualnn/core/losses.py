@@ -105,7 +105,7 @@ class SoftmaxCrossEntropy(Loss):
     def __init__(self, label_smoothing: float = 0.0):
         checks.number(label_smoothing, "label_smoothing", 0, 1, high_open=True)
         self.eps = float(label_smoothing)
-        self._buffers = {}
+        self._buffers: dict = {}
 
     def targets(self, y, m, k):
         return checks.labels(y, "y", m, k)

@@ -133,7 +133,7 @@ def _check_member(f, size: int, path, where: str) -> None:
             and all(isinstance(n, int) and n >= 0 for n in header["shape"])):
         return   # np.load refuses it with a ValueError
     try:
-        dtype = np.lib.format.descr_to_dtype(header.get("descr"))
+        dtype = np.lib.format.descr_to_dtype(header["descr"])
     except Exception as exc:   # noqa: BLE001 (np.load would fail the same way)
         raise DataError(f"{path}:{where} header has an unusable dtype description "
                         f"({type(exc).__name__}: {str(exc)[:80]})") from None

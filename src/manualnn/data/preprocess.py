@@ -75,7 +75,7 @@ class Preprocessor:
             raise ValueError(f"X: expected {self.n_features} features as fitted, got "
                              f"shape {X.shape}")
         out = X.astype(dt, copy=True)
-        if self.kind != "none":
+        if self.kind != "none" and self.shift is not None and self.scale is not None:
             out -= self.shift.astype(dt)
             out /= self.scale.astype(dt)
         return out
@@ -88,7 +88,7 @@ class Preprocessor:
         :attr:`kind` it is everything :meth:`from_arrays` needs."""
         if not self.fitted:
             raise ValueError(f"Preprocessor({self.kind!r}): not fitted, nothing to save")
-        if self.kind == "none":
+        if self.kind == "none" or self.shift is None or self.scale is None:
             return {}
         return {"shift": self.shift.copy(), "scale": self.scale.copy()}
 

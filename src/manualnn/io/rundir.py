@@ -200,7 +200,8 @@ def read_history(path) -> list:
     try:
         for raw in csv.DictReader(io.StringIO(text)):
             row = {k: None if raw[k] in ("", None) else float(raw[k]) for k in COLUMNS}
-            rows.append({**row, "epoch": int(row["epoch"])})
+            # a None epoch raises the TypeError caught below
+            rows.append({**row, "epoch": int(row["epoch"])})  # type: ignore[arg-type]
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"{file}: not a history written by manualnn ({exc})"[:200]) from None
     return rows

@@ -245,7 +245,7 @@ class DataParallelStep(Step):
         from rank 0's (a CRC-32 of their bytes: equal replicas have equal bits)."""
         crc = 0
         for p in self.net.params:
-            crc = zlib.crc32(np.ascontiguousarray(p), crc)
+            crc = zlib.crc32(np.ascontiguousarray(p).data, crc)
         sums = self.comm.allgather(np.array([crc], np.int64))[:, 0]
         bad = [r for r in range(self.comm.size) if sums[r] != sums[0]]
         if bad:
