@@ -2,9 +2,10 @@
 annotates each parameter and its return (the annotations are what ``help()``, the API
 reference and a user's type checker see), and mypy finds no error in those modules.
 
-The typed modules are the package's own floor and library: manualnn/__init__, checks,
-atomic, simple_ml, backend/, core/, train/, data/ and io/.  The interfaces (cli/, learn/,
-sklearn/) are checked by mypy's default rules only where they are annotated.
+The fully typed modules are the library a user calls: manualnn/__init__, checks, atomic,
+simple_ml, core/, train/ and data/.  mypy checks those and backend/ and io/ (annotated
+where a user meets them; io/serialize.py and io/report.py are left to phase B, see
+pyproject.toml); the interfaces (cli/, learn/, sklearn/) are not part of the run.
 
 Strictness: mypy's defaults (the bodies of annotated functions are checked, Optional is
 never implicit) plus ``warn_unused_ignores``, ``warn_redundant_casts`` and
@@ -22,8 +23,8 @@ import sys
 import pytest
 
 SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "manualnn"
-TYPED = ["__init__", "checks", "atomic", "simple_ml", "backend", "core", "train", "data", "io"]
-OPTIONAL = {"backend/blas_loops.py", "backend/cupy_kernels.py"}   # numba, cupy at import
+MYPY = ["__init__", "checks", "atomic", "simple_ml", "backend", "core", "train", "data", "io"]
+TYPED = ["__init__", "checks", "atomic", "simple_ml", "core", "train", "data"]
 
 
 def typed_modules() -> list[str]:
@@ -32,9 +33,6 @@ def typed_modules() -> list[str]:
         path = SRC / part
         files = sorted(path.rglob("*.py")) if path.is_dir() else [SRC / f"{part}.py"]
         for f in files:
-            rel = f.relative_to(SRC).as_posix()
-            if rel in OPTIONAL:
-                continue
             dotted = ".".join(("manualnn", *f.relative_to(SRC).with_suffix("").parts))
             names.append(dotted.removesuffix(".__init__"))
     return names
@@ -82,7 +80,7 @@ def test_the_package_says_it_is_typed():
 def test_mypy_finds_no_error_in_the_typed_modules(tmp_path):
     pytest.importorskip("mypy", reason="mypy (the test extra) is not installed")
     root = SRC.parents[1]
-    targets = [str(SRC / (p if (SRC / p).is_dir() else f"{p}.py")) for p in TYPED]
+    targets = [str(SRC / (p if (SRC / p).is_dir() else f"{p}.py")) for p in MYPY]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"),

@@ -11,6 +11,7 @@ import difflib
 import inspect
 import math
 import numbers
+import os
 from collections.abc import Iterable
 from typing import Any, TypeAlias, cast
 
@@ -24,6 +25,10 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 Array: TypeAlias = Any
 #: A random source: a ``numpy.random.Generator``, a seed for one, or None (a fresh one).
 Seed: TypeAlias = "np.random.Generator | int | None"
+#: The backend object every product and fused pass goes through (``manualnn.backend``).
+Backend: TypeAlias = Any
+#: A file or folder name: a ``str`` or an ``os.PathLike`` (``pathlib.Path``).
+FilePath: TypeAlias = "str | os.PathLike[str]"
 
 
 def _describe(value) -> str:

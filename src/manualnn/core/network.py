@@ -168,7 +168,8 @@ class MLP:
         """
         return self._like(self.ops.copy(self._forward(self._check_X(X), train)), X)
 
-    def backward(self, G: Array, input_grad: bool = False) -> list[Array] | tuple[list[Array], Array]:
+    def backward(self, G: Array,
+                 input_grad: bool = False) -> list[Array] | tuple[list[Array], Array]:
         """Gradients for G_{L+1} = d loss / d Z_{L+1} of shape (m, n_{L+1}).
 
         Returns the list ``grads`` in the order of ``params`` (overwritten by the next

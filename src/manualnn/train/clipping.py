@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 from manualnn import checks
 from manualnn.backend import namespace
+from manualnn.checks import Array
 
 __all__ = ["clip_grad_norm"]
 
 
-def clip_grad_norm(grads, max_norm: float) -> float:
+def clip_grad_norm(grads: Sequence[Array], max_norm: float) -> float:
     """Scale ``grads`` in place so that their global L2 norm is at most ``max_norm``.
 
     norm = sqrt(sum over arrays of sum(g^2)); when max_norm / (norm + 1e-6) < 1 every g is

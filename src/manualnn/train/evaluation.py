@@ -10,12 +10,16 @@ import math
 
 import numpy as np
 
+from manualnn.checks import Array
+from manualnn.core.losses import Loss
+from manualnn.core.network import MLP
+
 __all__ = ["LOSS_BLOCK", "evaluate"]
 
 LOSS_BLOCK = 512   # rows per forward pass and partial sum of an evaluation
 
 
-def evaluate(net, X, y, loss, chunk: int = 4096):
+def evaluate(net: MLP, X: Array, y: Array, loss: Loss, chunk: int = 4096) -> tuple[float, float]:
     """(mean loss, error rate) of ``net`` on X (m, n_1) and targets y, without dropout.
 
     The error compares the arg-max of each output row with the label (or with the arg-max

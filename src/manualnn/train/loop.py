@@ -18,9 +18,13 @@ from typing import Any
 import numpy as np
 
 from manualnn import checks
+from manualnn.checks import Array
+from manualnn.core.losses import Loss
+from manualnn.core.network import MLP
 from manualnn.train import table
 from manualnn.train.batching import Gather, batch_indices
 from manualnn.train.evaluation import LOSS_BLOCK, evaluate
+from manualnn.train.optimizer import Optimizer
 from manualnn.train.schedules import Schedule
 from manualnn.train.step import Step
 
@@ -49,14 +53,12 @@ class TrainState:
     stopped_early: bool = False
 
 
-def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: TrainState,
-        shuffle: bool = True, schedule: Schedule | None = None,
-        clip_norm: float | None = None, validation: Split | None = None,
-        test: Split | None = None, patience: int = 0,
-        callbacks: Iterable[Callable[[dict, Any], Any]] = (),
-        on_epoch_end: Callable[[TrainState], Any] | None = None,
-        log: Callable[[str], Any] = print, progress: bool = True, eval_chunk: int = 4096,
-        step: Any = None) -> TrainState:
+def fit(net: MLP, X: Array, y: Array, loss: Loss, optimizer: Optimizer, *, epochs: int,
+        batch_size: int, state: TrainState, shuffle: bool = True, schedule: Schedule | None = None,
+        clip_norm: float | None = None, validation: Split | None = None, test: Split | None = None,
+        patience: int = 0, callbacks: Iterable[Callable[[dict, Any], Any]] = (),
+        on_epoch_end: Callable[[TrainState], Any] | None = None, log: Callable[[str], Any] = print,
+        progress: bool = True, eval_chunk: int = 4096, step: Any = None) -> TrainState:
     """Train ``net`` on X (m, n_1) and targets y until ``epochs`` epochs are complete.
 
     validation, test  optional (X, y) pairs evaluated after every epoch

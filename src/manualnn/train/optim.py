@@ -19,8 +19,11 @@ default is to decay all); ``[True, False] * L`` exempts the biases of ``net.para
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from manualnn import checks
+from manualnn.checks import Array
 from manualnn.train.clipping import clip_grad_norm
 from manualnn.train.optimizer import Optimizer
 
@@ -40,8 +43,9 @@ class SGD(Optimizer):
     name, hyper, state_names = "sgd", ("momentum", "nesterov"), ("buf",)
     momentum_may_be_one = False
 
-    def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0,
-                 decay_mask=None, backend="auto"):
+    def __init__(self, params: Iterable[Array], lr: float, momentum: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0,
+                 decay_mask: Sequence[bool] | None = None, backend: Any = "auto") -> None:
         super().__init__(params, lr, weight_decay, decay_mask, backend)
         self.momentum = float(checks.number(momentum, "momentum", 0, 1,
                                             high_open=not self.momentum_may_be_one))
@@ -58,10 +62,10 @@ class SGD(Optimizer):
                          for i, p in enumerate(self.params)]
 
     @classmethod
-    def state_arrays_per_param(cls, momentum=0.0, **options) -> int:
+    def state_arrays_per_param(cls, momentum: float = 0.0, **options: Any) -> int:
         return 1 if momentum else 0   # the momentum buffer, only with momentum
 
-    def update_product(self, i, Z, D, out):
+    def update_product(self, i: int, Z: Array, D: Array, out: Array) -> bool:
         """The SGD step by g = Z^T D as one BLAS gemm that adds into its output:
 
             no momentum   p <- (1 - lr wd) p - lr Z^T D      (L2 decay folded into beta)
@@ -112,8 +116,9 @@ class Adam(Optimizer):
 
     name, hyper, state_names = "adam", ("beta1", "beta2", "eps"), ("m", "v")
 
-    def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
-                 decay_mask=None, backend="auto"):
+    def __init__(self, params: Iterable[Array], lr: float = 1e-3, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0,
+                 decay_mask: Sequence[bool] | None = None, backend: Any = "auto") -> None:
         super().__init__(params, lr, weight_decay, decay_mask, backend)
         self.beta1 = float(checks.number(beta1, "beta1", 0, 1, high_open=True))
         self.beta2 = float(checks.number(beta2, "beta2", 0, 1, high_open=True))
@@ -140,8 +145,9 @@ class AdamW(Adam):
 
     name, l2 = "adamw", False
 
-    def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
-                 decay_mask=None, backend="auto"):
+    def __init__(self, params: Iterable[Array], lr: float = 1e-3, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.01,
+                 decay_mask: Sequence[bool] | None = None, backend: Any = "auto") -> None:
         super().__init__(params, lr, beta1, beta2, eps, weight_decay, decay_mask, backend)
 
     def _decay(self, i, p, g):
@@ -152,7 +158,7 @@ class AdamW(Adam):
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
 
 
-def get_optimizer(name: str, params, **options) -> Optimizer:
+def get_optimizer(name: str, params: Iterable[Array], **options: Any) -> Optimizer:
     """The optimizer ``name`` ("sgd", "adam", "adamw") over ``params``; options as the class
     takes them (SGD needs ``lr``)."""
     cls = OPTIMIZERS[checks.choice(name, "optimizer", OPTIMIZERS)]

@@ -6,10 +6,14 @@ the flush of state too small to matter.  The update rules are in ``optim`` (and
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
 import numpy as np
 
 from manualnn import checks
 from manualnn.backend import backend_for
+from manualnn.checks import Array
 
 __all__ = ["FLUSH_EVERY", "TINY", "Optimizer"]
 
@@ -27,8 +31,8 @@ class Optimizer:
     state_names: tuple[str, ...] = ()   # per-parameter state arrays, saved as "name.i"
     l2 = True   # weight decay added to the gradient (False: decoupled, as AdamW)
 
-    def __init__(self, params, lr: float, weight_decay: float = 0.0, decay_mask=None,
-                 backend="auto"):
+    def __init__(self, params: Iterable[Array], lr: float, weight_decay: float = 0.0,
+                 decay_mask: Sequence[bool] | None = None, backend: Any = "auto") -> None:
         params = list(params) if isinstance(params, (list, tuple)) else params
         self.ops = backend_for(params if isinstance(params, list) and params else [],
                                backend)
@@ -43,7 +47,7 @@ class Optimizer:
         self._decayed = {i: self.ops.empty_like(p) for i, p in enumerate(self.params)
                          if self.l2 and self._decays(i)}
 
-    def rebind(self, params) -> None:
+    def rebind(self, params: Iterable[Array]) -> None:
         """Step ``params`` from now on, keeping the state: arrays of the same shapes and
         dtypes as before (a model's weights copied into a new buffer between two fits)."""
         new = _check_params(params, self.ops)
@@ -61,7 +65,7 @@ class Optimizer:
     def lr(self, value) -> None:
         self._lr = float(checks.number(value, "lr", 0, low_open=True))
 
-    def step(self, grads) -> None:
+    def step(self, grads: Sequence[Array]) -> None:
         """Update every parameter in place from ``grads`` (same order, shapes and dtypes),
         except those ``update_product`` has already stepped."""
         if not self._checked(grads):
@@ -143,7 +147,7 @@ class Optimizer:
         meta = {"name": self.name, "t": self.t, "lr": self.lr, **self._settings()}
         return arrays, meta
 
-    def load_state_dict(self, arrays, meta) -> None:
+    def load_state_dict(self, arrays: Mapping[str, Array], meta: dict) -> None:
         """Restore ``state_dict()`` output into this optimizer (t, lr and the arrays).
 
         The hyperparameters in ``meta`` must equal this optimizer's: construct it with the
@@ -174,7 +178,7 @@ class Optimizer:
         return sum(a.nbytes for a in self._state_arrays().values())
 
     @classmethod
-    def state_arrays_per_param(cls, **options) -> int:
+    def state_arrays_per_param(cls, **options: Any) -> int:
         """How many state arrays each parameter gets, from the options the class takes:
         for memory plans made before an optimizer (and its parameters) exists."""
         return len(cls.state_names)

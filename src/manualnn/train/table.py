@@ -4,17 +4,18 @@ a terminal, a silent stand-in elsewhere)."""
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 __all__ = ["header", "progress", "row_text"]
 
 
-def header(val, test):
+def header(val: bool, test: bool) -> str:
     cols = ["Epoch", "Train Loss", "Train Err"] + ["Val Loss", "Val Err"] * val \
         + ["Test Loss", "Test Err"] * test + [f"{'LR':>8}", "Seconds"]
     return "| " + " | ".join(cols) + " |"
 
 
-def row_text(row, val, test):
+def row_text(row: dict, val: bool, test: bool) -> str:
     keys = ["train_loss", "train_err"] + ["val_loss", "val_err"] * val \
         + ["test_loss", "test_err"] * test
     cells = [f"{row['epoch']:>5}"] + [_cell(row[k], k) for k in keys]
@@ -27,7 +28,7 @@ def _cell(value, key):
     return f"{'-':>{width}}" if value is None else f"{value:>{width}.5f}"
 
 
-def progress(total, desc, enabled):
+def progress(total: int, desc: str, enabled: bool) -> Any:
     """A tqdm bar on a terminal; a silent stand-in when output is not a terminal."""
     if enabled and sys.stderr.isatty():
         try:
