@@ -19,18 +19,20 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable, Iterable
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from manualnn import atomic
-from manualnn.checks import DataError
+from manualnn.checks import DataError, FilePath
 
 MAGIC = b"\x93NUMPY"
 MAX_RATIO = 1100
 MAX_HEADER = 10_000        # np.load's own default limit on a header's length
 
 
-def load(path, pick=None):
+def load(path: FilePath, pick: Callable[[Any, list[str]], Iterable[str]] | None = None) -> Any:
     """The array of a .npy file, or {name: array} for the members of a .npz archive that
     ``pick(path, names)`` chooses (all when None).  Headers are checked first, pickles are
     refused, and every fault is a DataError naming ``path``."""
@@ -61,7 +63,7 @@ def _member(archive, key, path):
         raise DataError(f"{path}: array {key!r} cannot be read ({exc})") from None
 
 
-def check_sizes(handle, path) -> None:
+def check_sizes(handle: BinaryIO, path: FilePath) -> None:
     """Raise DataError when a header in the open binary file ``handle`` declares more data
     than the file can hold.  Leaves the file position where it was."""
     start = handle.tell()
