@@ -56,7 +56,8 @@ autosummary_imported_members = False   # a module page lists what it defines
 autodoc_typehints = "description"  # the types beside each parameter, from the annotations
 autodoc_typehints_format = "short"
 autodoc_member_order = "bysource"
-autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_default_options = {"members": True, "show-inheritance": True,
+                           "ignore-module-all": True}   # a name on the page of its own module
 autodoc_mock_imports = ["cupy", "mpi4py", "numba", "onnx", "onnxruntime", "jinja2"]
 napoleon_google_docstring = napoleon_numpy_docstring = False   # docstrings are plain text
 

@@ -20,7 +20,7 @@ pytest.importorskip("sphinx", reason="the docs extra (sphinx) is not installed")
 pytest.importorskip("myst_nb", reason="the docs extra (myst-nb) is not installed")
 pytest.importorskip("furo", reason="the docs extra (furo) is not installed")
 
-import readme_sections  # noqa: E402  (docs/_ext, on the path above)
+import readme_sections
 
 
 @pytest.fixture(scope="module")
