@@ -2,6 +2,8 @@
 command or name gets "did you mean" in the project's one-line format, exit status 2."""
 
 import argparse
+import os
+import pathlib
 import re
 
 import pytest
@@ -100,3 +102,41 @@ def test_the_library_names_close_matches_too():
         get_loss("softmax_crossentropy")
     with pytest.raises(ValueError, match=r"did you mean 'sgd'\?"):
         get_optimizer("sdg", [])
+
+
+DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "guide" / "help.md"
+
+
+def _doc_examples():
+    """(command line, lines shown) of each ``$ manualnn ...`` in docs/guide/help.md."""
+    blocks = re.findall(r"```console\n(.*?)```", DOC.read_text(), re.DOTALL)
+    for block in blocks:
+        for chunk in re.split(r"^\$ ", block, flags=re.MULTILINE)[1:]:
+            command, *shown = chunk.rstrip("\n").split("\n")
+            yield command.split()[1:], shown
+
+
+@pytest.mark.parametrize("args, shown", list(_doc_examples()), ids=lambda v: " ".join(v)
+                         if isinstance(v, list) and v and v[0][:1] != " " else None)
+def test_the_help_page_shows_what_the_command_prints(args, shown, capsys, monkeypatch,
+                                                      tmp_path):
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.chdir(tmp_path)   # a refused training makes no run folder here either
+    code = main(args)
+    out = capsys.readouterr()
+    if "--help" in args:   # an excerpt: each line as the help prints it
+        assert code == 0
+        printed = out.out.splitlines()
+        for line in shown:
+            assert line.rstrip() in printed, line
+    else:
+        assert code == 2 and out.err.splitlines() == shown
+    assert not (tmp_path / "runs").exists() or not os.listdir(tmp_path / "runs")
+
+
+def test_the_help_page_shows_the_librarys_message():
+    from manualnn import get_activation
+    shown = re.search(r"^ValueError: (.*)$", DOC.read_text(), re.MULTILINE).group(1)
+    with pytest.raises(ValueError) as caught:
+        get_activation("tahn")
+    assert str(caught.value) == shown
