@@ -23,11 +23,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "_ext"))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
-import manualnn  # noqa: E402
+import manualnn
 
 project = "manualnn"
 author = "the manualnn authors"
-copyright = "2026, the manualnn authors"   # noqa: A001  (Sphinx's name)
+copyright = "2026, the manualnn authors"
 release = version = manualnn.__version__
 
 extensions = [
@@ -40,7 +40,8 @@ extensions = [
     "plain_docstrings",           # docs/_ext: the docstrings shown as written (plain text)
 ]
 
-source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}   # .rst first: autosummary writes its pages in the first
+# .rst first: autosummary writes its pages in the first suffix
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 exclude_patterns = ["_build", "_ext", "**/.ipynb_checkpoints"]
 root_doc = "index"
 

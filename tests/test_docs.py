@@ -122,3 +122,11 @@ def test_pages_open_in_chromium_without_errors_or_broken_pictures(site, browser,
     assert browser.execute_script("return document.body.innerText.length;") > 200
     assert broken_images(browser) == []
     assert console_errors(browser) == []
+
+
+def test_a_page_another_issue_adds_to_docs_is_listed_without_an_edit(tmp_path):
+    for name in ("index.md", "learn.md", "course.md", "array_api.md", "lecture.ipynb"):
+        (tmp_path / name).write_text("# x\n")
+    app = type("App", (), {"srcdir": str(tmp_path)})()
+    index = "```{toctree}\narray_api\nlecture\n```\n% more-guides\n"
+    assert readme_sections._more_guides(app, index) == ["course", "learn"]

@@ -21,8 +21,9 @@ import pathlib
 import re
 
 HEADING = re.compile(r"^(#{1,6}) (.+?)\s*$")
-MARKER = re.compile(r"^% (readme-section|readme-body): (.+?)\s*$|^% (readme-intro)\s*$", re.M)
-SKIP = re.compile(r"^% readme-skip: (.+?)\s*$\n?", re.M)
+MARKER = re.compile(r"^% (readme-section|readme-body): (.+?)\s*$|^% (readme-intro)\s*$",
+                    re.MULTILINE)
+SKIP = re.compile(r"^% readme-skip: (.+?)\s*$\n?", re.MULTILINE)
 
 
 def _headings(lines):
@@ -138,7 +139,7 @@ def _on_source_read(app, docname, source):
 
 
 def _more_guides(app, index_text: str) -> list[str]:
-    named = set(re.findall(r"^([\w./-]+)$", index_text, re.M))
+    named = set(re.findall(r"^([\w./-]+)$", index_text, re.MULTILINE))
     found = sorted(p.stem for p in pathlib.Path(app.srcdir).glob("*.md")
                    if p.stem != "index") + sorted(
         p.stem for p in pathlib.Path(app.srcdir).glob("*.ipynb"))
