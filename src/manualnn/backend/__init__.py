@@ -35,6 +35,8 @@ import functools
 import importlib.util
 import os
 import types
+from collections.abc import Iterable
+from typing import Any
 
 from manualnn.backend.cupy import cuda_missing
 from manualnn.backend.namespaces import namespace
@@ -45,7 +47,7 @@ __all__ = ["BACKENDS", "backend_for", "cuda_missing", "get_backend", "namespace"
 _MADE: dict = {}
 
 
-def get_backend(spec="auto"):
+def get_backend(spec: Any = "auto") -> Any:
     """The backend named by ``spec`` ("auto", "numpy", "fast", "cupy" or "array_api"), the
     array API backend over a namespace module given instead (``torch``,
     ``array_api_strict``), or a backend passed through; one shared instance per name."""
@@ -90,7 +92,7 @@ def _numba_installed() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def backend_for(arrays, spec="auto"):
+def backend_for(arrays: Iterable[Any], spec: Any = "auto") -> Any:
     """The backend that works on ``arrays`` (a list): ``spec`` for NumPy arrays, the CuPy
     backend for CuPy arrays unless ``spec`` names the array API one, and the array API
     backend over the arrays' own namespace and device for any other kind."""
