@@ -11,6 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
+from browser import chromium, console_errors
 from manualnn.cli import main
 
 pytest.importorskip("jinja2", reason="the report needs the report extra (jinja2)")
@@ -128,9 +129,7 @@ def test_the_template_ships_with_the_package():
 # -- in a real browser -----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser():
-    from browser import headless_chromium
-    with headless_chromium() as driver:
-        yield driver
+    yield from chromium()
 
 
 def test_the_report_renders_in_chromium(run, browser):
@@ -142,8 +141,7 @@ def test_the_report_renders_in_chromium(run, browser):
         "i.naturalHeight]);")
     assert len(sizes) == 3 + 16
     assert all(done and w > 0 and h > 0 for done, w, h in sizes), sizes
-    errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
-    assert errors == []
+    assert console_errors(browser) == []
     shot = np.asarray(Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("L"))
     assert shot.shape[0] > 100 and shot.std() > 10   # not one flat colour
     assert (shot < 100).mean() > 0.005               # text and pictures: dark pixels

@@ -26,9 +26,26 @@ import threading
 import numpy as np
 
 from manualnn.backend.device import DeviceArrays, _shape
+from manualnn.backend.namespaces import NativeFirst
 from manualnn.backend.workspaces import Workspaces
 
 CHECK_EVERY = 50   # steps between reads of the loss: one synchronization per 50 steps
+
+
+def cuda_missing() -> str | None:
+    """None where the CuPy backend can run; else what is missing, in one sentence."""
+    try:
+        import cupy
+    except ImportError as exc:
+        return f"CuPy is not installed ({exc}): pip install 'manualnn[cuda]'"
+    except Exception as exc:  # noqa: BLE001  (a broken CUDA install raises anything)
+        return f"CuPy cannot be imported: {exc}"[:300]
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return "no CUDA GPU: CuPy sees no device"
+    except Exception as exc:  # noqa: BLE001  (no driver, no device: CUDARuntimeError)
+        return f"no CUDA GPU: {exc}"[:300]
+    return None
 
 
 class CupyBackend(DeviceArrays):
@@ -37,13 +54,10 @@ class CupyBackend(DeviceArrays):
     check_every = CHECK_EVERY
 
     def __init__(self):
-        from manualnn.backend import cuda_missing
         missing = cuda_missing()
         if missing:
             raise RuntimeError(f"backend 'cupy': {missing}")
         import cupy
-
-        from manualnn.backend.array_api import NativeFirst
         self.cupy = self.raw = cupy
         self.xp = NativeFirst(cupy)   # CuPy's own calls, which take out=
         self.device = None

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from manualnn import checks
-from manualnn.checks import DataError
+from manualnn.checks import DataError, FilePath
 from manualnn.data.download import DEFAULT_TIMEOUT, check_urls, download_file, parse_checksum
 from manualnn.data.files import encode_labels, read_csv, read_idx, read_npz, stratified_split
 
@@ -131,9 +132,9 @@ class Dataset:
                 f"{self.n_classes} classes)")
 
 
-def load_dataset(dataset, data_dir=None, download: bool = False, mirrors=None, checksums=None,
-                 *, label_column: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT) -> Dataset:
+def load_dataset(dataset: str | os.PathLike[str], data_dir: FilePath | None = None,
+                 download: bool = False, mirrors: Any = None, checksums: Any = None, *,
+                 label_column: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Dataset:
     """Load a named dataset or a user file (see the module docstring) as a :class:`Dataset`.
 
     ``download``, ``mirrors`` (base URLs, tried in order) and ``checksums`` (file name ->
@@ -158,7 +159,8 @@ def load_dataset(dataset, data_dir=None, download: bool = False, mirrors=None, c
     if ext == ".csv":
         return load_csv(text, label_column)
     raise ValueError(f"dataset: expected one of {sorted([*REGISTRY, 'digits'])} or a path to a "
-                     f".npz or .csv file, got {text!r}")
+                     f".npz or .csv file, got {text!r}"
+                     f"{checks.did_you_mean(text, [*REGISTRY, 'digits'])}")
 
 
 def cache_dir() -> str:
@@ -167,7 +169,7 @@ def cache_dir() -> str:
     return os.path.join(base, "manualnn")
 
 
-def search_dirs(name: str, data_dir=None) -> list[str]:
+def search_dirs(name: str, data_dir: FilePath | None = None) -> list[str]:
     """The folders where dataset ``name``'s files are looked for, in order."""
     dirs = []
     if data_dir is not None:
@@ -276,7 +278,7 @@ def load_digits() -> Dataset:
                    [str(c) for c in range(10)], (8, 8))
 
 
-def load_npz(path) -> Dataset:
+def load_npz(path: FilePath) -> Dataset:
     """A :class:`Dataset` from a .npz file holding X (m, d) or (m, rows, cols), y (m,), and
     optionally X_test and y_test.  Labels of any values are encoded to 0..k-1."""
     arrays = read_npz(path)
@@ -284,7 +286,7 @@ def load_npz(path) -> Dataset:
                          arrays.get("X_test"), arrays.get("y_test"))
 
 
-def load_csv(path, label_column: str | None = None) -> Dataset:
+def load_csv(path: FilePath, label_column: str | None = None) -> Dataset:
     """A :class:`Dataset` (no test split) from a CSV file; see :func:`manualnn.data.read_csv`."""
     X, y = read_csv(path, label_column)
     return _user_dataset(os.fspath(path), X, y, None, None)

@@ -14,6 +14,8 @@ and the field, never a traceback from deep inside NumPy or the loop.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from manualnn.checks import DataError
 from manualnn.train.loop import COLUMNS
@@ -41,7 +43,7 @@ def _number(x) -> bool:
     return math.isfinite(x) if isinstance(x, float) else x.bit_length() <= 1000
 
 
-def check_info(info, path, rng_template: dict) -> None:
+def check_info(info: Mapping[str, Any], path: str, rng_template: Mapping[str, Any]) -> None:
     """Every field of the metadata ``info``; ``rng_template`` a state of the bit generator
     the run uses (its structure, names and key set are what a saved state must have)."""
     if not isinstance(info, dict):

@@ -22,11 +22,18 @@ import io
 import json
 import math
 import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from manualnn import atomic, checks
-from manualnn.checks import DataError
+from manualnn.checks import DataError, FilePath
+from manualnn.core.network import MLP
 from manualnn.io import checkpoint, serialize
 from manualnn.train.loop import COLUMNS, TrainState
+from manualnn.train.optimizer import Optimizer
+
+if TYPE_CHECKING:   # loaded by load_run only: a run folder's writer needs no preprocessing
+    from manualnn.data.preprocess import Preprocessor
 
 CHECKPOINT, CONFIG, HISTORY, CURVES = ("checkpoint.safetensors", "config.json", "history.csv",
                                        "curves.png")
@@ -40,7 +47,8 @@ TRAINING_FILES = (CHECKPOINT, CONFIG, HISTORY, CURVES, serialize.MODEL_FILE,
 class RunDir:
     """A run folder, locked against a second training for as long as this object lives."""
 
-    def __init__(self, path, resume: bool = False, config_keys=None, fixed=None):
+    def __init__(self, path: FilePath, resume: bool = False,
+                 config_keys: Iterable[str] | None = None, fixed: dict | None = None) -> None:
         """``config_keys``: the fields of a run's config.json, by which a folder that a
         training left before its first checkpoint is told from anyone else's folder;
         ``fixed``: the options that each checkpoint records, for a resume to compare."""
@@ -62,7 +70,7 @@ class RunDir:
     def file(self, name: str) -> str:
         return os.path.join(self.path, name)
 
-    def close(self):
+    def close(self) -> None:
         """Release the lock; a folder made here that holds nothing else (the run failed
         before writing anything: an unknown dataset, a refused memory plan) goes too."""
         if self._lock is None:
@@ -81,7 +89,8 @@ class RunDir:
         return read_config(self.path)
 
     # -- checkpoints -------------------------------------------------------------------
-    def save_epoch(self, net, optimizer, state: TrainState, meta: dict, arrays: dict) -> None:
+    def save_epoch(self, net: MLP, optimizer: Optimizer, state: TrainState, meta: dict,
+                   arrays: dict) -> None:
         """Model, history, then checkpoint: each atomically, in that order, so that a
         checkpoint of epoch e always comes with a model of epoch e (or e + 1)."""
         opt_arrays, opt_meta = optimizer.state_dict()
@@ -101,7 +110,7 @@ class RunDir:
         self.save_model(net, state, meta, arrays)
         serialize.save_arrays(self.file(CHECKPOINT), tensors, info)
 
-    def save_model(self, net, state: TrainState, meta: dict, arrays: dict) -> None:
+    def save_model(self, net: MLP, state: TrainState, meta: dict, arrays: dict) -> None:
         """The model (the best weights so far under early stopping) and history.csv."""
         model = net
         if state.best_params is not None:
@@ -110,7 +119,7 @@ class RunDir:
         serialize.save_model(self.path, model, {**meta, "epoch": state.epoch}, arrays)
         atomic.write_text(self.file(HISTORY), history_csv(state.history))
 
-    def load_checkpoint(self, net, optimizer, state: TrainState) -> None:
+    def load_checkpoint(self, net: MLP, optimizer: Optimizer, state: TrainState) -> None:
         """Restore weights, optimizer, RNG states and history saved by ``save_epoch``.
         Every field is checked first: a tampered file is a DataError naming it, and a
         config.json edited since (``fixed`` differs from the saved options) is refused."""
@@ -144,7 +153,7 @@ class RunDir:
         return plot_curves(history, self.file(CURVES))
 
 
-def read_config(path) -> dict:
+def read_config(path: FilePath) -> dict:
     file = os.path.join(path, CONFIG)
     config = serialize.read_json(file, MAX_CONFIG)
     if config is None:
@@ -185,7 +194,7 @@ def history_csv(history: list) -> str:
     return out.getvalue()
 
 
-def read_history(path) -> list:
+def read_history(path: FilePath) -> list:
     """The rows of a run's history.csv as dicts of COLUMNS (floats; None where empty),
     epoch an int.  Only the folder's own regular file is read, at most MAX_CONFIG * 64
     bytes (a row is about 100)."""
@@ -200,7 +209,8 @@ def read_history(path) -> list:
     try:
         for raw in csv.DictReader(io.StringIO(text)):
             row = {k: None if raw[k] in ("", None) else float(raw[k]) for k in COLUMNS}
-            rows.append({**row, "epoch": int(row["epoch"])})
+            # a None epoch raises the TypeError caught below
+            rows.append({**row, "epoch": int(row["epoch"])})  # type: ignore[arg-type]
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"{file}: not a history written by manualnn ({exc})"[:200]) from None
     return rows
@@ -220,7 +230,7 @@ def _lock(path, folder):
     return handle
 
 
-def load_run(path, backend="auto"):
+def load_run(path: FilePath, backend: Any = "auto") -> tuple[MLP, dict, Preprocessor]:
     """The trained model of a run folder: (net, meta, preprocessor), all validated; the
     network on ``backend`` (whichever one trained it)."""
     from manualnn.data.preprocess import Preprocessor

@@ -7,6 +7,7 @@ A schedule maps training progress to a learning rate; the epoch loop sets
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from manualnn import checks
 
@@ -22,7 +23,7 @@ class Schedule:
 
     options: tuple[str, ...] = ()   # what a run's configuration gives the class, by name
 
-    def __init__(self, base_lr: float):
+    def __init__(self, base_lr: float) -> None:
         self.base_lr = float(checks.number(base_lr, "base_lr", 0, low_open=True))
 
     def lr_at(self, epoch: int, step: int = 0, steps_per_epoch: int = 1) -> float:
@@ -47,7 +48,7 @@ class StepSchedule(Schedule):
 
     options = ("step_size", "gamma")
 
-    def __init__(self, base_lr, step_size: int, gamma: float = 0.1):
+    def __init__(self, base_lr: float, step_size: int, gamma: float = 0.1) -> None:
         super().__init__(base_lr)
         self.step_size = int(checks.number(step_size, "step_size", 1, integer=True))
         self.gamma = float(checks.number(gamma, "gamma", 0, low_open=True))
@@ -66,7 +67,7 @@ class CosineSchedule(Schedule):
 
     options = ("min_lr",)
 
-    def __init__(self, base_lr, total_epochs: float, min_lr: float = 0.0):
+    def __init__(self, base_lr: float, total_epochs: float, min_lr: float = 0.0) -> None:
         super().__init__(base_lr)
         self.total_epochs = float(checks.number(total_epochs, "total_epochs", 0, low_open=True))
         self.min_lr = float(checks.number(min_lr, "min_lr", 0, self.base_lr))
@@ -85,7 +86,7 @@ class Warmup(Schedule):
     start of training, not from the end of warm-up).
     """
 
-    def __init__(self, inner: Schedule, warmup_epochs: float):
+    def __init__(self, inner: Schedule, warmup_epochs: float) -> None:
         if not isinstance(inner, Schedule):
             raise TypeError(f"inner: expected a Schedule, got {type(inner).__name__}")
         self.inner, self.base_lr = inner, inner.base_lr
@@ -100,7 +101,7 @@ class Warmup(Schedule):
 SCHEDULES = {"constant": ConstantSchedule, "step": StepSchedule, "cosine": CosineSchedule}
 
 
-def get_schedule(name: str, base_lr: float, warmup_epochs: float = 0, **options) -> Schedule:
+def get_schedule(name: str, base_lr: float, warmup_epochs: float = 0, **options: Any) -> Schedule:
     """The schedule ``name`` ("constant", "step", "cosine") from ``base_lr``, wrapped in a
     linear ``Warmup`` when warmup_epochs > 0; options as the class takes them."""
     cls = SCHEDULES[checks.choice(name, "schedule", SCHEDULES)]

@@ -165,7 +165,7 @@ def test_the_class_page_template_ships_with_the_package():
 
 # -- in a real browser -----------------------------------------------------------------
 def test_class_html_renders_in_chromium(graded):
-    from browser import headless_chromium
+    from browser import console_errors, headless_chromium
     _, root = graded
     with headless_chromium() as browser:
         browser.get((root / "out" / "class.html").as_uri())
@@ -174,8 +174,7 @@ def test_class_html_renders_in_chromium(graded):
             "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, "
             "i.naturalHeight]);")
         assert len(sizes) == 3 and all(done and w > 0 and h > 0 for done, w, h in sizes)
-        errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
-        assert errors == []
+        assert console_errors(browser) == []
         from PIL import Image
         shot = np.asarray(Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("L"))
         assert shot.std() > 10 and (shot < 100).mean() > 0.005
