@@ -66,7 +66,7 @@ def test_train_help_shows_the_recipe_and_gradcheck_its_own_defaults(capsys):
     (["train", "--epoch", "1"], "unrecognized arguments: --epoch 1; did you mean '--epochs'?"),
     (["train", "--batchsize=3"], "did you mean '--batch-size'?"),
     (["trian"], ("command: expected one of train, evaluate, predict, gradcheck, explain, "
-                "report, export, got 'trian'; did you mean 'train'?")),
+                "report, export, check, exercise, course, got 'trian'; did you mean 'train'?")),
     (["train", "--activation", "rleu"], ("--activation: expected one of gelu, identity, "
                                          "leaky_relu, relu, sigmoid, softplus, tanh, got "
                                          "'rleu'; did you mean 'relu'?")),
