@@ -130,10 +130,13 @@ def background(X, image_shape) -> float | None:
 
 
 def targets_for(loss, y, k: int, dtype):
-    """Labels as the loss needs them: integers, or one-hot rows for mse / binary CE."""
+    """Labels as the loss needs them: integers, or one-hot rows (m, k) for mse / binary
+    CE (set one by one: ``np.eye(k)[y]`` would first build a k x k array)."""
     if loss.name == "softmax_cross_entropy":
         return y
-    return np.eye(k, dtype=dtype)[y]
+    T = np.zeros((len(y), k), dtype=dtype)
+    T[np.arange(len(y)), y] = 1
+    return T
 
 
 def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):

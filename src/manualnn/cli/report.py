@@ -21,6 +21,7 @@ from manualnn.io.rundir import read_config, read_history
 REPORT = "report.html"
 MISTAKES = 16           # most confident mistakes shown
 EXPLAIN_BATCH = 100     # the batch m of the explain table when the run has none
+BLOCK = 1 << 18         # logits per block of the mistakes' softmax: 2 MiB in float64
 
 
 def write_report(run_dir, data_dir=None, download=False, max_memory=None) -> str:
@@ -53,7 +54,7 @@ def _page(run_dir, config, history, out) -> dict:
         "history_columns": ["epoch", "lr", "train loss", "train err", "val loss", "val err",
                             "test loss", "test err", "seconds"],
         "history": [_history_row(row) for row in history],
-        "per_class": [], "confusion": None, "mistakes": [],
+        "per_class": [], "confusion": None, "confused_pairs": [], "mistakes": [],
         "tiles": None, "tiles_note": "", "image_shape": "",
         "explain": explain(net.layers, hidden if net.L > 1 else "relu", net.bias,
                            int(config.get("batch_size") or EXPLAIN_BATCH),
@@ -67,12 +68,17 @@ def _page(run_dir, config, history, out) -> dict:
         shown = min(report.TILES_UP_TO, net.layers[1])
         page["tiles_note"] = f"Units 1 to {shown} of {net.layers[1]}."
     if out["Z"] is not None:
-        matrix = out["matrix"]
+        confusion = out["confusion"]
         page["cards"][:0] = [
             {"value": f"{np.mean(out['pred'] == ds.y_test):.2%}", "label": "test accuracy"},
             {"value": f"{out['value']:.4f}", "label": f"test {out['loss'].label}"}]
-        page["per_class"] = _per_class(matrix, classes)
-        page["confusion"] = report.figure_uri(plots.confusion_figure(matrix, classes))
+        page["per_class"] = _per_class(confusion, classes)
+        if confusion.matrix is not None:
+            page["confusion"] = report.figure_uri(
+                plots.confusion_figure(confusion.matrix, classes))
+        else:   # thousands of classes: no picture anyone reads, and gigabytes to draw
+            page["confused_pairs"] = [(classes[i], classes[j], n)
+                                      for i, j, n in confusion.most_confused()]
         page["mistakes"] = _mistakes(out, classes, shape) if shape else []
     return page
 
@@ -120,27 +126,28 @@ def _history_row(row) -> list:
                                    "test_loss", "test_err")] + [f(row["seconds"], ".1f")]
 
 
-def _per_class(matrix, classes) -> list:
-    out = []
-    for c, name in enumerate(classes):
-        rows = int(matrix[c].sum())
-        acc = matrix[c, c] / rows if rows else float("nan")
-        out.append({"name": name, "rows": rows, "accuracy": f"{acc:.2%}",
-                    "bar": f"{10 * acc:.2f}" if rows else "0"})
-    return out
+def _per_class(confusion, classes) -> list:
+    return [{"name": name, "rows": int(rows), "accuracy": f"{acc:.2%}",
+             "bar": f"{10 * acc:.2f}" if rows else "0"}
+            for name, rows, acc in zip(classes, confusion.rows, confusion.accuracy())]
 
 
 def _mistakes(out, classes, shape) -> list:
-    """The MISTAKES wrong test rows of highest top probability, most confident first."""
+    """The MISTAKES wrong test rows of highest top probability, most confident first.
+    The softmax runs over blocks of rows of at most BLOCK logits, so its memory does not
+    grow with the test split times the classes."""
     from manualnn.io import report
-    P = softmax(out["Z"].astype(np.float64))
-    y = out["ds"].y_test
+    Z, y = out["Z"], out["ds"].y_test
     wrong = np.flatnonzero(out["pred"] != y)
-    chosen = wrong[np.argsort(-P[wrong].max(axis=1), kind="stable")[:MISTAKES]]
+    step = max(1, BLOCK // Z.shape[1])
+    top = np.concatenate([softmax(Z[wrong[i:i + step]].astype(np.float64)).max(axis=1)
+                          for i in range(0, len(wrong), step)] or [np.zeros(0)])
+    chosen = wrong[np.argsort(-top, kind="stable")[:MISTAKES]]
     result = []
     for i in chosen:
-        top = np.argsort(-P[i], kind="stable")[:3]
+        P = softmax(Z[i:i + 1].astype(np.float64))[0]
+        best = np.argsort(-P, kind="stable")[:3]
         result.append({"index": int(i), "true": classes[y[i]],
                        "image": report.picture(out["ds"].X_test[i], shape),
-                       "top": [(classes[j], f"{P[i, j]:.1%}") for j in top]})
+                       "top": [(classes[j], f"{P[j]:.1%}") for j in best]})
     return result

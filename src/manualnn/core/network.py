@@ -210,6 +210,12 @@ class MLP:
         self._ws = None
         return self._like(out, given)
 
+    def release(self) -> None:
+        """Drop the workspaces (made again when next needed): an inference that filled a
+        memory limit with its chunks gives that memory back to what comes after it."""
+        self._workspaces.clear()
+        self._ws = None
+
     def _forward(self, X, train):
         ws = self._workspaces.get(X.shape[0])
         drop = train and self.dropout > 0
