@@ -79,6 +79,15 @@ def build(config: RunConfig, n_features: int, n_classes: int, seeds):
     return net, loss, optimizer, schedule
 
 
+def check_schedule(config: RunConfig, schedule, rows: int) -> None:
+    """Refuse, before training, a schedule whose learning rate would leave the finite
+    positive floats (become 0, or overflow) at some step of the run's epochs over
+    ``rows`` training rows, naming the options that set it."""
+    names = ["lr", "schedule", *config.schedule_options(), "warmup_epochs", "epochs"]
+    options = ", ".join(f"--{n.replace('_', '-')} {getattr(config, n)}" for n in names)
+    schedule.check_range(config.epochs, -(-rows // config.batch_size), options)
+
+
 def layers_for(config: RunConfig, n_features: int, n_classes: int) -> list:
     """All widths: ``layers``, or the data's inputs, ``hidden`` and the data's classes."""
     layers = config.layers or [n_features, *config.hidden, n_classes]
@@ -159,6 +168,7 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):
         X = splits["train"][0]
         chunk = plan_memory(config, ds, splits, len(ds.classes))
         net, loss, optimizer, schedule = build(config, X.shape[1], len(ds.classes), seeds)
+        check_schedule(config, schedule, X.shape[0])
         state = TrainState(shuffle_rng=np.random.default_rng(seeds[3]))
         if resume_dir is not None:
             folder.load_checkpoint(net, optimizer, state)

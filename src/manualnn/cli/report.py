@@ -9,6 +9,7 @@ the ``explain`` table of the model; io/report.py draws and renders them.
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
@@ -16,7 +17,8 @@ from manualnn import atomic
 from manualnn.cli.evaluation import outputs_on_test
 from manualnn.cli.explain import explain
 from manualnn.core.losses import softmax
-from manualnn.io.rundir import read_config, read_history
+from manualnn.cli.config import read_run_config
+from manualnn.io.rundir import read_history
 
 REPORT = "report.html"
 MISTAKES = 16           # most confident mistakes shown
@@ -28,7 +30,7 @@ def write_report(run_dir, data_dir=None, download=False, max_memory=None) -> str
     """Write RUN_DIR/report.html (atomically) and return its path."""
     from manualnn.io import report
     report.require()   # before any work: one line naming the extra
-    config, history = read_config(run_dir), read_history(run_dir)
+    config, history = read_run_config(run_dir).to_dict(), read_history(run_dir)
     path = atomic.check_target(os.path.join(run_dir, REPORT), "report")
     out = outputs_on_test(run_dir, None, data_dir, download, max_memory, need_test=False)
     atomic.write_text(path, report.render(_page(run_dir, config, history, out)))
@@ -50,7 +52,7 @@ def _page(run_dir, config, history, out) -> dict:
         "cards": [{"value": f"{_params(net):,}", "label": "parameters"},
                   {"value": f"{_seconds(history):.1f} s", "label": "training time"}],
         "summary": _summary(config, net, meta, history, ds),
-        "curves": report.figure_uri(plots.curves_figure(history)),
+        "curves": None, "curves_note": "No epochs in the history.",
         "history_columns": ["epoch", "lr", "train loss", "train err", "val loss", "val err",
                             "test loss", "test err", "seconds"],
         "history": [_history_row(row) for row in history],
@@ -61,6 +63,8 @@ def _page(run_dir, config, history, out) -> dict:
                            meta.get("loss", "softmax_cross_entropy")),
         "version": __version__, "run_dir": os.fspath(run_dir),
     }
+    if history:
+        page["curves"], page["curves_note"] = _figure(plots.curves_figure, history)
     shape = tuple(meta["image_shape"]) if meta.get("image_shape") else None
     if shape:
         page["image_shape"] = f"{shape[0]} x {shape[1]}"
@@ -74,13 +78,26 @@ def _page(run_dir, config, history, out) -> dict:
             {"value": f"{out['value']:.4f}", "label": f"test {out['loss'].label}"}]
         page["per_class"] = _per_class(confusion, classes)
         if confusion.matrix is not None:
-            page["confusion"] = report.figure_uri(
-                plots.confusion_figure(confusion.matrix, classes))
+            page["confusion"] = _figure(plots.confusion_figure, confusion.matrix,
+                                        classes)[0]
         else:   # thousands of classes: no picture anyone reads, and gigabytes to draw
             page["confused_pairs"] = [(classes[i], classes[j], n)
                                       for i, j, n in confusion.most_confused()]
         page["mistakes"] = _mistakes(out, classes, shape) if shape else []
     return page
+
+
+def _figure(make, *args) -> tuple[str | None, str]:
+    """(the data URI of the figure ``make(*args)``, or None; the line that says why not).
+    Drawing is quiet (matplotlib's warnings about extreme values would reach the terminal
+    as lines of noise), and a picture that fails leaves the page without it."""
+    from manualnn.io import report
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            return report.figure_uri(make(*args)), ""
+        except (ValueError, OverflowError, RuntimeError) as exc:
+            return None, f"The picture could not be drawn ({exc})."[:200]
 
 
 def _summary(config, net, meta, history, ds) -> list:

@@ -75,9 +75,12 @@ def picture(row, image_shape, scale: int = 4) -> str:
 
 def render(page: dict) -> str:
     """The HTML text of the report; ``page`` holds what the template names (see
-    cli/report.py).  Autoescaped: class names and paths are shown, never interpreted."""
+    cli/report.py).  Autoescaped: class names and paths are shown, never interpreted; and
+    each control character in them is shown as U+FFFD (a page holds none raw)."""
     jinja2, _ = require()
     source = importlib.resources.files("manualnn.io").joinpath("templates", TEMPLATE)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True,
+                             finalize=lambda v: plots.shown(v, lines=True)
+                             if isinstance(v, str) else v)
     return env.from_string(source.read_text(encoding="utf-8")).render(**page)
