@@ -144,6 +144,21 @@ class RunDir:
         return plot_curves(history, self.file(CURVES))
 
 
+def check_output(path, name: str) -> str:
+    """``path`` if a command may write its output there: what ``atomic.check_target``
+    allows (no link, no special file), and not one of a run or model folder's own files
+    (its model.json, config.json, history.csv...), which only a training writes."""
+    path = atomic.check_target(path, name)
+    folder, base = os.path.split(os.path.abspath(path))
+    own = base in (*TRAINING_FILES, LOCK) and any(
+        os.path.lexists(os.path.join(folder, f)) for f in (CONFIG, serialize.MODEL_FILE,
+                                                           serialize.CONFIG_FILE))
+    if own:
+        raise ValueError(f"{name}: {path} is a file of the run or model folder "
+                         f"{folder}; writing it would damage the run: choose another name")
+    return path
+
+
 def read_config(path) -> dict:
     file = os.path.join(path, CONFIG)
     config = serialize.read_json(file, MAX_CONFIG)
