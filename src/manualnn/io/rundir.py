@@ -23,6 +23,8 @@ import json
 import math
 import os
 
+import numpy as np
+
 from manualnn import atomic, checks
 from manualnn.checks import DataError
 from manualnn.io import checkpoint, serialize
@@ -274,4 +276,30 @@ def load_run(path, backend="auto"):
                 for v in values) and values == sorted(values)):
             raise DataError(f"{path}: model.json gives {key} {str(value)[:60]}, expected "
                             f"{'[low, high]' if count == 2 else 'a number'}")
+    _check_range(net, pre, meta.get("input_range"), path)
     return net, meta, pre
+
+
+def _check_range(net, pre, value_range, path) -> None:
+    """Refuse, once at load, a model whose numbers overflow its dtype on the inputs it was
+    made for: preprocessing (shift, scale) that is not finite and positive in the dtype
+    (1e-300 is 0 in float32), or outputs that are not finite at the ends and middle of
+    the training inputs' range (0..1 where none is recorded)."""
+    dtype = net.dtype
+    lo, hi = value_range or (0.0, 1.0)
+    X = np.repeat(np.array([[lo], [(lo + hi) / 2], [hi]]), net.layers[0], axis=1)
+    with np.errstate(all="ignore"):
+        fits = pre.kind == "none" or bool(
+            np.isfinite(pre.shift.astype(dtype)).all() and np.isfinite(
+                pre.scale.astype(dtype)).all() and (pre.scale.astype(dtype) > 0).all())
+        X = pre.transform(X, dtype) if fits else X
+        if not (fits and np.isfinite(X).all()):
+            raise DataError(f"{path}: the model's preprocessing ({pre.kind}) overflows "
+                            f"{dtype.name} on inputs in {lo:g}..{hi:g} (its shift or scale "
+                            f"is beyond {dtype.name}'s range)")
+        Z = net(X)
+    net.release()
+    if not np.isfinite(Z).all():
+        raise DataError(f"{path}: the model's outputs overflow {dtype.name} on inputs at "
+                        f"{lo:g}, {(lo + hi) / 2:g} and {hi:g} (its weights are too large "
+                        f"to give finite outputs)")
