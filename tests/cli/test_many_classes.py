@@ -6,6 +6,7 @@ pieces (a real model folder and config.json, untrained: its outputs are what the
 since training 12,000 classes is not what these tests are about.
 """
 
+import pathlib
 import re
 import tracemalloc
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from manualnn.cli.config import DEFAULTS, RunConfig
-from manualnn.cli.confusion import PAIRS, Confusion
+from manualnn.cli.confusion import PAIRS, TEXT_UP_TO, Confusion
 from manualnn.cli.evaluation import evaluate_run
 from manualnn.core.network import MLP
 from manualnn.io.rundir import RunDir
@@ -87,3 +88,21 @@ def test_the_pairs_are_the_largest_off_diagonal_counts_of_the_matrix():
     np.fill_diagonal(M, 0)
     expected = sorted(((-M[i, j], i, j) for i in range(k) for j in range(k) if M[i, j]))
     assert c.most_confused(100) == [(i, j, -n) for n, i, j in expected]
+
+
+def test_the_worked_example_of_the_documentation_is_what_the_code_prints():
+    """docs/many_classes.md shows evaluate's pairs for 100 classes: rebuilt from its own
+    numbers, Confusion.text gives its lines, in its order."""
+    root = pathlib.Path(__file__).resolve().parents[2]
+    text = (root / "docs" / "many_classes.md").read_text()
+    header = re.search(r"^most confused pairs \((\d+) classes are more than a (\d+)-column "
+                       r"matrix shows; (\d+) of (\d+) pairs\)$", text, re.MULTILINE)
+    assert header and header[2] == str(TEXT_UP_TO) and header[3] == str(PAIRS)
+    k = int(header[1])
+    lines = text[header.end() + 1:].split("\n```")[0].splitlines()
+    pairs = [line.split() for line in lines[1:]]
+    classes = [f"{c:02d}" for c in range(k)]
+    code = {name: i for i, name in enumerate(classes)}
+    y_true = [code[t] for t, _, n in pairs for _ in range(int(n))]
+    y_pred = [code[p] for _, p, n in pairs for _ in range(int(n))]
+    assert Confusion(y_true, y_pred, k).text(classes)[1:] == lines

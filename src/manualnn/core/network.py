@@ -210,12 +210,6 @@ class MLP:
         self._ws = None
         return self._like(out, given)
 
-    def release(self) -> None:
-        """Drop the workspaces (made again when next needed): an inference that filled a
-        memory limit with its chunks gives that memory back to what comes after it."""
-        self._workspaces.clear()
-        self._ws = None
-
     def _forward(self, X, train):
         ws = self._workspaces.get(X.shape[0])
         drop = train and self.dropout > 0
@@ -268,6 +262,12 @@ class MLP:
     def _build_workspace(self, m):
         return _layout(self.layers, self.activations, self.dropout > 0, m,
                        lambda shape, order="C": self.ops.empty(shape, self.dtype, order))
+
+    def release(self) -> None:
+        """Drop the workspaces (made again when next needed): an inference that filled a
+        memory limit with its chunks gives that memory back to what comes after it."""
+        self._workspaces.clear()
+        self._ws = None
 
     def workspace_nbytes(self, m: int) -> int:
         """Bytes of the buffers of one workspace for a batch of m rows."""
