@@ -86,7 +86,7 @@ def test_the_pairs_are_the_largest_off_diagonal_counts_of_the_matrix():
     M = c.matrix.copy()
     assert (c.rows == M.sum(1)).all() and (c.correct == np.diag(M)).all()
     np.fill_diagonal(M, 0)
-    expected = sorted(((-M[i, j], i, j) for i in range(k) for j in range(k) if M[i, j]))
+    expected = sorted((-M[i, j], i, j) for i in range(k) for j in range(k) if M[i, j])
     assert c.most_confused(100) == [(i, j, -n) for n, i, j in expected]
 
 

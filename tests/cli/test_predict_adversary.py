@@ -6,9 +6,9 @@ import os
 import numpy as np
 import pytest
 
+from cli_helpers import one_line
 from manualnn.cli import main, predict
 from manualnn.io.rundir import load_run
-from cli_helpers import one_line
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import warnings
 import numpy as np
 import pytest
 
-from manualnn.cli import main
 from cli_helpers import one_line
+from manualnn.cli import main
 
 pytest.importorskip("jinja2", reason="the report needs the report extra (jinja2)")
 pytest.importorskip("matplotlib", reason="the report needs the report extra (matplotlib)")

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
+from cli_helpers import one_line
 from manualnn.cli import experiment, main
 from manualnn.train import launcher
-from cli_helpers import one_line
 
 TINY = ["--dataset", "digits", "--hidden", "4", "--epochs", "1", "--quiet"]
 
@@ -83,10 +83,10 @@ def test_distributed_refuses_a_launch_mpi_cannot_honour_in_one_line(tmp_path, va
                                                                      said):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI", "OMPI", "PMIX"))}
     env.update(v.split("=") for v in variables.split())
+    code = ("import sys; from manualnn.cli import main; sys.exit(main(['train', "
+            "'--distributed', '--dataset', 'digits', '--out', 'run']))")
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; from manualnn.cli import main; sys.exit(main("
-         "['train', '--distributed', '--dataset', 'digits', '--out', 'run']))"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and said in done.stderr, done.stderr
     assert not os.listdir(tmp_path)

@@ -6,9 +6,9 @@ import shutil
 import numpy as np
 import pytest
 
+from cli_helpers import one_line
 from manualnn.cli import main
 from manualnn.io.serialize import load_model, save_model
-from cli_helpers import one_line
 
 
 @pytest.fixture(scope="module")

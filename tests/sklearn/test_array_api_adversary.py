@@ -32,10 +32,12 @@ def test_a_warm_start_on_numpy_continues_a_fit_on_torch():
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
-@pytest.mark.parametrize("where, said", [("grad", "X: expected an array of values, got a "
-                                          "Tensor that requires grad; pass X.detach()"),
-                                         ("meta", "X: expected an array whose values can be "
-                                          "read, got a Tensor of shape (40, 3) on device meta")])
+GRAD = "X: expected an array of values, got a Tensor that requires grad; pass X.detach()"
+META = ("X: expected an array whose values can be read, got a Tensor of shape (40, 3) on "
+        "device meta")
+
+
+@pytest.mark.parametrize("where, said", [("grad", GRAD), ("meta", META)])
 def test_tensors_without_readable_values_are_refused_naming_x(where, said):
     import torch
     X, y = _data()

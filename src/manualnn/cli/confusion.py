@@ -68,8 +68,8 @@ class Confusion:
                 [f"{c:>3} " + "".join(f"{v:>{width}}" for v in self.matrix[c])
                  for c in range(k)]
         pairs = self.most_confused()
-        lines = [f"most confused pairs ({k} classes are more than a {TEXT_UP_TO}-column "
-                 f"matrix shows; {len(pairs)} of {len(self._codes)} pairs)",
-                 f"{'true':<16} {'predicted':<16} {'rows':>6}"]
+        title = (f"most confused pairs ({k} classes are more than a {TEXT_UP_TO}-column "
+                 f"matrix shows; {len(pairs)} of {len(self._codes)} pairs)")
+        lines = [title, f"{'true':<16} {'predicted':<16} {'rows':>6}"]
         return lines + [f"{str(classes[i])[:16]:<16} {str(classes[j])[:16]:<16} {n:>6}"
                         for i, j, n in pairs]

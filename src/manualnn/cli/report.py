@@ -14,10 +14,10 @@ import warnings
 import numpy as np
 
 from manualnn import atomic
+from manualnn.cli.config import read_run_config
 from manualnn.cli.evaluation import outputs_on_test
 from manualnn.cli.explain import explain
 from manualnn.core.losses import softmax
-from manualnn.cli.config import read_run_config
 from manualnn.io.rundir import read_history
 
 REPORT = "report.html"
