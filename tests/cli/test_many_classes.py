@@ -54,12 +54,13 @@ def peak(call):
 
 
 def test_evaluate_fits_the_limit_and_prints_the_most_confused_pairs(many):
-    text, used = peak(lambda: evaluate_run(many, max_memory="100M"))
+    text, used = peak(lambda: evaluate_run(many, max_memory="100M", plot=True))
     assert used < LIMIT, f"{used / 2**20:.0f} MiB"
     lines = text.splitlines()
     assert len(lines) < K + 100 and max(map(len, lines)) < 200
     assert "most confused pairs (12000 classes" in text
-    assert len(lines) == 4 + K + 1 + 2 + PAIRS
+    assert len(lines) == 4 + K + 1 + 2 + PAIRS + 1
+    assert lines[-1].startswith("(no confusion matrix picture: 12000 classes")
 
 
 def test_report_fits_the_limit_and_shows_pairs_instead_of_a_picture(many):
