@@ -56,20 +56,20 @@ def world_size(environ) -> int | None:
 
 def check_library(library: str, environ) -> None:
     """Refuse the variables of a launcher that ``library`` (MPI's own description,
-    ``MPI.Get_library_version()``) cannot serve: Open MPI's variables need Open MPI,
-    hydra's need an MPICH-like library, and only Open MPI, or a library built with PMIx,
-    reads ``PMIX_RANK`` (MPICH's PMI-1 client aborts on it)."""
-    openmpi = "Open MPI" in library
-    first = library.strip().splitlines()[0] if library.strip() else "unknown"
-    mine = f"mpi4py's MPI library ({' '.join(first.split())})"
+    ``MPI.Get_library_version()``) cannot serve, where MPI would abort in its start or
+    see one rank: Open MPI's variables read by another library, and PMIx's by an MPICH
+    built without PMIx (its PMI-1 client aborts on them).  Other pairs are left to the
+    check of the rank and size after the start."""
+    text = " ".join((library.strip().splitlines() or ["unknown"])[0].split())
     wrong = [n for n, family in {**SIZES, **RANKS}.items() if n in environ and (
-        (family == "Open MPI" and not openmpi) or (family == "hydra" and openmpi)
-        or (family == "PMIx" and not openmpi and "pmix" not in library.lower()))]
+        (family == "Open MPI" and "Open MPI" not in library)
+        or (family == "PMIx" and "MPICH" in library and "pmix" not in library.lower()))]
     if wrong:
         families = sorted({({**SIZES, **RANKS})[n] for n in wrong})
         raise LauncherError(f"a launcher of {' and '.join(families)} set {', '.join(wrong)}"
-                            f" for this process, but {mine} cannot take its ranks from it; "
-                            f"launch with the mpiexec of the MPI that mpi4py was built with")
+                            f" for this process, but mpi4py's MPI library ({text}) cannot "
+                            f"take its ranks from it; launch with the mpiexec of the MPI "
+                            f"that mpi4py was built with")
 
 
 def check_size(rank: int, size: int, environ) -> None:
