@@ -75,12 +75,16 @@ def picture(row, image_shape, scale: int = 4) -> str:
 
 def render(page: dict) -> str:
     """The HTML text of the report; ``page`` holds what the template names (see
-    cli/report.py).  Autoescaped: class names and paths are shown, never interpreted; and
-    each control character in them is shown as U+FFFD (a page holds none raw)."""
+    cli/report.py).  Autoescaped: class names and paths are shown, never interpreted."""
     jinja2, _ = require()
     source = importlib.resources.files("manualnn.io").joinpath("templates", TEMPLATE)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True,
-                             finalize=lambda v: plots.shown(v, lines=True)
-                             if isinstance(v, str) else v)
+                             trim_blocks=True, lstrip_blocks=True)
+    env.finalize = _printable   # no control character reaches a page raw
     return env.from_string(source.read_text(encoding="utf-8")).render(**page)
+
+
+def _printable(value):
+    """What a page shows of ``value``: a string with each control character (but tab and
+    line breaks) as U+FFFD, anything else as it is."""
+    return plots.shown(value, lines=True) if isinstance(value, str) else value
