@@ -59,7 +59,7 @@ def report_quietly(run, capsys) -> tuple[int, str]:
     return code, err + "".join(f"{w.category.__name__}: {w.message}\n" for w in caught)
 
 
-@pytest.mark.parametrize("epoch", ["inf", "1" * 400, "1.0", "0"])
+@pytest.mark.parametrize("epoch", ["inf", "1" * 400, "1.5", "0", "2"])
 def test_an_epoch_that_is_no_count_is_refused_naming_the_history(run, capsys, epoch):
     edit_history(run, "epoch", [epoch])
     assert main(["report", str(run)]) == 2

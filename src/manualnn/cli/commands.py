@@ -24,18 +24,23 @@ def train(args) -> int:
     say = print if comm.rank == 0 else (lambda *a, **k: None)
     if args.resume:
         config = _resume_config(args)
-    elif args.config:
-        from manualnn.cli.rerun import config_from_file
-        config = config_from_file(args, experiment.default_out)
+        with limit_threads(config.threads):   # the run's own count, unless overridden
+            folder, _, result = experiment.run(config, resume_dir=args.resume,
+                                               log=_log(args), progress=not args.quiet,
+                                               comm=comm)
     else:
-        config = {k: getattr(args, k) for k in DEFAULTS if hasattr(args, k)}
-        if args.layers is not None and "hidden" not in args.given:
-            del config["hidden"]
-        config["out"] = args.out or experiment.default_out(args.dataset)
-        config = RunConfig.from_dict(config)
-    with limit_threads(config.threads):   # the run's own count: a re-run is bit for bit
-        folder, _, result = experiment.run(config, resume_dir=args.resume,
-                                           log=_log(args), progress=not args.quiet, comm=comm)
+        if args.config:
+            from manualnn.cli.rerun import config_from_file
+            config = config_from_file(args, experiment.default_out)
+        else:
+            config = {k: getattr(args, k) for k in DEFAULTS if hasattr(args, k)}
+            if args.layers is not None and "hidden" not in args.given:
+                del config["hidden"]
+            config["out"] = args.out or experiment.default_out(args.dataset)
+            config = RunConfig.from_dict(config)
+        with limit_threads(config.threads):   # the file's own count: a re-run is bit for bit
+            folder, _, result = experiment.run(config, log=_log(args),
+                                               progress=not args.quiet, comm=comm)
     if result is not None:
         say(f"test accuracy {1 - result[1]:.2%}")
     say(f"run folder: {folder}")

@@ -204,9 +204,9 @@ def history_csv(history: list) -> str:
 
 def read_history(path) -> list:
     """The rows of a run's history.csv as dicts of COLUMNS (floats; None where empty),
-    epoch an int counting from 1, every number finite (as a checkpoint's history is
-    checked).  Only the folder's own regular file is read, at most MAX_CONFIG * 64
-    bytes (a row is about 100)."""
+    epoch an int.  Only the folder's own regular file is read, at most MAX_CONFIG * 64
+    bytes (a row is about 100); its rows are checked as a checkpoint's history is (each
+    epoch the count from 1, every number finite)."""
     file = os.path.join(path, HISTORY)
     if os.path.islink(file) or not os.path.isfile(file):
         raise DataError(f"{path}: not a run folder with a history (no regular {HISTORY})")
@@ -221,8 +221,8 @@ def read_history(path) -> list:
     rows = []
     try:
         for raw in csv.DictReader(io.StringIO(text)):
-            row = {k: None if raw[k] in ("", None) else float(raw[k]) for k in COLUMNS[1:]}
-            rows.append({"epoch": int(raw["epoch"]), **row})   # "inf" is no int: refused
+            row = {k: None if raw[k] in ("", None) else float(raw[k]) for k in COLUMNS}
+            rows.append({**row, "epoch": int(raw["epoch"])})   # "inf", "1.5": no int
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"{file}: not a history written by manualnn ({exc})"[:200]) from None
     checkpoint.check_history(rows, len(rows), file)
