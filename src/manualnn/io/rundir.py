@@ -146,7 +146,7 @@ class RunDir:
         return plot_curves(history, self.file(CURVES))
 
 
-def check_output(path, name: str) -> str:
+def check_output(path: str | os.PathLike, name: str) -> str:
     """``path`` if a command may write its output there: what ``atomic.check_target``
     allows (no link, no special file), and not one of a run or model folder's own files
     (its model.json, config.json, history.csv...), which only a training writes."""

@@ -12,6 +12,7 @@ are read here first, and a start that cannot work is refused in one line.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 # variable -> the launcher family that sets it
 SIZES = {"PMI_SIZE": "hydra", "OMPI_COMM_WORLD_SIZE": "Open MPI", "MPI_LOCALNRANKS": "hydra"}
@@ -25,7 +26,7 @@ class LauncherError(RuntimeError):
     """The launcher's variables contradict themselves or the MPI library."""
 
 
-def world_size(environ) -> int | None:
+def world_size(environ: Mapping[str, str]) -> int | None:
     """The number of ranks the launcher's variables in ``environ`` announce (None when
     none does); LauncherError for a variable that is no count, ranks that do not fit
     the size, or two sizes that differ."""
@@ -54,7 +55,7 @@ def world_size(environ) -> int | None:
     return size
 
 
-def check_library(library: str, environ) -> None:
+def check_library(library: str, environ: Mapping[str, str]) -> None:
     """Refuse the variables of a launcher that ``library`` (MPI's own description,
     ``MPI.Get_library_version()``) cannot serve, where MPI would abort in its start or
     see one rank: Open MPI's variables read by another library, and PMIx's by an MPICH
@@ -72,7 +73,7 @@ def check_library(library: str, environ) -> None:
                             f"that mpi4py was built with")
 
 
-def check_size(rank: int, size: int, environ) -> None:
+def check_size(rank: int, size: int, environ: Mapping[str, str]) -> None:
     """Refuse a world of ``size`` ranks, this one ``rank``, where the launcher's variables
     give others: a leftover variable, or an mpi4py built against another MPI than
     the launcher's, which sees each process alone."""

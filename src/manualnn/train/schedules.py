@@ -77,7 +77,7 @@ class StepSchedule(Schedule):
     def _lr(self, epoch, step, spe):
         return self.base_lr * self.gamma ** (epoch // self.step_size)
 
-    def log_range(self, epochs, spe):
+    def log_range(self, epochs: int, spe: int) -> tuple[float, float]:
         last = math.log(self.gamma) * ((epochs - 1) // self.step_size)   # monotonic
         return math.log(self.base_lr) + min(0.0, last), math.log(self.base_lr) + max(0.0, last)
 
@@ -102,7 +102,8 @@ class CosineSchedule(Schedule):
         cos = (1.0 + math.cos(math.pi * t / self.total_epochs)) / 2
         return self.min_lr + (self.base_lr - self.min_lr) * cos
 
-    def log_range(self, epochs, spe):   # falling: its last step is its lowest
+    def log_range(self, epochs: int, spe: int) -> tuple[float, float]:
+        # falling: its last step is its lowest
         last = self._lr(epochs - 1, spe - 1, spe)
         return math.log(last) if last > 0 else -math.inf, math.log(self.base_lr)
 
@@ -126,7 +127,8 @@ class Warmup(Schedule):
         factor = min(1.0, (epoch + (step + 1) / spe) / self.warmup_epochs)
         return self.inner._lr(epoch, step, spe) * factor
 
-    def log_range(self, epochs, spe):   # bounds: the smallest factor on the lowest rate
+    def log_range(self, epochs: int, spe: int) -> tuple[float, float]:
+        # bounds: the smallest factor on the lowest rate
         low, high = self.inner.log_range(epochs, spe)
         return low + math.log(min(1.0, 1 / (spe * self.warmup_epochs))), high
 
