@@ -58,7 +58,7 @@ def test_the_page_holds_the_run_the_classes_and_the_explain_table(run):
     assert [r[0] for r in rows] == [str(c) for c in range(10)]
     from manualnn.cli.evaluation import outputs_on_test
     out = outputs_on_test(str(run))
-    m = out["matrix"]
+    m = out["confusion"].matrix
     assert [float(r[1]) for r in rows] == pytest.approx(100 * np.diag(m) / m.sum(1), abs=0.006)
     assert f"{np.mean(out['pred'] == out['ds'].y_test):.2%}" in html
 

@@ -5,6 +5,7 @@
     config.py      RunConfig: the run's options as one typed object (config.json)
     experiment.py  a training run from a configuration: data, model, optimizer, run folder
     evaluation.py  ``evaluate``: a run on a test split, in numbers and a picture
+    confusion.py   the confusion counts, the matrix up to 200 classes, the confused pairs
     predict.py     ``predict``: labels and probabilities for new inputs
     explain.py     ``explain``: the recurrences written out with every shape
     report.py      ``report`` and ``train --report``: what RUN_DIR/report.html shows

@@ -15,10 +15,7 @@ from argparse import SUPPRESS
 
 from manualnn import __version__
 from manualnn.checks import DataError, did_you_mean
-from manualnn.cli.config import DEFAULTS, OPTIMIZER_OPTIONS, SCHEDULE_OPTIONS
-from manualnn.core.activations import ACTIVATIONS
-from manualnn.core.initializers import INITIALIZERS
-from manualnn.core.losses import LOSSES
+from manualnn.cli.config import CHOICES, DEFAULTS
 from manualnn.train.distributed import DistributedError
 from manualnn.train.loop import TrainingDiverged
 
@@ -133,7 +130,7 @@ def _add_memory_option(group):
 
 
 def _add_device_option(group, default="cpu"):
-    group.add_argument("--device", choices=["cpu", "cuda"], default=default,
+    group.add_argument("--device", choices=CHOICES["device"], default=default,
                        help="cuda: an NVIDIA GPU through CuPy (pip install 'manualnn[cuda]')")
 
 
@@ -143,11 +140,12 @@ def _add_model_options(p, defaults=DEFAULTS, ends="the data"):
                    help="all widths, e.g. 784,256,10 (default: from --hidden)")
     g.add_argument("--hidden", type=_ints, default=defaults["hidden"],
                    help=f"hidden widths; inputs and outputs come from {ends}")
-    g.add_argument("--activation", choices=sorted(ACTIVATIONS), default=defaults["activation"])
+    g.add_argument("--activation", choices=sorted(CHOICES["activation"]),
+                   default=defaults["activation"])
     g.add_argument("--bias", action=argparse.BooleanOptionalAction, default=defaults["bias"])
-    g.add_argument("--init", choices=["auto", *sorted(INITIALIZERS)], default=defaults["init"])
-    g.add_argument("--loss", choices=sorted(LOSSES), default=defaults["loss"])
-    g.add_argument("--dtype", choices=["float32", "float64"], default=defaults["dtype"])
+    g.add_argument("--init", choices=sorted(CHOICES["init"]), default=defaults["init"])
+    g.add_argument("--loss", choices=sorted(CHOICES["loss"]), default=defaults["loss"])
+    g.add_argument("--dtype", choices=CHOICES["dtype"], default=defaults["dtype"])
     g.add_argument("--seed", type=int, default=defaults["seed"])
 
 
@@ -168,7 +166,7 @@ def _add_train_options(p):
     g.add_argument("--epochs", type=int, default=d["epochs"])
     g.add_argument("--batch-size", type=int, default=d["batch_size"])
     g.add_argument("--lr", type=float, default=d["lr"], help="(peak) learning rate")
-    g.add_argument("--optimizer", choices=sorted(OPTIMIZER_OPTIONS), default=d["optimizer"])
+    g.add_argument("--optimizer", choices=sorted(CHOICES["optimizer"]), default=d["optimizer"])
     g.add_argument("--momentum", type=float, default=d["momentum"], help="sgd only")
     g.add_argument("--nesterov", action="store_true", help="sgd only")
     g.add_argument("--beta1", type=float, default=d["beta1"], help="adam, adamw")
@@ -176,7 +174,7 @@ def _add_train_options(p):
     g.add_argument("--eps", type=float, default=d["eps"], help="adam, adamw")
     g.add_argument("--weight-decay", type=float, default=d["weight_decay"],
                    help="decoupled for adamw, an L2 penalty otherwise; biases are exempt")
-    g.add_argument("--schedule", choices=sorted(SCHEDULE_OPTIONS), default=d["schedule"])
+    g.add_argument("--schedule", choices=sorted(CHOICES["schedule"]), default=d["schedule"])
     g.add_argument("--step-size", type=int, default=d["step_size"], help="step schedule")
     g.add_argument("--gamma", type=float, default=d["gamma"], help="step schedule")
     g.add_argument("--min-lr", type=float, default=d["min_lr"], help="cosine schedule")
@@ -189,7 +187,7 @@ def _add_train_options(p):
     g.add_argument("--val-fraction", type=float, default=d["val_fraction"])
     g.add_argument("--early-stopping", type=int, default=d["early_stopping"], metavar="PATIENCE",
                    help="stop after PATIENCE epochs without a better validation loss")
-    g.add_argument("--preprocess", choices=["standardize", "scale", "none"],
+    g.add_argument("--preprocess", choices=CHOICES["preprocess"],
                    default=d["preprocess"])
     g.add_argument("--out", metavar="RUN_DIR", help="run folder (default runs/<dataset>-<time>)")
     g.add_argument("--resume", metavar="RUN_DIR",

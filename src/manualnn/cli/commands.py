@@ -38,8 +38,9 @@ def train(args) -> int:
                 del config["hidden"]
             config["out"] = args.out or experiment.default_out(args.dataset)
             config = RunConfig.from_dict(config)
-        folder, _, result = experiment.run(config, log=_log(args), progress=not args.quiet,
-                                           comm=comm)
+        with limit_threads(config.threads):   # the file's own count: a re-run is bit for bit
+            folder, _, result = experiment.run(config, log=_log(args),
+                                               progress=not args.quiet, comm=comm)
     if result is not None:
         say(f"test accuracy {1 - result[1]:.2%}")
     say(f"run folder: {folder}")

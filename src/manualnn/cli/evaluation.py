@@ -8,21 +8,20 @@ import numpy as np
 
 from manualnn.checks import DataError
 from manualnn.cli import memory
+from manualnn.cli.confusion import Confusion
 from manualnn.cli.experiment import device_backend, targets_for
 from manualnn.core.losses import get_loss
 from manualnn.data.datasets import load_dataset
 from manualnn.io.rundir import load_run, read_config
 
 
-def confusion_matrix(y_true, y_pred, k: int) -> np.ndarray:
-    """Counts (k, k): row = true class, column = predicted class."""
-    return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
-
-
 def _picture(matrix, classes, path) -> str:
     """The line that says where the confusion picture went, or why there is none: a
     picture that fails does not take the text report with it."""
     from manualnn.io.plots import plot_confusion
+    if matrix is None:
+        return (f"(no confusion matrix picture: {len(classes)} classes are more than "
+                "one picture shows; see the most confused pairs above)")
     try:
         written = plot_confusion(matrix, classes, path)
     except (ValueError, RuntimeError) as exc:
@@ -45,8 +44,8 @@ def outputs_on_test(run_dir, dataset=None, data_dir=None, download=False, max_me
                     need_test=True, device="cpu"):
     """The run's model on its test split (or ``dataset``'s): a dict with name, ds, net,
     meta, Z (the logits, (n_test, k)), pred, loss, value (the model's own loss) and
-    matrix (the confusion counts, (k, k)).  A dataset without a test split is refused,
-    or with ``need_test=False`` gives Z None (and no pred, loss, value, matrix).
+    confusion (a :class:`Confusion`).  A dataset without a test split is refused, or
+    with ``need_test=False`` gives Z None (and no pred, loss, value, confusion).
 
     The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py), on
     ``device`` ("cpu" or "cuda").
@@ -73,11 +72,14 @@ def outputs_on_test(run_dir, dataset=None, data_dir=None, download=False, max_me
     if ds.X_test is None:
         return {"name": name, "ds": ds, "net": net, "meta": meta, "Z": None}
     rows, size = ds.X_test.shape[0], net.dtype.itemsize
+    # the inputs, Z, the loss's copy and float64 terms, its targets, the confusion counts
     fixed = memory.arrays_bytes(ds.X_train, ds.y_train, ds.X_test, ds.y_test) \
-        + rows * (ds.n_features + 3 * k) * size
+        + rows * (ds.n_features * size + k * (3 * size + 8)) \
+        + Confusion.nbytes(rows, k)
     chunk = memory.inference_chunk(net, max_memory, fixed_bytes=fixed, what="evaluation")
     with np.errstate(over="ignore", invalid="ignore"):   # refused below, with a message
         Z = net(pre.transform(ds.X_test, net.dtype), chunk=chunk)
+    net.release()   # the chunks' workspaces filled the limit: what follows needs it
     check_outputs(Z, run_dir)
     pred = Z.argmax(axis=1)
     # the model's own loss (label smoothing aside: a regularizer of the training, not a
@@ -85,28 +87,24 @@ def outputs_on_test(run_dir, dataset=None, data_dir=None, download=False, max_me
     loss = get_loss(meta.get("loss", "softmax_cross_entropy"))
     value = loss.value_and_grad_(Z.copy(), targets_for(loss, ds.y_test, k, net.dtype))[0]
     return {"name": name, "ds": ds, "net": net, "meta": meta, "Z": Z, "pred": pred,
-            "loss": loss, "value": value, "matrix": confusion_matrix(ds.y_test, pred, k)}
+            "loss": loss, "value": value, "confusion": Confusion(ds.y_test, pred, k)}
 
 
 def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
                  max_memory=None, device="cpu") -> str:
-    """A text report: loss, accuracy, per-class accuracy and the confusion matrix."""
+    """A text report: loss, accuracy, per-class accuracy and the confusion matrix (the
+    most confused pairs for many classes, see confusion.py)."""
     out = outputs_on_test(run_dir, dataset, data_dir, download, max_memory, device=device)
-    name, ds, meta, pred, loss, value, matrix = (out[key] for key in (
-        "name", "ds", "meta", "pred", "loss", "value", "matrix"))
-    k = matrix.shape[0]
+    name, ds, meta, pred, loss, value, confusion = (out[key] for key in (
+        "name", "ds", "meta", "pred", "loss", "value", "confusion"))
     classes = [str(c) for c in meta["classes"]]
     lines = [f"{name} test split: {len(ds.y_test)} rows",
              f"{loss.label} {value:.4f}   accuracy {np.mean(pred == ds.y_test):.2%}", "",
              f"{'class':<16} {'accuracy':>9} {'rows':>6}"]
-    for c in range(k):
-        rows = matrix[c].sum()
-        acc = matrix[c, c] / rows if rows else float("nan")
-        lines.append(f"{classes[c][:16]:<16} {acc:>9.2%} {rows:>6}")
-    width = max(5, len(str(matrix.max())) + 1)
-    lines += ["", "confusion matrix (rows: true class, columns: predicted)",
-              " " * 4 + "".join(f"{c:>{width}}" for c in range(k))]
-    lines += [f"{c:>3} " + "".join(f"{v:>{width}}" for v in matrix[c]) for c in range(k)]
+    lines += [f"{c[:16]:<16} {acc:>9.2%} {rows:>6}" for c, acc, rows in
+              zip(classes, confusion.accuracy(), confusion.rows)]
+    lines += ["", *confusion.text(classes)]
     if plot:
-        lines.append(_picture(matrix, classes, os.path.join(run_dir, "confusion.png")))
+        lines.append(_picture(confusion.matrix, classes,
+                              os.path.join(run_dir, "confusion.png")))
     return "\n".join(lines)

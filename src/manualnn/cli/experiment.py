@@ -79,6 +79,15 @@ def build(config: RunConfig, n_features: int, n_classes: int, seeds):
     return net, loss, optimizer, schedule
 
 
+def check_schedule(config: RunConfig, schedule, rows: int) -> None:
+    """Refuse, before training, a schedule whose learning rate would leave the finite
+    positive floats (become 0, or overflow) at some step of the run's epochs over
+    ``rows`` training rows, naming the options that set it."""
+    names = ["lr", "schedule", *config.schedule_options(), "warmup_epochs", "epochs"]
+    options = ", ".join(f"--{n.replace('_', '-')} {getattr(config, n)}" for n in names)
+    schedule.check_range(config.epochs, -(-rows // config.batch_size), options)
+
+
 def layers_for(config: RunConfig, n_features: int, n_classes: int) -> list:
     """All widths: ``layers``, or the data's inputs, ``hidden`` and the data's classes."""
     layers = config.layers or [n_features, *config.hidden, n_classes]
@@ -130,10 +139,13 @@ def background(X, image_shape) -> float | None:
 
 
 def targets_for(loss, y, k: int, dtype):
-    """Labels as the loss needs them: integers, or one-hot rows for mse / binary CE."""
+    """Labels as the loss needs them: integers, or one-hot rows (m, k) for mse / binary
+    CE (set one by one: ``np.eye(k)[y]`` would first build a k x k array)."""
     if loss.name == "softmax_cross_entropy":
         return y
-    return np.eye(k, dtype=dtype)[y]
+    T = np.zeros((len(y), k), dtype=dtype)
+    T[np.arange(len(y)), y] = 1
+    return T
 
 
 def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):
@@ -159,6 +171,7 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL):
         X = splits["train"][0]
         chunk = plan_memory(config, ds, splits, len(ds.classes))
         net, loss, optimizer, schedule = build(config, X.shape[1], len(ds.classes), seeds)
+        check_schedule(config, schedule, X.shape[0])
         state = TrainState(shuffle_rng=np.random.default_rng(seeds[3]))
         if resume_dir is not None:
             folder.load_checkpoint(net, optimizer, state)

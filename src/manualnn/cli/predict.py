@@ -20,7 +20,7 @@ from manualnn.cli import memory
 from manualnn.cli.evaluation import check_outputs
 from manualnn.core.losses import softmax
 from manualnn.data import npyfile
-from manualnn.io.rundir import load_run
+from manualnn.io.rundir import check_output, load_run
 
 
 def predict_files(run_dir, inputs, output=None, max_memory=None, device="cpu") -> str:
@@ -30,6 +30,8 @@ def predict_files(run_dir, inputs, output=None, max_memory=None, device="cpu") -
     ``device`` ("cpu" or "cuda").
     """
     from manualnn.cli.experiment import device_backend
+    if output is not None:   # before the work: no link, special file or run's own file
+        output = check_output(output, "output")
     net, meta, pre = load_run(run_dir, backend=device_backend(device))
     names, X = read_inputs(inputs, meta.get("image_shape"), meta.get("input_range"),
                            meta.get("background"))
@@ -130,8 +132,14 @@ def read_image(path, shape, value_range=(0.0, 255.0), background=None):
                 if img.width * img.height > 1 << 26:
                     raise DataError(f"{path}: image of {img.width}x{img.height} pixels is "
                                     "too big")
-                level = _grey_levels(img, (shape[1], shape[0]),
-                                     (bg - lo) / (hi - lo) if hi > lo else 0.0)
+                try:
+                    level = _grey_levels(img, (shape[1], shape[0]),
+                                         (bg - lo) / (hi - lo) if hi > lo else 0.0)
+                except MemoryError:   # decoding needs the whole picture: no chunks help
+                    raise DataError(f"{path}: not enough memory to decode a picture of "
+                                    f"{img.width}x{img.height} pixels; give a smaller "
+                                    f"picture (the model reads {shape[1]}x{shape[0]})") \
+                        from None
                 return (lo + level * (hi - lo)).astype(np.float32).reshape(-1)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise DataError(f"{path}: image is too big ({exc})") from None

@@ -278,6 +278,12 @@ class MLP:
         return _layout(self.layers, self.activations, self.dropout > 0, m,
                        lambda shape, order="C": self.ops.empty(shape, self.dtype, order))
 
+    def release(self) -> None:
+        """Drop the workspaces (made again when next needed): an inference that filled a
+        memory limit with its chunks gives that memory back to what comes after it."""
+        self._workspaces.clear()
+        self._ws = None
+
     def workspace_nbytes(self, m: int) -> int:
         """Bytes of the buffers of one workspace for a batch of m rows."""
         return self.workspace_nbytes_for(self.layers, self.activations, self.dropout > 0,

@@ -55,7 +55,7 @@ def check_info(info: Mapping[str, Any], path: str, rng_template: Mapping[str, An
     epoch = info["epoch"]
     if not _natural(epoch):
         _fail(path, "epoch", "a non-negative integer", epoch)
-    _check_history(info["history"], epoch, path)
+    check_history(info["history"], epoch, path)
     if not isinstance(info["optimizer"], dict):
         _fail(path, "optimizer", "an object", info["optimizer"])
     for name in ("shuffle_rng", "dropout_rng"):
@@ -71,7 +71,7 @@ def check_info(info: Mapping[str, Any], path: str, rng_template: Mapping[str, An
         _fail(path, "config", "an object", info["config"])
 
 
-def _check_history(history, epoch: int, path) -> None:
+def check_history(history, epoch: int, path) -> None:
     """``epoch`` rows, row i holding every column, its epoch i + 1 and numbers or nulls."""
     if not isinstance(history, list) or len(history) != epoch:
         _fail(path, "history", f"a list of {epoch} rows (one per epoch)", history)

@@ -81,4 +81,11 @@ def render(page: dict, template: str = TEMPLATE) -> str:
     source = importlib.resources.files("manualnn.io").joinpath("templates", template)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
+    env.finalize = _printable   # no control character reaches a page raw
     return env.from_string(source.read_text(encoding="utf-8")).render(**page)
+
+
+def _printable(value):
+    """What a page shows of ``value``: a string with each control character (but tab and
+    line breaks) as U+FFFD, anything else as it is."""
+    return plots.shown(value, lines=True) if isinstance(value, str) else value

@@ -25,6 +25,8 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from manualnn import atomic, checks
 from manualnn.checks import DataError, FilePath
 from manualnn.core.network import MLP
@@ -153,6 +155,21 @@ class RunDir:
         return plot_curves(history, self.file(CURVES))
 
 
+def check_output(path: FilePath, name: str) -> str:
+    """``path`` if a command may write its output there: what ``atomic.check_target``
+    allows (no link, no special file), and not one of a run or model folder's own files
+    (its model.json, config.json, history.csv...), which only a training writes."""
+    path = atomic.check_target(path, name)
+    folder, base = os.path.split(os.path.abspath(path))
+    own = base in (*TRAINING_FILES, LOCK) and any(
+        os.path.lexists(os.path.join(folder, f)) for f in (CONFIG, serialize.MODEL_FILE,
+                                                           serialize.CONFIG_FILE))
+    if own:
+        raise ValueError(f"{name}: {path} is a file of the run or model folder "
+                         f"{folder}; writing it would damage the run: choose another name")
+    return path
+
+
 def read_config(path: FilePath) -> dict:
     file = os.path.join(path, CONFIG)
     config = serialize.read_json(file, MAX_CONFIG)
@@ -197,22 +214,27 @@ def history_csv(history: list) -> str:
 def read_history(path: FilePath) -> list:
     """The rows of a run's history.csv as dicts of COLUMNS (floats; None where empty),
     epoch an int.  Only the folder's own regular file is read, at most MAX_CONFIG * 64
-    bytes (a row is about 100)."""
+    bytes (a row is about 100); its rows are checked as a checkpoint's history is (each
+    epoch the count from 1, every number finite)."""
     file = os.path.join(path, HISTORY)
     if os.path.islink(file) or not os.path.isfile(file):
         raise DataError(f"{path}: not a run folder with a history (no regular {HISTORY})")
-    with open(file, encoding="utf-8", newline="") as f:
-        text = f.read(MAX_CONFIG * 64 + 1)
+    try:
+        with open(file, encoding="utf-8", newline="") as f:
+            text = f.read(MAX_CONFIG * 64 + 1)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{file}: not a history written by manualnn (not UTF-8 text: "
+                        f"{exc.reason} at byte {exc.start})") from None
     if len(text) > MAX_CONFIG * 64:
         raise DataError(f"{file}: too big for a history")
     rows = []
     try:
         for raw in csv.DictReader(io.StringIO(text)):
             row = {k: None if raw[k] in ("", None) else float(raw[k]) for k in COLUMNS}
-            # a None epoch raises the TypeError caught below
-            rows.append({**row, "epoch": int(row["epoch"])})  # type: ignore[arg-type]
+            rows.append({**row, "epoch": int(raw["epoch"])})   # "inf", "1.5": no int
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"{file}: not a history written by manualnn ({exc})"[:200]) from None
+    checkpoint.check_history(rows, len(rows), file)
     return rows
 
 
@@ -263,4 +285,30 @@ def load_run(path: FilePath, backend: Any = "auto") -> tuple[MLP, dict, Preproce
                 for v in values) and values == sorted(values)):
             raise DataError(f"{path}: model.json gives {key} {str(value)[:60]}, expected "
                             f"{'[low, high]' if count == 2 else 'a number'}")
+    _check_range(net, pre, meta.get("input_range"), path)
     return net, meta, pre
+
+
+def _check_range(net, pre, value_range, path) -> None:
+    """Refuse, once at load, a model whose numbers overflow its dtype on the inputs it was
+    made for: preprocessing (shift, scale) that is not finite and positive in the dtype
+    (1e-300 is 0 in float32), or outputs that are not finite at the ends and middle of
+    the training inputs' range (0..1 where none is recorded)."""
+    dtype = net.dtype
+    lo, hi = value_range or (0.0, 1.0)
+    X = np.repeat(np.array([[lo], [(lo + hi) / 2], [hi]]), net.layers[0], axis=1)
+    with np.errstate(all="ignore"):
+        fits = pre.kind == "none" or bool(
+            np.isfinite(pre.shift.astype(dtype)).all() and np.isfinite(
+                pre.scale.astype(dtype)).all() and (pre.scale.astype(dtype) > 0).all())
+        X = pre.transform(X, dtype) if fits else X
+        if not (fits and np.isfinite(X).all()):
+            raise DataError(f"{path}: the model's preprocessing ({pre.kind}) overflows "
+                            f"{dtype.name} on inputs in {lo:g}..{hi:g} (its shift or scale "
+                            f"is beyond {dtype.name}'s range)")
+        Z = net(X)
+    net.release()
+    if not np.isfinite(Z).all():
+        raise DataError(f"{path}: the model's outputs overflow {dtype.name} on inputs at "
+                        f"{lo:g}, {(lo + hi) / 2:g} and {hi:g} (its weights are too large "
+                        f"to give finite outputs)")

@@ -12,6 +12,7 @@
     sklearn_rules.py  scikit-learn's SGD and Adam rules, as variants of those classes
     schedules.py  constant, step, cosine, with a linear warm-up
     distributed.py  MPI: the communicator, the data-parallel step of one rank, the guard
+    launcher.py   an MPI launcher's variables, checked before MPI starts and after
 """
 
 from manualnn.train.evaluation import evaluate

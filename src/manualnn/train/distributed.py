@@ -34,14 +34,14 @@ import numpy as np
 from manualnn.checks import Array, Backend
 from manualnn.core.losses import Loss
 from manualnn.core.network import MLP
+from manualnn.train import launcher
 from manualnn.train.evaluation import evaluate
 from manualnn.train.optim import clip_grad_norm
 from manualnn.train.optimizer import Optimizer
 from manualnn.train.step import Step
 
 # set by the launchers for the processes they start: MPICH/Intel (hydra), Open MPI, PMIx
-LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
-LAUNCHER_RANK = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
+LAUNCHER_SIZE, LAUNCHER_RANK = tuple(launcher.SIZES), tuple(launcher.RANKS)
 CHECK_EVERY = 500   # steps between two comparisons of the weights (and at every epoch's end)
 LAUNCH = "mpiexec -n 4 python -m mpi4py -m manualnn train ..."
 
@@ -122,23 +122,44 @@ def world(required: bool = False) -> Local:
     global _world
     if _world is not None:
         return _world
-    size = next((os.environ[v] for v in LAUNCHER_SIZE if v in os.environ), None)
-    launched = size is not None or any(v in os.environ for v in LAUNCHER_RANK) \
+    env = os.environ
+    launched = any(v in env for v in (*LAUNCHER_SIZE, *LAUNCHER_RANK)) \
         or "mpi4py.MPI" in sys.modules
     if not (launched or required):
         return LOCAL
-    try:
-        import mpi4py.MPI  # noqa: F401
+    try:   # the variables first: MPI's own start aborts on a malformed one
+        announced = launcher.world_size(env)
+        MPI = _start_mpi(env)
+    except launcher.LauncherError as exc:
+        raise DistributedError(f"distributed: {exc}") from None
     except ImportError as exc:
-        if required or (size is not None and size != "1"):
+        if required or (announced or 1) > 1:
             raise DistributedError(f"distributed: needs mpi4py and an MPI library ({exc}): "
                                    f"pip install 'manualnn[mpi]' mpich") from None
         return LOCAL
-    comm = MPIComm()
+    comm = MPIComm(MPI.COMM_WORLD)
     if comm.size == 1 and required and not launched:
         raise DistributedError(f"distributed: {_not_launched()}")
+    try:
+        launcher.check_size(comm.rank, comm.size, env)
+    except launcher.LauncherError as exc:
+        raise DistributedError(f"distributed: {exc}") from None
     _world = comm if comm.size > 1 else LOCAL
     return _world
+
+
+def _start_mpi(environ):
+    """mpi4py's MPI, started after its library is checked against the launcher's
+    variables (``python -m mpi4py`` has started it already)."""
+    if "mpi4py.MPI" in sys.modules:
+        from mpi4py import MPI
+        return MPI
+    import mpi4py
+    mpi4py.rc.initialize, mpi4py.rc.finalize = False, True   # started below, ended at exit
+    from mpi4py import MPI
+    launcher.check_library(MPI.Get_library_version(), environ)
+    MPI.Init_thread(MPI.THREAD_MULTIPLE)
+    return MPI
 
 
 def _not_launched() -> str:
