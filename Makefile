@@ -1,4 +1,4 @@
-# manualnn: the two commands are `make demo` and `make test`.
+# manualnn: the two commands are `make demo` and `make test` (`make docs` builds the site).
 SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: demo course test bench venv data browser clean
+.PHONY: demo course test bench venv data browser docs clean
 
 # [fast]: numba, for the compiled loops (Adam, relu layers, the loss) and for calling
 # NumPy's own BLAS for gemm/axpy updates; optional (manualnn falls back to NumPy without
@@ -87,5 +87,17 @@ bench: $(VENV)/.bench
 test: $(VENV)/.test browser
 	$(PY) -m pytest
 
+# The documentation site (Sphinx + MyST + Furo; docs/conf.py says why): every warning and
+# every broken link or reference fails the build (-W, nitpicky -n).  Open
+# docs/_build/html/index.html.  make test builds it too (tests/test_docs.py).
+$(VENV)/.docs: $(VENV)/.base
+	$(PIP) install -e '.[docs]'
+	touch $@
+
+docs: $(VENV)/.docs
+	rm -rf docs/_build docs/api/generated
+	$(PY) -m sphinx -b html -W --keep-going -n -q docs docs/_build/html
+	@echo "site: docs/_build/html/index.html"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis docs/_build docs/api/generated

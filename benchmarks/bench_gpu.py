@@ -23,6 +23,7 @@ import sys
 import time
 
 import numpy as np
+import peers_jax
 from peers import torch_model
 from runners import CONFIGS, Config, split_params
 
@@ -147,63 +148,18 @@ class TorchCuda:
         self.torch.cuda.synchronize()
 
 
-class JaxJit:
-    """JAX: the whole step (gather, forward, loss, grad, update) one jitted function; SGD
-    with momentum as torch's, Adam as torch's; full float32 precision."""
+class JaxJit(peers_jax.JaxJit):
+    """JAX: the whole step (gather, forward, loss, grad, update) one jitted function, as
+    the CPU benchmark's (``peers_jax.JaxJit``: the training set an argument, not a constant
+    baked into the program; m and v separate buffers, each donated once), on JAX's default
+    device (the GPU) with full float32 products."""
 
     name = "JAX jit GPU"
 
     def __init__(self, cfg, X, y):
         import jax
-        import jax.numpy as jnp
         jax.config.update("jax_default_matmul_precision", "highest")
-        self.jax, self.jnp, self.cfg = jax, jnp, cfg
-        self.X, self.y = jax.device_put(X), jax.device_put(y.astype(np.int32))
-        W, b = split_params(cfg, cfg.initial_params(SEED))
-        self.params = [jnp.asarray(w) for w in W], \
-            [jnp.asarray(v) for v in b] if cfg.bias else None
-        zeros = jax.tree_util.tree_map(jnp.zeros_like, self.params)
-        self.state = (zeros, zeros, 0)
-        self.step = jax.jit(self._step, donate_argnums=(0, 1))
-
-    def _loss(self, params, Xb, yb):
-        jnp, (W, b) = self.jnp, params
-        Z = Xb
-        for i, w in enumerate(W):
-            Z = Z @ w + (b[i] if b is not None else 0)
-            if i < len(W) - 1:
-                Z = jnp.maximum(Z, 0)
-        Z = Z - Z.max(axis=1, keepdims=True)
-        return jnp.mean(jnp.log(jnp.exp(Z).sum(axis=1)) - jnp.take_along_axis(
-            Z, yb[:, None], axis=1)[:, 0])
-
-    def _step(self, params, state, rows):
-        jax, jnp, cfg, tm = self.jax, self.jnp, self.cfg, self.jax.tree_util.tree_map
-        value, g = jax.value_and_grad(self._loss)(params, self.X[rows], self.y[rows])
-        m, v, t = state
-        if cfg.optimizer == "adam":
-            t = t + 1
-            m = tm(lambda m, g: 0.9 * m + 0.1 * g, m, g)
-            v = tm(lambda v, g: 0.999 * v + 0.001 * g * g, v, g)
-            step = cfg.lr / (1 - 0.9 ** t)
-            scale = 1 / jnp.sqrt(1 - 0.999 ** t)
-            params = tm(lambda p, m, v: p - step * m / (jnp.sqrt(v) * scale + 1e-8),
-                        params, m, v)
-        else:
-            m = tm(lambda m, g: cfg.momentum * m + g, m, g) if cfg.momentum else g
-            params = tm(lambda p, d: p - cfg.lr * d, params, m)
-        return params, (m, v, t), value
-
-    def prepare(self, order):
-        self.order = self.jax.device_put(order.astype(np.int32))
-
-    def epoch(self, order, seed):
-        B, n = self.cfg.batch, self.X.shape[0]
-        params, state, value = self.params, self.state, None
-        for start in range(0, n, B):
-            params, state, value = self.step(params, state, self.order[start:start + B])
-        value.block_until_ready()
-        self.params, self.state = params, state
+        super().__init__(cfg, X, y, SEED)
 
 
 CONTESTANTS = [Bound, Manualnn, TorchCuda, JaxJit]
@@ -232,9 +188,14 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--configs", default="a,c,large")
     args = ap.parse_args(argv)
-    import cupy
+    from manualnn.backend import cuda_missing
     X, y, source = data(args.rows)
-    gpu = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    missing = cuda_missing()   # a dry run without a GPU: the CUDA columns read n/a
+    if missing:
+        gpu = f"none ({missing})"
+    else:
+        import cupy
+        gpu = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
     print(f"GPU: {gpu}; data: {source}, {X.shape[0]} rows; fastest of {args.repeats} "
           "epochs after one untimed\n")
     configs = {**CONFIGS, "large": LARGE}

@@ -25,7 +25,8 @@ BELOW = {
     "data": BASE,
     "io": BASE | {"backend", "core", "train", "data"},
     "simple_ml": BASE | {"backend", "core", "train", "data"},
-    "cli": BASE | {"backend", "core", "train", "data", "io", "simple_ml"},
+    "learn": BASE | {"backend", "core", "train", "data", "io", "simple_ml"},
+    "cli": BASE | {"backend", "core", "train", "data", "io", "simple_ml", "learn"},
     "sklearn": BASE | {"backend", "core", "train", "data", "io"},
     "serialize": {"io"},   # the public path of io.serialize
     "distributed": {"train"},   # the public path of train.distributed
@@ -100,3 +101,41 @@ def test_the_packages_lazy_names_are_its_public_names():
     assert sorted(manualnn.__all__) == sorted([*manualnn._WHERE, "__version__"])
     for name in manualnn._WHERE:
         assert getattr(manualnn, name) is not None
+
+
+def module_imports() -> dict[str, set[str]]:
+    """Each module's name: the manualnn modules it imports anywhere (at the top or inside
+    a function), ``from package import name`` counting as the module package.name where
+    one exists and as the package otherwise."""
+    def name_of(path):
+        parts = ("manualnn", *path.relative_to(SRC).with_suffix("").parts)
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    modules = {name_of(p): p for p in FILES}
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules
+                          else node.module for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def test_no_two_modules_import_each_other_even_inside_a_function():
+    """What two modules both need sits one floor lower (backend/namespaces.py under
+    device.py and array_api.py; train/evaluation.py under loop.py and step.py)."""
+    graph, done = module_imports(), set()
+
+    def visit(module, trail):
+        assert module not in trail, f"an import cycle: {' -> '.join((*trail, module))}"
+        if module not in done:
+            for below in sorted(graph[module]):
+                visit(below, (*trail, module))
+            done.add(module)
+
+    for module in sorted(graph):
+        visit(module, ())

@@ -39,6 +39,9 @@ def test_the_lecture_notebook_runs_and_its_gradients_agree(tmp_path, monkeypatch
     # Debian's dataset-fashion-mnist is not installed (digits has fewer than 2000)
     rows = re.search(r"(\S+): train \((\d+), ", text)
     assert rows and (int(rows[2]) == 2000 or (rows[1] == "digits" and int(rows[2]) < 2000))
+    # the exercise section: a deliberately wrong backprop named, then the fixed one correct
+    assert "backprop: mistake sigma_prime_of_output (layer 2)" in text
+    assert "backprop: correct" in text and "全部 4 个探针都正确" in text
     pictures = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
                 if "image/png" in out.get("data", {})]
     assert len(pictures) == 1   # the learning curves

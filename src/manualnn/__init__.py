@@ -20,10 +20,11 @@ _WHERE = {   # public name: the module that defines it
     "get_loss": "manualnn.core.losses",
     "MLP": "manualnn.core.network",
     "two_layer_gradients": "manualnn.core.two_layer",
+    "check": "manualnn.learn.check",
 }
 
 __all__ = ["ACTIVATIONS", "INITIALIZERS", "LOSSES", "MLP", "Activation", "DataError", "Loss",
-           "__version__", "get_activation", "get_loss", "gradcheck", "initialize",
+           "__version__", "check", "get_activation", "get_loss", "gradcheck", "initialize",
            "register_activation", "two_layer_gradients"]   # test_layers holds it to _WHERE
 
 

@@ -17,21 +17,26 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterable, Iterator
+from typing import IO, Any, BinaryIO, Literal, overload
 
-from manualnn.checks import DataError
+from manualnn.checks import DataError, FilePath
 
 _PREFIX, _SUFFIX = ".{}.", ".tmp"   # the temporary file of "name": ".name.XXXXXXXX.tmp"
 
 
 @contextlib.contextmanager
-def atomic_open(path, mode: str = "wb"):
-    """Open a temporary file that replaces ``path`` when the block ends without error."""
+def atomic_open(path: FilePath, mode: str = "wb",
+                perms: int | None = None) -> Iterator[IO[Any]]:
+    """Open a temporary file that replaces ``path`` when the block ends without error.
+    ``perms``: the file's permission bits (e.g. 0o600 for a secret, set before anything is
+    written); None: a new file's, from the umask."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=_PREFIX.format(os.path.basename(path)), suffix=_SUFFIX,
                                dir=folder)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())   # mkstemp makes 0600; a new file honours the umask
+        os.fchmod(fd, 0o666 & ~_umask() if perms is None else perms)   # mkstemp makes 0600
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
@@ -53,7 +58,7 @@ def _umask() -> int:
     return mask
 
 
-def is_leftover(entry: str, names=None) -> bool:
+def is_leftover(entry: str, names: Iterable[str] | None = None) -> bool:
     """Whether the folder entry ``entry`` is the temporary file of a write (of one of
     ``names``; None: of any name)."""
     if names is None:
@@ -62,7 +67,7 @@ def is_leftover(entry: str, names=None) -> bool:
                                            for name in names)
 
 
-def remove_leftovers(folder, names) -> None:
+def remove_leftovers(folder: FilePath, names: Iterable[str]) -> None:
     """Delete the temporary files that writes of ``names`` in ``folder`` left behind when
     their process was killed (a write that completes leaves none)."""
     for entry in os.listdir(folder):
@@ -71,7 +76,7 @@ def remove_leftovers(folder, names) -> None:
                 os.unlink(os.path.join(folder, entry))
 
 
-def check_target(path, name: str) -> str:
+def check_target(path: FilePath, name: str) -> str:
     """``path`` as a string, if it may be written: absent or a regular file.  A link is
     refused (a rename would replace the link, not what it points to, and following it
     would write where the user did not name), and so is anything special."""
@@ -85,16 +90,16 @@ def check_target(path, name: str) -> str:
     return path
 
 
-def write_bytes(path, data: bytes) -> None:
-    with atomic_open(path, "wb") as f:
+def write_bytes(path: FilePath, data: bytes, perms: int | None = None) -> None:
+    with atomic_open(path, "wb", perms) as f:
         f.write(data)
 
 
-def write_text(path, text: str) -> None:
+def write_text(path: FilePath, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def fsync_dir(folder) -> None:
+def fsync_dir(folder: FilePath) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -102,7 +107,17 @@ def fsync_dir(folder) -> None:
         os.close(fd)
 
 
-def open_regular(path, follow: bool = False, missing_ok: bool = False):
+@overload
+def open_regular(path: FilePath, follow: bool = False,
+                 missing_ok: Literal[False] = False) -> BinaryIO: ...
+
+
+@overload
+def open_regular(path: FilePath, follow: bool = False, *,
+                 missing_ok: bool) -> BinaryIO | None: ...
+
+
+def open_regular(path: FilePath, follow: bool = False, missing_ok: bool = False) -> BinaryIO | None:
     """``path`` opened for reading in binary mode; None where it does not exist and
     ``missing_ok``.  A symbolic link (unless ``follow``), a FIFO, a device or a folder is
     refused with a DataError naming the file, without waiting on it."""
@@ -137,7 +152,7 @@ def _regular(fd: int, path):
         raise
 
 
-def open_lock(path):
+def open_lock(path: FilePath) -> BinaryIO:
     """``path`` opened for appending (made if missing, never through a link), a regular
     file: the handle a lock is taken on."""
     path = os.fspath(path)

@@ -7,13 +7,28 @@ expected and what came, and never surfaces later as a NumPy broadcasting error.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import math
 import numbers
+import os
+from collections.abc import Iterable
+from typing import Any, TypeAlias, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+#: An array of the backend in use: a ``numpy.ndarray``, or one of CuPy, torch or another
+#: array API library (``manualnn.backend``).  Each function's docstring gives its shape.
+Array: TypeAlias = Any
+#: A random source: a ``numpy.random.Generator``, a seed for one, or None (a fresh one).
+Seed: TypeAlias = "np.random.Generator | int | None"
+#: The backend object every product and fused pass goes through (``manualnn.backend``).
+Backend: TypeAlias = Any
+#: A file or folder name: a ``str`` or an ``os.PathLike`` (``pathlib.Path``).
+FilePath: TypeAlias = "str | os.PathLike[str]"
 
 
 def _describe(value) -> str:
@@ -22,7 +37,7 @@ def _describe(value) -> str:
     return f"{type(value).__name__} {value!r}"[:120]
 
 
-def float_dtype(dtype, name: str = "dtype") -> np.dtype:
+def float_dtype(dtype: DTypeLike, name: str = "dtype") -> np.dtype:
     """Return ``dtype`` as a NumPy float32/float64 dtype, or raise naming ``name``."""
     try:   # np.dtype(None) is float64, so None is refused before it gets there
         dt = None if dtype is None else np.dtype(dtype)
@@ -34,8 +49,8 @@ def float_dtype(dtype, name: str = "dtype") -> np.dtype:
     return dt
 
 
-def float_array(value, name: str, ndim: int | None = None, cols: int | None = None,
-                dtype=None, finite: bool = True) -> np.ndarray:
+def float_array(value: ArrayLike, name: str, ndim: int | None = None, cols: int | None = None,
+                dtype: DTypeLike | None = None, finite: bool = True) -> np.ndarray:
     """Check a floating-point array; convert only lists/integers (never downcast floats).
 
     ``dtype`` forces a float dtype (converting), otherwise float32/float64 arrays keep
@@ -66,7 +81,7 @@ def float_array(value, name: str, ndim: int | None = None, cols: int | None = No
     return arr
 
 
-def weight_array(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
+def weight_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
     """A parameter array: float32/float64 dtype (no silent conversion), exact shape, finite."""
     if not isinstance(value, np.ndarray) or value.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name}: expected a float32 or float64 array, got {_describe(value)}")
@@ -77,7 +92,7 @@ def weight_array(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
     return value
 
 
-def labels(value, name: str, m: int, k: int | None) -> np.ndarray:
+def labels(value: ArrayLike, name: str, m: int, k: int | None) -> np.ndarray:
     """Integer class labels of shape (m,) in [0, k); returned as int64 (intp)."""
     arr = np.asarray(value)
     if arr.dtype.kind == "f" and arr.size and np.isfinite(arr).all() and (arr == np.round(arr)).all():
@@ -92,7 +107,7 @@ def labels(value, name: str, m: int, k: int | None) -> np.ndarray:
     return arr.astype(np.intp, copy=False)
 
 
-def sample_weight(value, m: int, dtype) -> np.ndarray | None:
+def sample_weight(value: ArrayLike | None, m: int, dtype: DTypeLike) -> np.ndarray | None:
     """Optional non-negative per-sample weights of shape (m,), not all zero."""
     if value is None:
         return None
@@ -104,13 +119,14 @@ def sample_weight(value, m: int, dtype) -> np.ndarray | None:
     return w
 
 
-def number(value, name: str, low=None, high=None, integer: bool = False,
-           low_open: bool = False, high_open: bool = False):
+def number(value: Any, name: str, low: float | None = None, high: float | None = None,
+           integer: bool = False, low_open: bool = False, high_open: bool = False) -> Any:
     """A real (or integer) hyperparameter within [low, high] (open ends when asked)."""
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a number"
         raise TypeError(f"{name}: expected {what}, got {_describe(value)}")
+    value = cast(Any, value)   # a Real, which typeshed's numbers.Real cannot compare
     if not integer and not _finite(value):
         raise ValueError(f"{name}: expected a finite number, got {_describe(value)}")
     too_low = low is not None and (value <= low if low_open else value < low)
@@ -132,14 +148,28 @@ def _finite(value) -> bool:
         return False
 
 
-def choice(value, name: str, options) -> str:
+def choice(value: Any, name: str, options: Iterable[str]) -> str:
     """One of a fixed set of names."""
     if value not in options:
-        raise ValueError(f"{name}: expected one of {sorted(options)}, got {value!r}")
+        raise ValueError(f"{name}: expected one of {sorted(options)}, got {value!r}"
+                         f"{did_you_mean(value, options)}")
     return value
 
 
-def construct(cls, name: str, first, **options):
+def did_you_mean(given: Any, options: Iterable[Any]) -> str:
+    """"; did you mean 'x'?" (or 'x' or 'y') for the options closest to ``given`` by
+    difflib's ratio (at least 0.6, and within 0.05 of the best); "" when none is close
+    or ``given`` is not a string."""
+    if not isinstance(given, str):
+        return ""
+    ratio = {o: difflib.SequenceMatcher(None, given, o).ratio() for o in map(str, options)}
+    best = max(ratio.values(), default=0.0)
+    close = sorted((o for o, r in ratio.items() if r >= max(0.6, best - 0.05)),
+                   key=lambda o: -ratio[o])[:3]
+    return f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+
+
+def construct(cls: type, name: str, first: Any, **options: Any) -> Any:
     """cls(first, **options), with an unknown option reported by name."""
     known = list(inspect.signature(cls).parameters)[1:]
     unknown = sorted(set(options) - set(known))
@@ -155,7 +185,7 @@ class DataError(ValueError):
     """
 
 
-def generator(rng, name: str = "rng", none_is_fresh: bool = False) -> np.random.Generator:
+def generator(rng: Seed, name: str = "rng", none_is_fresh: bool = False) -> np.random.Generator:
     """``rng`` itself if a ``numpy.random.Generator``, else a new one seeded by it (a
     non-negative integer); with ``none_is_fresh``, None gives one from fresh entropy."""
     if isinstance(rng, np.random.Generator):

@@ -21,7 +21,7 @@ from manualnn.data.files import read_idx
 TABLE_HEAD = "| Epoch | Train Loss | Train Err | Test Loss | Test Err |"
 
 
-def parse_mnist(image_file, label_file):
+def parse_mnist(image_file: str, label_file: str) -> tuple[np.ndarray, np.ndarray]:
     """Read MNIST-format IDX files: X float32 (n, rows * cols) scaled to [0, 1], y uint8 (n,)."""
     images, labels = read_idx(image_file), read_idx(label_file)
     if images.ndim != 3 or images.dtype != np.uint8:
@@ -34,29 +34,32 @@ def parse_mnist(image_file, label_file):
     return X, labels
 
 
-def softmax_loss(Z, y):
+def softmax_loss(Z: np.ndarray, y: np.ndarray) -> float:
     """Mean over the m rows of log sum_j exp z_ij - z_{i, y_i}; Z (m, k), y (m,)."""
     return SoftmaxCrossEntropy()(Z, y)[0]
 
 
-def softmax_regression_epoch(X, y, theta, lr=0.1, batch=100):
+def softmax_regression_epoch(X: np.ndarray, y: np.ndarray, theta: np.ndarray, lr: float = 0.1,
+                             batch: int = 100) -> None:
     """One SGD epoch of softmax regression h = X theta; theta (n, k) is updated in place."""
     _sgd_epoch(MLP.from_weights([theta]), X, y, lr, batch)
 
 
-def nn_epoch(X, y, W1, W2, lr=0.1, batch=100):
+def nn_epoch(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray, lr: float = 0.1,
+             batch: int = 100) -> None:
     """One SGD epoch of the two-layer network relu(X W1) W2; W1 (n, d), W2 (d, k) in place."""
     _sgd_epoch(MLP.from_weights([W1, W2], activation="relu"), X, y, lr, batch)
 
 
-def loss_err(h, y):
+def loss_err(h: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(softmax loss, fraction of rows whose arg-max is not y) for logits h (m, k)."""
     h = checks.float_array(h, "h", ndim=2)
     y = checks.labels(y, "y", h.shape[0], h.shape[1])
     return softmax_loss(h, y), float(np.mean(h.argmax(axis=1) != y))
 
 
-def train_softmax(X_tr, y_tr, X_te, y_te, epochs=10, lr=0.5, batch=100):
+def train_softmax(X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray, y_te: np.ndarray,
+                  epochs: int = 10, lr: float = 0.5, batch: int = 100) -> np.ndarray:
     """Train softmax regression from theta = 0, printing the course's table; returns theta."""
     theta = np.zeros((X_tr.shape[1], int(np.max(y_tr)) + 1), dtype=np.float32)
     net = MLP.from_weights([theta])
@@ -64,7 +67,9 @@ def train_softmax(X_tr, y_tr, X_te, y_te, epochs=10, lr=0.5, batch=100):
     return theta
 
 
-def train_nn(X_tr, y_tr, X_te, y_te, hidden_dim=500, epochs=10, lr=0.5, batch=100):
+def train_nn(X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray, y_te: np.ndarray,
+             hidden_dim: int = 500, epochs: int = 10, lr: float = 0.5,
+             batch: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """Train relu(X W1) W2 from the course's start, printing its table; returns (W1, W2)."""
     n, k = X_tr.shape[1], int(np.max(y_tr)) + 1
     checks.number(hidden_dim, "hidden_dim", 1, integer=True)

@@ -5,7 +5,7 @@ checkpoint move between backends through their files."""
 import numpy as np
 import pytest
 
-from backends import FOREIGN, make
+from backends import BACKENDS, FOREIGN, make
 from manualnn import MLP, get_loss
 from manualnn.train.loop import TrainState, fit
 from manualnn.train.optim import SGD, Adam, AdamW
@@ -89,34 +89,51 @@ def test_a_model_saved_on_one_backend_predicts_the_same_on_another(tmp_path, nam
     np.testing.assert_array_equal(back(X), net(X))
 
 
+def _run(backend, epochs, folder=None, resume=False, dropout=0.0):
+    """Adam on a small set for ``epochs`` epochs, checkpointing into ``folder`` after each
+    (continuing from its checkpoint with ``resume``); the weights as NumPy arrays."""
+    from manualnn.io.rundir import RunDir
+    rng = np.random.default_rng(8)
+    X, y = rng.standard_normal((48, 5)), rng.integers(0, 2, 48)
+    net = MLP([5, 9, 7, 2], dtype="float64", rng=3, dropout=dropout, backend=backend)
+    opt = Adam(net.params, lr=1e-2, backend=backend)
+    state = TrainState(shuffle_rng=np.random.default_rng(1))
+    run_dir = RunDir(folder, resume=resume) if folder else None
+    if resume:
+        run_dir.load_checkpoint(net, opt, state)
+    save = (lambda s: run_dir.save_epoch(net, opt, s, {}, {})) if run_dir else None
+    fit(net, X, y, get_loss("softmax_cross_entropy"), opt, epochs=epochs, batch_size=8,
+        state=state, log=lambda *a: 0, on_epoch_end=save)
+    if run_dir:
+        run_dir.close()
+    return [backend.to_numpy(p, copy=True) for p in net.params]
+
+
 @pytest.mark.parametrize("name", FOREIGN)
 def test_a_checkpoint_resumes_on_another_backend(tmp_path, name):
     """Two epochs on the backend, then a third on NumPy from its checkpoint, equal three
     epochs on NumPy."""
-    from manualnn.io.rundir import RunDir
     ops, numpy = make(name), make("numpy")
-    rng = np.random.default_rng(8)
-    X, y = rng.standard_normal((48, 5)), rng.integers(0, 2, 48)
-    loss = get_loss("softmax_cross_entropy")
-
-    def run(backend, epochs, folder=None, resume=False):
-        net = MLP([5, 9, 2], dtype="float64", rng=3, backend=backend)
-        opt = Adam(net.params, lr=1e-2, backend=backend)
-        state = TrainState(shuffle_rng=np.random.default_rng(1))
-        run_dir = RunDir(folder, resume=resume) if folder else None
-        if resume:
-            run_dir.load_checkpoint(net, opt, state)
-        save = (lambda s: run_dir.save_epoch(net, opt, s, {}, {})) if run_dir else None
-        fit(net, X, y, loss, opt, epochs=epochs, batch_size=8, state=state, log=lambda *a: 0,
-            on_epoch_end=save)
-        if run_dir:
-            run_dir.close()
-        return [backend.to_numpy(p, copy=True) for p in net.params]
-
-    run(ops, 2, tmp_path / "run")
-    resumed = run(numpy, 3, tmp_path / "run", resume=True)
-    for e, g in zip(run(numpy, 3), resumed):
+    _run(ops, 2, tmp_path / "run")
+    resumed = _run(numpy, 3, tmp_path / "run", resume=True)
+    for e, g in zip(_run(numpy, 3), resumed):
         assert relative(g, e) <= 1e-10
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_dropout_masks_come_from_the_networks_generator_alone(tmp_path, name):
+    """With dropout, a run resumed from its checkpoint is the uninterrupted run, and so is
+    a run of a new network seeded alike after others came and went on the shared backend:
+    the network's NumPy generator, which checkpoints hold, is the masks' only state."""
+    ops = make(name)
+    first = _run(ops, 3, dropout=0.4)
+    _run(ops, 2, tmp_path / "run", dropout=0.4)
+    resumed = _run(ops, 3, tmp_path / "run", resume=True, dropout=0.4)
+    again = _run(ops, 3, dropout=0.4)
+    for a, b, c in zip(first, resumed, again):
+        np.testing.assert_array_equal(b, a)
+        np.testing.assert_array_equal(c, a)
+    assert relative(first[0], _run(ops, 3)[0]) > 1e-3   # the masks did change the run
 
 
 @pytest.mark.parametrize("name", FOREIGN)
@@ -154,6 +171,58 @@ def test_softmax_cross_entropy_is_finite_up_to_float32s_largest_logits(name, eps
     value, errors = loss.value_and_grad_(G, ops.from_host(y), ops=ops)
     G = ops.to_numpy(G, copy=True)
     assert G.dtype == np.float32 and np.isfinite(G).all()
-    assert np.isfinite(value) and value == pytest.approx(expected, rel=1e-6)
-    assert errors == expected_errors == 2   # rows 0 and 1: the label's logit is not a max
+    assert np.isfinite(float(value)) and float(value) == pytest.approx(expected, rel=1e-6)
+    assert int(errors) == expected_errors == 2   # rows 0 and 1: the label's logit is not a max
     np.testing.assert_allclose(G, want, rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("loss_name", ["softmax_cross_entropy", "mse", "binary_cross_entropy"])
+def test_value_and_grad_answers_numbers_or_the_devices_unread_scalars(name, loss_name):
+    """The step's loss call on every backend: a Python float and int on the host; on a
+    device, those or 0-d arrays of the backend (unread: the GPU is not stopped), which
+    float() and int() read.  Never another library's array."""
+    ops, loss = make(name), get_loss(loss_name)
+    rng = np.random.default_rng(3)
+    Z = rng.standard_normal((12, 4))
+    y = rng.integers(0, 4, 12) if loss_name == "softmax_cross_entropy" else \
+        rng.uniform(size=(12, 4))
+    expected, expected_errors = loss.value_and_grad_(Z.copy(), y)
+    value, errors = loss.value_and_grad_(ops.from_host(Z.copy()), ops.from_host(y), ops=ops)
+    for got, number in ((value, float), (errors, int)):
+        if got is None or type(got) is number:
+            continue
+        assert not ops.host and ops.is_native(got) and tuple(got.shape) == (), type(got)
+    assert float(value) == pytest.approx(expected, rel=1e-12)
+    assert (errors is None) == (expected_errors is None)
+    assert errors is None or int(errors) == expected_errors
+
+
+@pytest.mark.parametrize("name", FOREIGN)
+def test_validation_and_test_splits_on_the_device_evaluate_as_on_the_host(name):
+    """fit's validation and test pairs given as the backend's own arrays (the CLI hands
+    NumPy ones, a library user need not): the same history as NumPy pairs."""
+    ops = make(name)
+    rng = np.random.default_rng(6)
+    X, y = rng.standard_normal((40, 5)), rng.integers(0, 3, 40)
+
+    def history(move):
+        net = MLP([5, 8, 3], dtype="float64", rng=2, backend=ops)
+        state = fit(net, X, y, get_loss("softmax_cross_entropy"),
+                    SGD(net.params, lr=0.1, backend=ops), epochs=1, batch_size=10,
+                    state=TrainState(shuffle_rng=np.random.default_rng(0)), log=lambda *a: 0,
+                    validation=(move(X[:20]), move(y[:20])), test=(move(X[20:]), move(y[20:])))
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in state.history]
+
+    assert history(ops.from_host) == history(lambda a: a)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_identitys_value_is_a_copy_of_the_backends_type(name):
+    from manualnn.core.activations import get_activation
+    ops = make(name)
+    A = ops.from_host(np.arange(6.0).reshape(2, 3))
+    H = get_activation("identity").value(A)
+    assert type(H) is type(A) and H.dtype == A.dtype
+    H[...] = ops.from_host(np.zeros((2, 3)))   # written without touching A
+    np.testing.assert_array_equal(ops.to_numpy(A, copy=True), np.arange(6.0).reshape(2, 3))

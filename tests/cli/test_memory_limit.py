@@ -123,9 +123,9 @@ def test_resume_takes_the_limit_of_its_own_command_line(data, tmp_path, capsys):
 
 def test_a_tight_limit_splits_evaluation_instead_of_refusing(data, tmp_path, monkeypatch):
     """The same weights with and without the limit; only the evaluation chunks shrink."""
-    from manualnn.train import loop
-    chunks, evaluate = [], loop.evaluate
-    monkeypatch.setattr(loop, "evaluate", lambda *a: chunks.append(a[4]) or evaluate(*a))
+    from manualnn.train import evaluation
+    chunks, evaluate = [], evaluation.evaluate
+    monkeypatch.setattr(evaluation, "evaluate", lambda *a: chunks.append(a[4]) or evaluate(*a))
     sizes = {"itemsize": 4, "batch": 128, "rows": 1200, "eval_sizes": [300],
              "activations": ["relu", "identity"], "optimizer_states": 2, "dropout": True}
     limit = memory.training_bytes([64, 256, 10], chunk=64, **sizes, data_bytes=800_000)

@@ -11,6 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
+from browser import chromium, console_errors
 from manualnn.cli import main
 
 pytest.importorskip("jinja2", reason="the report needs the report extra (jinja2)")
@@ -57,7 +58,7 @@ def test_the_page_holds_the_run_the_classes_and_the_explain_table(run):
     assert [r[0] for r in rows] == [str(c) for c in range(10)]
     from manualnn.cli.evaluation import outputs_on_test
     out = outputs_on_test(str(run))
-    m = out["matrix"]
+    m = out["confusion"].matrix
     assert [float(r[1]) for r in rows] == pytest.approx(100 * np.diag(m) / m.sum(1), abs=0.006)
     assert f"{np.mean(out['pred'] == out['ds'].y_test):.2%}" in html
 
@@ -126,26 +127,9 @@ def test_the_template_ships_with_the_package():
 
 
 # -- in a real browser -----------------------------------------------------------------
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-
-
 @pytest.fixture(scope="module")
 def browser():
-    if CHROMIUM is None or DRIVER is None:
-        pytest.skip("Debian's chromium and chromium-driver are not installed (make test "
-                    "installs them where apt is usable)")
-    webdriver = pytest.importorskip("selenium.webdriver",
-                                    reason="selenium (the test extra) is not installed")
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1200,1600"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    yield driver
-    driver.quit()
+    yield from chromium()
 
 
 def test_the_report_renders_in_chromium(run, browser):
@@ -157,8 +141,7 @@ def test_the_report_renders_in_chromium(run, browser):
         "i.naturalHeight]);")
     assert len(sizes) == 3 + 16
     assert all(done and w > 0 and h > 0 for done, w, h in sizes), sizes
-    errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
-    assert errors == []
+    assert console_errors(browser) == []
     shot = np.asarray(Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("L"))
     assert shot.shape[0] > 100 and shot.std() > 10   # not one flat colour
     assert (shot < 100).mean() > 0.005               # text and pictures: dark pixels

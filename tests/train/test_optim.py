@@ -361,11 +361,11 @@ def test_schedules_match_torch():
 def test_state_too_small_to_matter_is_flushed_to_zero(dtype, monkeypatch):
     """A moment that decays towards the subnormal range is set to 0 every FLUSH_EVERY
     steps; every other entry is left exactly as an unflushed step leaves it."""
-    from manualnn.train import optim
+    from manualnn.train import optim, optimizer
     tiny = np.finfo(dtype).tiny
 
     def run(flush_every):
-        monkeypatch.setattr(optim, "FLUSH_EVERY", flush_every)
+        monkeypatch.setattr(optimizer, "FLUSH_EVERY", flush_every)
         opt = optim.Adam([np.zeros(4, dtype)])
         for _ in range(31):
             opt.step([np.zeros(4, dtype)])

@@ -12,6 +12,8 @@ an optimizer is built, never by a flag read on each call.
     array_api.py   ArrayAPIBackend: the same in the Python array API standard, on any
                    conforming namespace (torch, array-api-strict, CuPy; ``manualnn[array-api]``)
     cupy_kernels.py  the CUDA kernels of the CuPy backend
+    namespaces.py  the namespace of an array with NumPy's ``out=`` (NumPy, CuPy's own, or
+                   an array API namespace wrapped), under device.py and array_api.py
     device.py      what the backends whose arrays are not NumPy's share: host <-> device
                    copies and the checks of arrays at the boundary
     blas.py        NumPy's own BLAS library called directly (gemm with beta, axpy)
@@ -33,14 +35,19 @@ import functools
 import importlib.util
 import os
 import types
+from collections.abc import Iterable
+from typing import Any
 
-import numpy as np
+from manualnn.backend.cupy import cuda_missing
+from manualnn.backend.namespaces import namespace
 
 BACKENDS = ("auto", "numpy", "fast", "cupy", "array_api")
+__all__ = ["BACKENDS", "backend_for", "cuda_missing", "get_backend", "namespace"]
+
 _MADE: dict = {}
 
 
-def get_backend(spec="auto"):
+def get_backend(spec: Any = "auto") -> Any:
     """The backend named by ``spec`` ("auto", "numpy", "fast", "cupy" or "array_api"), the
     array API backend over a namespace module given instead (``torch``,
     ``array_api_strict``), or a backend passed through; one shared instance per name."""
@@ -85,7 +92,7 @@ def _numba_installed() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def backend_for(arrays, spec="auto"):
+def backend_for(arrays: Iterable[Any], spec: Any = "auto") -> Any:
     """The backend that works on ``arrays`` (a list): ``spec`` for NumPy arrays, the CuPy
     backend for CuPy arrays unless ``spec`` names the array API one, and the array API
     backend over the arrays' own namespace and device for any other kind."""
@@ -100,44 +107,3 @@ def backend_for(arrays, spec="auto"):
         return get_backend("cupy")
     from manualnn.backend.array_api import array_api_backend
     return array_api_backend(arrays)
-
-
-def cuda_missing() -> str | None:
-    """None where the CuPy backend can run; else what is missing, in one sentence."""
-    try:
-        import cupy
-    except ImportError as exc:
-        return f"CuPy is not installed ({exc}): pip install 'manualnn[cuda]'"
-    except Exception as exc:  # noqa: BLE001  (a broken CUDA install raises anything)
-        return f"CuPy cannot be imported: {exc}"[:300]
-    try:
-        if cupy.cuda.runtime.getDeviceCount() < 1:
-            return "no CUDA GPU: CuPy sees no device"
-    except Exception as exc:  # noqa: BLE001  (no driver, no device: CUDARuntimeError)
-        return f"no CUDA GPU: {exc}"[:300]
-    return None
-
-
-_NAMESPACES: dict = {}
-
-
-def namespace(A):
-    """The namespace whose functions work on A, with NumPy's ``out=`` keyword: NumPy for
-    NumPy arrays (one type test, nothing more on the benchmarked paths), CuPy for CuPy
-    arrays, and for any other the array API namespace of A (``array_api_compat``), where
-    ``out=`` is emulated by writing the result into ``out``."""
-    if type(A) is np.ndarray:
-        return np
-    kind = type(A)
-    if kind not in _NAMESPACES:
-        if isinstance(A, np.ndarray):
-            _NAMESPACES[kind] = np
-        elif kind.__module__.split(".")[0] == "cupy":
-            import cupy
-
-            from manualnn.backend.array_api import NativeFirst
-            _NAMESPACES[kind] = NativeFirst(cupy)   # CuPy's own calls, which take out=
-        else:
-            from manualnn.backend.array_api import WithOut, compat
-            _NAMESPACES[kind] = WithOut(compat().array_namespace(A))
-    return _NAMESPACES[kind]

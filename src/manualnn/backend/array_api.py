@@ -10,30 +10,21 @@ backend's to rounding (in the order of a few sums).  It needs arrays that can be
 in place (``x[...] = y``, ``x += y``): JAX's arrays cannot, so JAX is not served (see
 docs/array_api.md).
 
-``WithOut`` wraps a namespace so that the network's NumPy-style calls
+``namespaces.WithOut`` wraps a namespace so that the network's NumPy-style calls
 (``xp.tanh(A, out=A)``, ``xp.copyto(G, Z)``) run on it.
 """
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from manualnn.backend.device import DeviceArrays
+from manualnn.backend.namespaces import NativeFirst, WithOut, compat
 from manualnn.backend.workspaces import Workspaces
 
+__all__ = ["ArrayAPIBackend", "NativeFirst", "WithOut", "array_api_backend", "compat"]
+
 _MADE: dict = {}
-
-
-def compat():
-    """The ``array_api_compat`` module, or an ImportError saying which extra to install."""
-    try:
-        import array_api_compat
-    except ImportError:
-        raise ImportError("backend 'array_api' needs array-api-compat: "
-                          "pip install 'manualnn[array-api]'") from None
-    return array_api_compat
 
 
 def array_api_backend(source):
@@ -64,67 +55,6 @@ def array_api_backend(source):
     if key not in _MADE:
         _MADE[key] = ArrayAPIBackend(raw, None if source is None else device)
     return _MADE[key]
-
-
-class WithOut:
-    """A namespace whose functions take NumPy's ``out=``: the result is written into it."""
-
-    def __init__(self, raw):
-        self._raw, self.__name__ = raw, raw.__name__
-
-    def __getattr__(self, name):
-        f = getattr(self._raw, name)
-        if callable(f) and not isinstance(f, type) and not name.startswith("_"):
-            f = _with_out(f)
-        setattr(self, name, f)   # looked up once
-        return f
-
-    def copyto(self, dst, src) -> None:
-        dst[...] = src
-
-
-class NativeFirst(WithOut):
-    """A library's own functions where it has them (CuPy's take ``out=``), the array API
-    namespace's for the rest (``astype``, ...); without array-api-compat (``raw`` None),
-    the library's own and the standard's ``astype``."""
-
-    def __init__(self, native, raw=None):
-        super().__init__(native if raw is None else raw)
-        self._native, self.__name__ = native, native.__name__
-
-    def __getattr__(self, name):
-        f = getattr(self._native, name, None)
-        if f is None:
-            return super().__getattr__(name)
-        if name in CREATION:   # CuPy makes arrays on the current device and takes no device=
-            f = _without_device(f)
-        setattr(self, name, f)
-        return f
-
-    @staticmethod
-    def astype(x, dtype, copy=True):
-        return x.astype(dtype, copy=copy)
-
-
-CREATION = {"arange", "asarray", "empty", "zeros", "ones", "full", "eye", "linspace"}
-
-
-def _without_device(f):
-    @functools.wraps(f)
-    def call(*args, device=None, **kwargs):
-        return f(*args, **kwargs)
-    return call
-
-
-def _with_out(f):
-    @functools.wraps(f)
-    def call(*args, out=None, **kwargs):
-        r = f(*args, **kwargs)
-        if out is None:
-            return r
-        out[...] = r
-        return out
-    return call
 
 
 class ArrayAPIBackend(DeviceArrays):

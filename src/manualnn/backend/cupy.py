@@ -10,7 +10,9 @@ for CUDA 12; an installed ``cupy-cuda13x`` serves as well).
   the host (the same order as on NumPy) and moved once per epoch;
 - the loss stays on the device: the host reads the running sum every ``check_every`` steps
   and at the epoch's end (see ``train.loop``), so the GPU is not stopped after each step;
-- dropout masks come from CuPy's generator, seeded once from the network's NumPy one.
+- dropout masks come from cuRAND's counter-based Philox generator, keyed afresh for each
+  mask by a seed drawn from the network's NumPy generator: that generator (which a
+  checkpoint holds) is the masks' only state.
 
 A CUDA graph of the step (capture by ``cupy.cuda.Graph``) is not used: it could not be
 measured here (no GPU), and the step's Python-side checks would have to move out of the
@@ -19,12 +21,31 @@ captured region first; see docs/array_api.md.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from manualnn.backend.device import DeviceArrays, _shape
+from manualnn.backend.namespaces import NativeFirst
 from manualnn.backend.workspaces import Workspaces
 
 CHECK_EVERY = 50   # steps between reads of the loss: one synchronization per 50 steps
+
+
+def cuda_missing() -> str | None:
+    """None where the CuPy backend can run; else what is missing, in one sentence."""
+    try:
+        import cupy
+    except ImportError as exc:
+        return f"CuPy is not installed ({exc}): pip install 'manualnn[cuda]'"
+    except Exception as exc:  # noqa: BLE001  (a broken CUDA install raises anything)
+        return f"CuPy cannot be imported: {exc}"[:300]
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return "no CUDA GPU: CuPy sees no device"
+    except Exception as exc:  # noqa: BLE001  (no driver, no device: CUDARuntimeError)
+        return f"no CUDA GPU: {exc}"[:300]
+    return None
 
 
 class CupyBackend(DeviceArrays):
@@ -33,18 +54,15 @@ class CupyBackend(DeviceArrays):
     check_every = CHECK_EVERY
 
     def __init__(self):
-        from manualnn.backend import cuda_missing
         missing = cuda_missing()
         if missing:
             raise RuntimeError(f"backend 'cupy': {missing}")
         import cupy
-
-        from manualnn.backend.array_api import NativeFirst
         self.cupy = self.raw = cupy
         self.xp = NativeFirst(cupy)   # CuPy's own calls, which take out=
         self.device = None
-        self._rngs: dict = {}
         self._rows: dict = {}
+        self._philox, self._philox_lock = None, threading.Lock()
 
     @staticmethod
     def finite(value) -> bool:
@@ -84,12 +102,22 @@ class CupyBackend(DeviceArrays):
         return self.cupy.take(a, rows, axis=0, out=out)
 
     def uniform_(self, M, rng) -> None:
-        """Uniform draws from a CuPy generator seeded once from the NumPy ``rng``."""
-        gen = self._rngs.get(id(rng))
-        if gen is None:
-            gen = self._rngs[id(rng)] = self.cupy.random.default_rng(
-                int(rng.integers(2 ** 63)))
-        M[...] = gen.random(tuple(M.shape), dtype=M.dtype)
+        """M <- uniform draws in [0, 1) made on the GPU by cuRAND's Philox generator, keyed
+        for this mask alone by a 64-bit seed drawn from the NumPy Generator ``rng``.
+
+        Philox is counter-based: a new key costs nothing, so every state lives in ``rng``
+        (a checkpoint holds it: a resumed run draws an uninterrupted one's masks; two
+        networks seeded alike draw alike), and nothing per network is kept here.  The
+        backend's one generator is keyed and read under a lock (threads share it)."""
+        seed = rng.integers(2 ** 64, dtype=np.uint64)   # RandomState.seed refuses int64
+        with self._philox_lock:
+            if self._philox is None:
+                from cupy.cuda import curand
+                self._philox = self.cupy.random.RandomState(
+                    seed, method=curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
+            else:
+                self._philox.seed(seed)
+            M[...] = self._philox.random_sample(tuple(M.shape), dtype=M.dtype)
 
     def workspaces(self, build, keep: int = 3) -> Workspaces:
         return Workspaces(build, keep)

@@ -10,10 +10,12 @@ A subclass sets ``raw`` (the namespace that makes arrays: ``cupy``, or an
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from manualnn import checks
+from manualnn.backend.namespaces import compat, namespace
 
 FLOAT_NAMES = ("float32", "float64")
 
@@ -22,7 +24,9 @@ class DeviceArrays:
     host = False   # the arrays are not NumPy's: a NumPy array given is moved here
     check_every = 1
     finite = staticmethod(math.isfinite)
-    raw = xp = device = None
+    raw: Any = None   # the namespace that makes arrays
+    xp: Any = None    # the namespace with NumPy's out=
+    device: Any = None
 
     def dtype(self, dtype):
         """The namespace's dtype for a NumPy dtype (or name); its own dtypes pass."""
@@ -150,7 +154,6 @@ class DeviceArrays:
         return value
 
     def _same_namespace(self, value, name) -> None:
-        from manualnn.backend import namespace
         mine = getattr(self.xp, "__name__", "")
         theirs = getattr(namespace(value), "__name__", "")
         if mine != theirs:
@@ -172,7 +175,6 @@ def host_copy(a) -> np.ndarray:
     try:   # the standard's way off a device; NumPy asks the producer for a host copy
         return np.from_dlpack(a, device="cpu", copy=True)
     except (TypeError, RuntimeError, ValueError, BufferError, AttributeError):
-        from manualnn.backend.array_api import compat
         return np.asarray(compat().to_device(a, "cpu"))
 
 

@@ -12,6 +12,7 @@ loss's own; it gives the same numbers, bit for bit but the order of some sums.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 
@@ -63,7 +64,7 @@ class NumpyBackend:
         return np.matmul(self.ones(D.shape[0], D.dtype), D, out=out)
 
     # -- buffers ----------------------------------------------------------------------
-    def empty(self, shape, dtype, order: str = "C"):
+    def empty(self, shape, dtype, order: Literal["C", "F"] = "C"):
         return np.empty(shape, dtype=dtype, order=order)
 
     def ones(self, m: int, dtype):

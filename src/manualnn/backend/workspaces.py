@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 
 class Workspaces:
@@ -12,11 +14,14 @@ class Workspaces:
     evaluation one more for its chunks; ``build(m)`` makes the set for m rows.
     """
 
-    def __init__(self, build, keep: int = 3):
-        self._build, self._keep, self._sets = build, keep, OrderedDict()
-        self._last_m, self._last = None, None
+    def __init__(self, build: Callable[[int], Any], keep: int = 3) -> None:
+        self._build, self._keep = build, keep
+        self._sets: OrderedDict[int, Any] = OrderedDict()
+        self._last_m: int | None = None
+        self._last: Any = None
 
-    def get(self, m: int):
+    def get(self, m: int) -> Any:
+        """The set of buffers for m rows, made on first use."""
         if m == self._last_m:   # the common case, a run of equal batches: no reordering
             return self._last
         sets = self._sets
@@ -29,6 +34,6 @@ class Workspaces:
         self._last_m, self._last = m, sets[m]
         return self._last
 
-    def clear(self):
+    def clear(self) -> None:
         self._sets.clear()
         self._last_m, self._last = None, None

@@ -11,7 +11,7 @@ from manualnn.backend.threads import limit_threads
 from manualnn.cli import experiment
 from manualnn.cli.config import DEFAULTS, RunConfig
 from manualnn.cli.recipe import ADAPTIVE
-from manualnn.train.loop import TITLES
+from manualnn.train.table import TITLES
 
 
 def train(args) -> int:
@@ -42,8 +42,10 @@ def train(args) -> int:
             config = RunConfig.from_dict(config)
         # the recipe may choose what the command line left open (a --config file fixed all)
         free = () if args.config else set(ADAPTIVE) - args.given
-        folder, _, result = experiment.run(config, log=_log(args), progress=not args.quiet,
-                                           comm=comm, adapt=free, note=say)
+        with limit_threads(config.threads):   # the file's own count: a re-run is bit for bit
+            folder, _, result = experiment.run(config, log=_log(args),
+                                               progress=not args.quiet, comm=comm,
+                                               adapt=free, note=say)
     if result is not None and isinstance(result[1], dict):
         say("test " + "   ".join(f"{TITLES[k]} {v:.5g}" for k, v in result[1].items()))
     elif result is not None:
@@ -155,3 +157,19 @@ def export(args) -> int:
     from manualnn.cli.export import export_run
     print(export_run(args.run_dir, args.output))
     return 0
+
+
+def check(args) -> int:
+    """0 when every function found is correct, 1 when any is not."""
+    from manualnn.cli.check import check as run
+    return run(args)
+
+
+def exercise(args) -> int:
+    from manualnn.cli.check import exercise as run
+    return run(args)
+
+
+def course(args) -> int:
+    from manualnn.cli.course import run
+    return run(args)

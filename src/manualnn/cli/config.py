@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 
 from manualnn import checks
+from manualnn.backend.threads import MAX_THREADS
 from manualnn.cli import memory
+from manualnn.core.activations import ACTIVATIONS
+from manualnn.core.initializers import INITIALIZERS
+from manualnn.core.losses import LOSSES
 from manualnn.train.optim import OPTIMIZERS
 from manualnn.train.schedules import SCHEDULES
 
@@ -76,6 +81,7 @@ class RunConfig:
             raise ValueError(f"config: unknown options {unknown}")
         c = {**DEFAULTS, **config}
         _check_types(c)
+        _check_choices(c)
         _check_numbers(c)
         if c["max_memory"] is not None:
             c["max_memory"] = memory.parse_size(c["max_memory"])
@@ -108,6 +114,17 @@ class RunConfig:
 DEFAULTS = RunConfig().to_dict()
 
 
+def read_run_config(run_dir) -> RunConfig:
+    """A run folder's config.json as a RunConfig, every option checked as the command
+    line's are (a DataError names the file)."""
+    from manualnn.io.rundir import CONFIG, read_config
+    config = read_config(run_dir)
+    try:
+        return RunConfig.from_dict(config)
+    except (TypeError, ValueError) as exc:
+        raise checks.DataError(f"{os.path.join(run_dir, CONFIG)}: {exc}") from None
+
+
 _KINDS = {   # an annotation's part: the JSON values it takes (bool is no number here)
     "str": lambda v: isinstance(v, str), "bool": lambda v: isinstance(v, bool),
     "list": lambda v: isinstance(v, (list, tuple)), "None": lambda v: v is None,
@@ -127,6 +144,18 @@ def _check_types(c: dict) -> None:
                             f"{type(c[f.name]).__name__} {c[f.name]!r}"[:200])
 
 
+# the command line's choices (app.py offers these): a config.json is held to the same
+CHOICES = {"activation": ACTIVATIONS, "init": ["auto", *INITIALIZERS], "loss": LOSSES,
+           "dtype": ("float32", "float64"), "preprocess": ("standardize", "scale", "none"),
+           "optimizer": OPTIMIZER_OPTIONS, "schedule": SCHEDULE_OPTIONS,
+           "device": ("cpu", "cuda")}
+
+
+def _check_choices(c: dict) -> None:
+    for name, options in CHOICES.items():
+        checks.choice(c[name], name, options)
+
+
 def _check_numbers(c: dict) -> None:
     checks.number(c["epochs"], "epochs", 1, MAX_EPOCHS, integer=True)
     checks.number(c["batch_size"], "batch_size", 1, integer=True)
@@ -139,9 +168,8 @@ def _check_numbers(c: dict) -> None:
         checks.number(c["clip_norm"], "clip_norm", 0, low_open=True)
     if c["early_stopping"] and not c["val_fraction"]:
         raise ValueError("early_stopping: needs a validation split (val_fraction > 0)")
-    checks.choice(c["device"], "device", ("cpu", "cuda"))
     if c["threads"] is not None:
-        checks.number(c["threads"], "threads", 1, integer=True)
+        checks.number(c["threads"], "threads", 1, MAX_THREADS, integer=True)
     if not math.isfinite(c["weight_decay"]) or c["weight_decay"] < 0:
         raise ValueError(f"weight_decay: expected a value >= 0, got {c['weight_decay']!r}")
 

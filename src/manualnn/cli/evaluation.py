@@ -9,24 +9,23 @@ import numpy as np
 
 from manualnn.checks import DataError
 from manualnn.cli import memory
+from manualnn.cli.confusion import Confusion
 from manualnn.cli.experiment import device_backend, encode_table, targets_for
 from manualnn.core.losses import get_loss
 from manualnn.data.datasets import load_dataset
 from manualnn.data.tables import is_table
 from manualnn.data.userdata import load_table
 from manualnn.io.rundir import load_run, model_parts, read_config
-from manualnn.train.loop import TITLES
 from manualnn.train.metrics import RegressionMetrics, regression_scores
-
-
-def confusion_matrix(y_true, y_pred, k: int) -> np.ndarray:
-    """Counts (k, k): row = true class, column = predicted class."""
-    return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
+from manualnn.train.table import TITLES
 
 
 def _picture(matrix, classes, path) -> str:
     """The line that says where the confusion picture went, or why there is none."""
     from manualnn.io.plots import plot_confusion
+    if matrix is None:
+        return (f"(no confusion matrix picture: {len(classes)} classes are more than "
+                "one picture shows; see the most confused pairs above)")
     return _drawn(lambda to: plot_confusion(matrix, classes, to), "confusion matrix", path)
 
 
@@ -55,11 +54,11 @@ def outputs_on_test(run_dir, dataset=None, data_dir=None, download=False, max_me
                     need_test=True, device="cpu"):
     """The run's model on its test split (or ``dataset``'s): a dict with name, ds, net,
     meta, Z (the outputs, (n_test, k)), pred, loss, value (the model's own loss) and
-    matrix (the confusion counts, (k, k)); a regression's has P (the predictions, in the
-    targets' units, (n_test, t)) and scores (RMSE, MAE, R^2) in place of pred and matrix.
-    A table given as ``dataset`` is all test split (its unseen categories counted in
-    ``unseen``).  A dataset without a test split is refused, or with ``need_test=False``
-    gives Z None (and no pred, loss, value, matrix).
+    confusion (a :class:`Confusion`); a regression's has P (the predictions, in the
+    targets' units, (n_test, t)) and scores (RMSE, MAE, R^2) in place of pred and
+    confusion.  A table given as ``dataset`` is all test split (its unseen categories
+    counted in ``unseen``).  A dataset without a test split is refused, or with
+    ``need_test=False`` gives Z None (and no pred, loss, value, confusion).
 
     The forward pass runs in chunks of rows that fit ``max_memory`` (see memory.py), on
     ``device`` ("cpu" or "cuda").
@@ -81,11 +80,14 @@ def outputs_on_test(run_dir, dataset=None, data_dir=None, download=False, max_me
     if ds.X_test is None:
         return out
     rows, size = ds.X_test.shape[0], net.dtype.itemsize
+    # the inputs, Z, the loss's copy and float64 terms, its targets, the confusion counts
     fixed = memory.arrays_bytes(ds.X_train, ds.y_train, ds.X_test, ds.y_test) \
-        + rows * (ds.X_test.shape[1] + 3 * k) * size
+        + rows * (ds.X_test.shape[1] * size + k * (3 * size + 8)) \
+        + Confusion.nbytes(rows, k)
     chunk = memory.inference_chunk(net, max_memory, fixed_bytes=fixed, what="evaluation")
     with np.errstate(over="ignore", invalid="ignore"):   # refused below, with a message
         Z = net(pre.transform(ds.X_test, net.dtype), chunk=chunk)
+    net.release()   # the chunks' workspaces filled the limit: what follows needs it
     check_outputs(Z, run_dir)
     # the model's own loss (label smoothing aside: a regularizer of the training, not a
     # measure of the model), on the targets it was trained against
@@ -97,7 +99,7 @@ def outputs_on_test(run_dir, dataset=None, data_dir=None, download=False, max_me
         P = RegressionMetrics(*parts.target).values(Z)
         return {**out, "P": P, "scores": regression_scores(P, ds.y_test)}
     pred = Z.argmax(axis=1)
-    return {**out, "pred": pred, "matrix": confusion_matrix(ds.y_test, pred, k)}
+    return {**out, "pred": pred, "confusion": Confusion(ds.y_test, pred, k)}
 
 
 def _test_data(name, given, parts, meta, config, data_dir, download, max_memory):
@@ -148,8 +150,9 @@ def _check_fits(ds, net, meta, name) -> None:
 
 def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=False,
                  max_memory=None, device="cpu") -> str:
-    """A text report: loss, accuracy, per-class accuracy and the confusion matrix (a
-    regression: RMSE, MAE and R^2, and each target's)."""
+    """A text report: loss, accuracy, per-class accuracy and the confusion matrix (the
+    most confused pairs for many classes, see confusion.py; a regression: RMSE, MAE and
+    R^2, and each target's)."""
     out = outputs_on_test(run_dir, dataset, data_dir, download, max_memory, device=device)
     if "scores" in out:
         lines = regression_lines(out)
@@ -160,23 +163,18 @@ def evaluate_run(run_dir, dataset=None, data_dir=None, download=False, plot=Fals
                                                            to),
                                 "predictions", os.path.join(run_dir, "predictions.png")))
         return "\n".join(lines + unseen_lines(out["unseen"]))
-    name, ds, meta, pred, loss, value, matrix = (out[key] for key in (
-        "name", "ds", "meta", "pred", "loss", "value", "matrix"))
-    k = matrix.shape[0]
+    name, ds, meta, pred, loss, value, confusion = (out[key] for key in (
+        "name", "ds", "meta", "pred", "loss", "value", "confusion"))
     classes = [str(c) for c in meta["classes"]]
     lines = [f"{name} test split: {len(ds.y_test)} rows",
              f"{loss.label} {value:.4f}   accuracy {np.mean(pred == ds.y_test):.2%}", "",
              f"{'class':<16} {'accuracy':>9} {'rows':>6}"]
-    for c in range(k):
-        rows = matrix[c].sum()
-        acc = matrix[c, c] / rows if rows else float("nan")
-        lines.append(f"{classes[c][:16]:<16} {acc:>9.2%} {rows:>6}")
-    width = max(5, len(str(matrix.max())) + 1)
-    lines += ["", "confusion matrix (rows: true class, columns: predicted)",
-              " " * 4 + "".join(f"{c:>{width}}" for c in range(k))]
-    lines += [f"{c:>3} " + "".join(f"{v:>{width}}" for v in matrix[c]) for c in range(k)]
+    lines += [f"{c[:16]:<16} {acc:>9.2%} {rows:>6}" for c, acc, rows in
+              zip(classes, confusion.accuracy(), confusion.rows)]
+    lines += ["", *confusion.text(classes)]
     if plot:
-        lines.append(_picture(matrix, classes, os.path.join(run_dir, "confusion.png")))
+        lines.append(_picture(confusion.matrix, classes,
+                              os.path.join(run_dir, "confusion.png")))
     return "\n".join(lines + unseen_lines(out["unseen"]))
 
 

@@ -125,6 +125,15 @@ def build(config: RunConfig, n_features: int, n_classes: int, seeds):
     return net, loss, optimizer, schedule
 
 
+def check_schedule(config: RunConfig, schedule, rows: int) -> None:
+    """Refuse, before training, a schedule whose learning rate would leave the finite
+    positive floats (become 0, or overflow) at some step of the run's epochs over
+    ``rows`` training rows, naming the options that set it."""
+    names = ["lr", "schedule", *config.schedule_options(), "warmup_epochs", "epochs"]
+    options = ", ".join(f"--{n.replace('_', '-')} {getattr(config, n)}" for n in names)
+    schedule.check_range(config.epochs, -(-rows // config.batch_size), options)
+
+
 def layers_for(config: RunConfig, n_features: int, n_classes: int) -> list:
     """All widths: ``layers``, or the data's inputs, ``hidden`` and the data's classes."""
     layers = config.layers or [n_features, *config.hidden, n_classes]
@@ -176,14 +185,17 @@ def background(X, image_shape) -> float | None:
 
 
 def targets_for(loss, y, k: int, dtype, target=None):
-    """Labels as the loss needs them: integers, or one-hot rows for mse / binary CE; a
+    """Labels as the loss needs them: integers, or one-hot rows (m, k) for mse / binary
+    CE (set one by one: ``np.eye(k)[y]`` would first build a k x k array); a
     regression's targets (``target`` = (mean, scale)) standardized, ``dtype`` (m, k)."""
     if target is not None:
         return ((np.asarray(y, np.float64).reshape(len(y), -1) - target[0])
                 / target[1]).astype(dtype)
     if loss.name == "softmax_cross_entropy":
         return y
-    return np.eye(k, dtype=dtype)[y]
+    T = np.zeros((len(y), k), dtype=dtype)
+    T[np.arange(len(y)), y] = 1
+    return T
 
 
 def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL, adapt=(),
@@ -198,6 +210,9 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL, a
     if not isinstance(config, RunConfig):
         config = RunConfig.from_dict(config)
     device_backend(config.device)   # before any folder or data: a missing GPU says so first
+    if comm.size > 1 and config.device == "cuda":
+        raise ValueError(f"--device cuda: not over {comm.size} MPI ranks (--distributed): the "
+                         f"data-parallel step all-reduces host arrays; give --device cpu")
     lead = comm.rank == 0
     path = resume_dir or config.out
     fixed = fixed_options(config)
@@ -216,6 +231,7 @@ def run(config, resume_dir=None, log=print, progress: bool = True, comm=LOCAL, a
         folder.fixed, folder.epochs = fixed_options(config), config.epochs
         chunk = plan_memory(config, ds, splits, len(ds.classes))
         net, loss, optimizer, schedule = build(config, X.shape[1], len(ds.classes), seeds)
+        check_schedule(config, schedule, X.shape[0])
         state = TrainState(shuffle_rng=np.random.default_rng(seeds[3]))
         if resume_dir is not None:
             folder.load_checkpoint(net, optimizer, state)
@@ -297,7 +313,8 @@ class _Follower:
 
 
 # options a resume may change: how long, where the data and the folder are, this machine's
-MAY_CHANGE = {"epochs", "data_dir", "download", "threads", "max_memory", "out"}
+# (its threads, memory, device: a checkpoint holds host arrays, so it resumes on either)
+MAY_CHANGE = {"epochs", "data_dir", "download", "threads", "max_memory", "out", "device"}
 
 
 def fixed_options(config: RunConfig) -> dict:

@@ -25,7 +25,7 @@ from manualnn.cli.evaluation import check_outputs, unseen_lines
 from manualnn.core.losses import softmax
 from manualnn.data import npyfile
 from manualnn.data.tables import is_table, pyarrow, read_table
-from manualnn.io.rundir import load_run, model_parts
+from manualnn.io.rundir import check_output, load_run, model_parts
 from manualnn.train.metrics import RegressionMetrics
 
 
@@ -39,6 +39,9 @@ def predict_files(run_dir, inputs, output=None, max_memory=None, device="cpu",
     ``device`` ("cpu" or "cuda").
     """
     from manualnn.cli.experiment import device_backend
+    if output is not None:   # before the work: no link, special file or run's own file
+        output = check_output(output, "output")
+        _format(output)
     net, meta, pre = load_run(run_dir, backend=device_backend(device))
     parts = model_parts(meta, run_dir, net.layers)
     unseen, key = {}, "input"
@@ -89,10 +92,7 @@ def prediction_rows(names, Z, meta, target, key="input") -> list:
 def write_predictions(output, rows) -> None:
     """Write ``rows`` (dicts of one set of keys) to ``output``, atomically: .csv, .json,
     or .parquet (pyarrow)."""
-    ext = os.path.splitext(output)[1].lower()
-    if ext not in (".csv", ".json", ".parquet"):
-        raise ValueError(f"output: expected a .csv, .parquet or .json file name, got "
-                         f"{output!r}")
+    ext = _format(output)
     if ext == ".parquet":
         import pyarrow.parquet as pq
         pa, buffer = pyarrow(), io.BytesIO()
@@ -100,6 +100,15 @@ def write_predictions(output, rows) -> None:
         atomic.write_bytes(output, buffer.getvalue())
         return
     atomic.write_text(output, _csv(rows) if ext == ".csv" else json.dumps(rows, indent=1))
+
+
+def _format(output) -> str:
+    """``output``'s extension, one that write_predictions writes."""
+    ext = os.path.splitext(output)[1].lower()
+    if ext not in (".csv", ".json", ".parquet"):
+        raise ValueError(f"output: expected a .csv, .parquet or .json file name, got "
+                         f"{output!r}")
+    return ext
 
 
 def read_table_input(paths, parts, id_column, max_memory):
@@ -200,8 +209,14 @@ def read_image(path, shape, value_range=(0.0, 255.0), background=None):
                 if img.width * img.height > 1 << 26:
                     raise DataError(f"{path}: image of {img.width}x{img.height} pixels is "
                                     "too big")
-                level = _grey_levels(img, (shape[1], shape[0]),
-                                     (bg - lo) / (hi - lo) if hi > lo else 0.0)
+                try:
+                    level = _grey_levels(img, (shape[1], shape[0]),
+                                         (bg - lo) / (hi - lo) if hi > lo else 0.0)
+                except MemoryError:   # decoding needs the whole picture: no chunks help
+                    raise DataError(f"{path}: not enough memory to decode a picture of "
+                                    f"{img.width}x{img.height} pixels; give a smaller "
+                                    f"picture (the model reads {shape[1]}x{shape[0]})") \
+                        from None
                 return (lo + level * (hi - lo)).astype(np.float32).reshape(-1)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise DataError(f"{path}: image is too big ({exc})") from None

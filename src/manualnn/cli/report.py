@@ -9,19 +9,23 @@ the ``explain`` table of the model; io/report.py draws and renders them.
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
 from manualnn import atomic
+from manualnn.cli.config import read_run_config
 from manualnn.cli.evaluation import outputs_on_test
 from manualnn.cli.explain import explain
 from manualnn.core.losses import softmax
-from manualnn.io.rundir import read_config, read_history
-from manualnn.train.loop import TITLES, columns_of
+from manualnn.io.rundir import read_history
+from manualnn.train.loop import columns_of
+from manualnn.train.table import TITLES
 
 REPORT = "report.html"
 MISTAKES = 16           # most confident mistakes shown
 EXPLAIN_BATCH = 100     # the batch m of the explain table when the run has none
+BLOCK = 1 << 18         # logits per block of the mistakes' softmax: 2 MiB in float64
 
 
 def write_report(run_dir, data_dir=None, download=False, max_memory=None,
@@ -30,7 +34,7 @@ def write_report(run_dir, data_dir=None, download=False, max_memory=None,
     table, say) replaces the run's own test split."""
     from manualnn.io import report
     report.require()   # before any work: one line naming the extra
-    config, history = read_config(run_dir), read_history(run_dir)
+    config, history = read_run_config(run_dir).to_dict(), read_history(run_dir)
     path = atomic.check_target(os.path.join(run_dir, REPORT), "report")
     out = outputs_on_test(run_dir, dataset, data_dir, download, max_memory, need_test=False)
     atomic.write_text(path, report.render(_page(run_dir, config, history, out)))
@@ -52,17 +56,20 @@ def _page(run_dir, config, history, out) -> dict:
         "cards": [{"value": f"{_params(net):,}", "label": "parameters"},
                   {"value": f"{_seconds(history):.1f} s", "label": "training time"}],
         "summary": _summary(config, net, meta, history, ds),
-        "curves": report.figure_uri(plots.curves_figure(history)),
+        "curves": None, "curves_note": "No epochs in the history.",
         "history_columns": [k.replace("_", " ") for k in columns_of(history[0])]
         if history else [],
         "history": [_history_row(row) for row in history],
-        "per_class": [], "confusion": None, "mistakes": [], "regression": None,
+        "per_class": [], "confusion": None, "confused_pairs": [], "mistakes": [],
+        "regression": None,
         "tiles": None, "tiles_note": "", "image_shape": "",
         "explain": explain(net.layers, hidden if net.L > 1 else "relu", net.bias,
                            int(config.get("batch_size") or EXPLAIN_BATCH),
                            meta.get("loss", "softmax_cross_entropy")),
         "version": __version__, "run_dir": os.fspath(run_dir),
     }
+    if history:
+        page["curves"], page["curves_note"] = _figure(plots.curves_figure, history)
     shape = tuple(meta["image_shape"]) if meta.get("image_shape") else None
     if shape:
         page["image_shape"] = f"{shape[0]} x {shape[1]}"
@@ -72,17 +79,35 @@ def _page(run_dir, config, history, out) -> dict:
     if out["Z"] is not None and "scores" in out:
         page["cards"][:0] = [{"value": f"{v:.4g}", "label": f"test {TITLES[k]}"}
                              for k, v in out["scores"].items()]
-        page["regression"] = report.figure_uri(plots.regression_figure(
-            out["P"], ds.y_test, [str(c) for c in meta["classes"]]))
+        page["regression"] = _figure(plots.regression_figure, out["P"], ds.y_test,
+                                     classes)[0] or ""   # "": the picture failed
     elif out["Z"] is not None:
-        matrix = out["matrix"]
+        confusion = out["confusion"]
         page["cards"][:0] = [
             {"value": f"{np.mean(out['pred'] == ds.y_test):.2%}", "label": "test accuracy"},
             {"value": f"{out['value']:.4f}", "label": f"test {out['loss'].label}"}]
-        page["per_class"] = _per_class(matrix, classes)
-        page["confusion"] = report.figure_uri(plots.confusion_figure(matrix, classes))
+        page["per_class"] = _per_class(confusion, classes)
+        if confusion.matrix is not None:
+            page["confusion"] = _figure(plots.confusion_figure, confusion.matrix,
+                                        classes)[0]
+        else:   # thousands of classes: no picture anyone reads, and gigabytes to draw
+            page["confused_pairs"] = [(classes[i], classes[j], n)
+                                      for i, j, n in confusion.most_confused()]
         page["mistakes"] = _mistakes(out, classes, shape) if shape else []
     return page
+
+
+def _figure(make, *args) -> tuple[str | None, str]:
+    """(the data URI of the figure ``make(*args)``, or None; the line that says why not).
+    Drawing is quiet (matplotlib's warnings about extreme values would reach the terminal
+    as lines of noise), and a picture that fails leaves the page without it."""
+    from manualnn.io import report
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            return report.figure_uri(make(*args)), ""
+        except (ValueError, OverflowError, RuntimeError) as exc:
+            return None, f"The picture could not be drawn ({exc})."[:200]
 
 
 def _summary(config, net, meta, history, ds) -> list:
@@ -127,27 +152,28 @@ def _history_row(row) -> list:
         f(row[k], ".5f") for k in columns_of(row)[2:-1]] + [f(row["seconds"], ".1f")]
 
 
-def _per_class(matrix, classes) -> list:
-    out = []
-    for c, name in enumerate(classes):
-        rows = int(matrix[c].sum())
-        acc = matrix[c, c] / rows if rows else float("nan")
-        out.append({"name": name, "rows": rows, "accuracy": f"{acc:.2%}",
-                    "bar": f"{10 * acc:.2f}" if rows else "0"})
-    return out
+def _per_class(confusion, classes) -> list:
+    return [{"name": name, "rows": int(rows), "accuracy": f"{acc:.2%}",
+             "bar": f"{10 * acc:.2f}" if rows else "0"}
+            for name, rows, acc in zip(classes, confusion.rows, confusion.accuracy())]
 
 
 def _mistakes(out, classes, shape) -> list:
-    """The MISTAKES wrong test rows of highest top probability, most confident first."""
+    """The MISTAKES wrong test rows of highest top probability, most confident first.
+    The softmax runs over blocks of rows of at most BLOCK logits, so its memory does not
+    grow with the test split times the classes."""
     from manualnn.io import report
-    P = softmax(out["Z"].astype(np.float64))
-    y = out["ds"].y_test
+    Z, y = out["Z"], out["ds"].y_test
     wrong = np.flatnonzero(out["pred"] != y)
-    chosen = wrong[np.argsort(-P[wrong].max(axis=1), kind="stable")[:MISTAKES]]
+    step = max(1, BLOCK // Z.shape[1])
+    top = np.concatenate([softmax(Z[wrong[i:i + step]].astype(np.float64)).max(axis=1)
+                          for i in range(0, len(wrong), step)] or [np.zeros(0)])
+    chosen = wrong[np.argsort(-top, kind="stable")[:MISTAKES]]
     result = []
     for i in chosen:
-        top = np.argsort(-P[i], kind="stable")[:3]
+        P = softmax(Z[i:i + 1].astype(np.float64))[0]
+        best = np.argsort(-P, kind="stable")[:3]
         result.append({"index": int(i), "true": classes[y[i]],
                        "image": report.picture(out["ds"].X_test[i], shape),
-                       "top": [(classes[j], f"{P[i, j]:.1%}") for j in top]})
+                       "top": [(classes[j], f"{P[j]:.1%}") for j in best]})
     return result

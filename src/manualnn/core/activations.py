@@ -25,8 +25,11 @@ Add your own with :func:`register_activation`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
+from manualnn import checks
 from manualnn.backend import namespace
+from manualnn.checks import Array, Backend
 
 
 class Activation:
@@ -39,21 +42,21 @@ class Activation:
     name = "activation"
     from_output = False
 
-    def value(self, A):
+    def value(self, A: Array) -> Array:
         raise NotImplementedError
 
-    def derivative(self, A, Z):
+    def derivative(self, A: Array, Z: Array) -> Array:
         raise NotImplementedError
 
-    def forward_(self, A):
+    def forward_(self, A: Array) -> Array:
         A[...] = self.value(A)
         return A
 
-    def backward_(self, G, A, Z):
+    def backward_(self, G: Array, A: Array, Z: Array) -> Array:
         G *= self.derivative(A, Z)
         return G
 
-    def forward_layer_(self, A, b, H, ops):
+    def forward_layer_(self, A: Array, b: Array | None, H: Array, ops: Backend) -> Array:
         """A <- A + b (b None: no bias), then H <- sigma(A); H is A itself where
         ``from_output``.  Returns H.  ``ops`` is the network's backend."""
         if b is not None:
@@ -63,7 +66,8 @@ class Activation:
         H[...] = self.value(A)
         return H
 
-    def backward_layer_(self, G, A, Z, db, ops):
+    def backward_layer_(self, G: Array, A: Array, Z: Array, db: Array | None,
+                        ops: Backend) -> Array:
         """D = ``backward_(G, A, Z)``, and db <- the sum of D's rows (b's gradient; db None:
         no bias), through the backend ``ops``.  Returns D."""
         D = self.backward_(G, A, Z)
@@ -80,16 +84,16 @@ class Identity(Activation):
 
     name, from_output = "identity", True
 
-    def value(self, A):
-        return namespace(A).asarray(A, copy=True)
+    def value(self, A: Array) -> Array:
+        return namespace(A).astype(A, A.dtype, copy=True)   # CuPy 13's asarray has no copy=
 
-    def derivative(self, A, Z):
+    def derivative(self, A: Array, Z: Array) -> Array:
         return namespace(Z).ones_like(Z)
 
-    def forward_(self, A):
+    def forward_(self, A: Array) -> Array:
         return A
 
-    def backward_(self, G, A, Z):
+    def backward_(self, G: Array, A: Array, Z: Array) -> Array:
         return G
 
 
@@ -98,17 +102,17 @@ class ReLU(Activation):
 
     name, from_output = "relu", True
 
-    def value(self, A):
+    def value(self, A: Array) -> Array:
         return namespace(A).maximum(A, 0)
 
-    def derivative(self, A, Z):
+    def derivative(self, A: Array, Z: Array) -> Array:
         xp = namespace(Z)
         return xp.astype(Z > 0, Z.dtype)
 
-    def forward_(self, A):
+    def forward_(self, A: Array) -> Array:
         return namespace(A).maximum(A, 0, out=A)
 
-    def backward_(self, G, A, Z):
+    def backward_(self, G: Array, A: Array, Z: Array) -> Array:
         # Z >= 0, so ceil(min(Z, 1)) is exactly the 0/1 mask, made in place without a
         # boolean temporary; both ufuncs are vectorized (np.sign is not: ~5x slower).
         xp = namespace(Z)
@@ -116,12 +120,13 @@ class ReLU(Activation):
         xp.ceil(Z, out=Z)
         return xp.multiply(G, Z, out=G)
 
-    def forward_layer_(self, A, b, H, ops):
+    def forward_layer_(self, A: Array, b: Array | None, H: Array, ops: Backend) -> Array:
         if b is not None and ops.relu_bias_(A, b):   # one compiled pass, on the fast backend
             return A
         return super().forward_layer_(A, b, H, ops)
 
-    def backward_layer_(self, G, A, Z, db, ops):
+    def backward_layer_(self, G: Array, A: Array, Z: Array, db: Array | None,
+                        ops: Backend) -> Array:
         if ops.relu_backward_(G, Z, db):   # relu' and the bias's sums in one pass, likewise
             return G
         return super().backward_layer_(G, A, Z, db, ops)
@@ -132,13 +137,13 @@ class LeakyReLU(Activation):
 
     name, from_output = "leaky_relu", True
 
-    def __init__(self, slope: float = 0.01):
+    def __init__(self, slope: float = 0.01) -> None:
         self.slope = slope
 
-    def value(self, A):
+    def value(self, A: Array) -> Array:
         return namespace(A).where(A > 0, A, A * self.slope)
 
-    def derivative(self, A, Z):
+    def derivative(self, A: Array, Z: Array) -> Array:
         xp = namespace(Z)
         return xp.where(Z > 0, xp.ones_like(Z), xp.full_like(Z, self.slope))
 
@@ -148,16 +153,16 @@ class Tanh(Activation):
 
     name, from_output = "tanh", True
 
-    def value(self, A):
+    def value(self, A: Array) -> Array:
         return namespace(A).tanh(A)
 
-    def derivative(self, A, Z):
+    def derivative(self, A: Array, Z: Array) -> Array:
         return 1 - Z * Z
 
-    def forward_(self, A):
+    def forward_(self, A: Array) -> Array:
         return namespace(A).tanh(A, out=A)
 
-    def backward_(self, G, A, Z):
+    def backward_(self, G: Array, A: Array, Z: Array) -> Array:
         xp = namespace(Z)
         xp.square(Z, out=Z)
         xp.subtract(1, Z, out=Z)
@@ -172,15 +177,15 @@ class Sigmoid(Activation):
 
     name, from_output = "sigmoid", True
 
-    def value(self, A):
+    def value(self, A: Array) -> Array:
         xp = namespace(A)
         E = xp.exp(-xp.abs(A))
         return xp.where(A >= 0, 1, E) / (1 + E)
 
-    def derivative(self, A, Z):
+    def derivative(self, A: Array, Z: Array) -> Array:
         return Z * (1 - Z)
 
-    def backward_(self, G, A, Z):
+    def backward_(self, G: Array, A: Array, Z: Array) -> Array:
         xp = namespace(Z)
         G *= Z
         xp.subtract(1, Z, out=Z)
@@ -194,11 +199,11 @@ class Softplus(Activation):
 
     name, from_output = "softplus", True
 
-    def value(self, A):
+    def value(self, A: Array) -> Array:
         xp = namespace(A)
         return xp.maximum(A, 0) + xp.log1p(xp.exp(-xp.abs(A)))
 
-    def derivative(self, A, Z):
+    def derivative(self, A: Array, Z: Array) -> Array:
         return -namespace(Z).expm1(-Z)
 
 
@@ -222,11 +227,11 @@ class GELU(Activation):
         E = xp.exp(-xp.abs(u2))
         return xp.where(u2 >= 0, 1, E) / (1 + E), a
 
-    def value(self, A):
+    def value(self, A: Array) -> Array:
         S, _ = self._s(A)
         return A * S
 
-    def derivative(self, A, Z):
+    def derivative(self, A: Array, Z: Array) -> Array:
         S, a = self._s(A)
         return S + a * S * (1 - S) * (2 * self.c) * (1 + 3 * self.k * a * a)
 
@@ -236,13 +241,14 @@ class FunctionActivation(Activation):
 
     from_output = False
 
-    def __init__(self, name, value, derivative):
+    def __init__(self, name: str, value: Callable[[Array], Array],
+                 derivative: Callable[[Array], Array]) -> None:
         self.name, self._value, self._derivative = name, value, derivative
 
-    def value(self, A):
+    def value(self, A: Array) -> Array:
         return self._value(A)
 
-    def derivative(self, A, Z):
+    def derivative(self, A: Array, Z: Array) -> Array:
         return self._derivative(A)
 
 
@@ -251,7 +257,8 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
-def register_activation(name: str, value, derivative) -> Activation:
+def register_activation(name: str, value: Callable[[Array], Array],
+                        derivative: Callable[[Array], Array]) -> Activation:
     """Add an activation under ``name`` from ``value(A) -> sigma(A)`` and
     ``derivative(A) -> sigma'(A)``, both element-wise on arrays of shape (m, n).
 
@@ -269,10 +276,11 @@ def register_activation(name: str, value, derivative) -> Activation:
     return act
 
 
-def get_activation(spec, name: str = "activation") -> Activation:
+def get_activation(spec: str | Activation, name: str = "activation") -> Activation:
     """Look up an activation by registered name, or pass an :class:`Activation` through."""
     if isinstance(spec, Activation):
         return spec
     if isinstance(spec, str) and spec in ACTIVATIONS:
         return ACTIVATIONS[spec]
-    raise ValueError(f"{name}: expected one of {sorted(ACTIVATIONS)}, got {spec!r}")
+    raise ValueError(f"{name}: expected one of {sorted(ACTIVATIONS)}, got {spec!r}"
+                     f"{checks.did_you_mean(spec, ACTIVATIONS)}")

@@ -23,13 +23,14 @@ import numpy as np
 
 from manualnn import checks
 from manualnn.backend import namespace
-from manualnn.core.losses import get_loss
+from manualnn.checks import Array, Seed
+from manualnn.core.losses import Loss, get_loss
 from manualnn.core.network import MLP
 
 
-def gradcheck(net: MLP, X, y, loss="softmax_cross_entropy", sample_weight=None,
-              h: float = 1e-4, max_entries: int | None = 256, rng=0,
-              skipped: dict | None = None) -> dict[str, float]:
+def gradcheck(net: MLP, X: Array, y: Array, loss: str | Loss = "softmax_cross_entropy",
+              sample_weight: Array | None = None, h: float = 1e-4, max_entries: int | None = 256,
+              rng: Seed = 0, skipped: dict | None = None) -> dict[str, float]:
     """Largest relative error of ``net``'s analytic gradient per parameter array.
 
     X (m, n_1) and targets y for ``loss`` (NumPy arrays); the check runs on a float64 copy

@@ -15,8 +15,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from manualnn import checks
+from manualnn.checks import Seed
 
 
 def _scaled_normal(std_of):
@@ -42,7 +44,8 @@ INITIALIZERS = {
 }
 
 
-def initialize(name: str, fan_in: int, fan_out: int, rng=None, dtype=np.float32) -> np.ndarray:
+def initialize(name: str, fan_in: int, fan_out: int, rng: Seed = None,
+               dtype: DTypeLike = np.float32) -> np.ndarray:
     """Draw a weight matrix W of shape (fan_in, fan_out) with initializer ``name``.
 
     ``rng`` is a ``numpy.random.Generator``, or a seed for one; draws are made in float64

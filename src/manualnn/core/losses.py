@@ -6,9 +6,9 @@ the same 1/m (or w_i / sum w) factor, so that grad W_i = Z_i^T D_i is the gradie
 that mean.
 
 ``loss(Z, y)`` validates and allocates; ``loss.value_and_grad_(Z, y, w, ops)`` is the
-training step's version: no checks, Z is overwritten by G in place, and it returns the
-mean loss with the number of misclassified rows (None where the loss does not classify).
-Nothing is kept between calls but buffers.
+step's version: no checks, Z overwritten by G, and it returns the mean loss and the number
+of misclassified rows (None: not a classifier) as a float and an int, or on a device as 0-d
+arrays left there unread (the GPU is not stopped each step): float() and int() read both.
 
 On NumPy arrays the passes below run in NumPy's own calls (the benchmarked paths); on any
 other array (CuPy where no fused kernel serves, torch, array-api-strict) the same
@@ -18,11 +18,13 @@ equations run in the array API standard's calls, which allocate.
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
 from manualnn import checks
 from manualnn.backend import backend_for, namespace
+from manualnn.checks import Array, Backend
 
 
 class Loss:
@@ -31,16 +33,18 @@ class Loss:
     name = "loss"
     label = "loss"   # what reports call its value
 
-    def targets(self, y, m: int, k: int):
+    def targets(self, y: Array, m: int, k: int) -> Array:
         """Check the targets for an output of shape (m, k); return them as used."""
         raise NotImplementedError
 
-    def value_and_grad_(self, Z, y, w=None, ops=None) -> tuple[float, int | None]:
+    def value_and_grad_(self, Z: Array, y: Array, w: Array | None = None,
+                        ops: Backend = None) -> tuple[float, int | None]:
         """(mean loss, misclassified rows or None), with Z (m, k) overwritten by G_{L+1}
         (m, k); ``ops`` is the backend whose fused pass may serve (None: NumPy's lines)."""
         raise NotImplementedError
 
-    def __call__(self, Z, y, sample_weight=None):
+    def __call__(self, Z: Array, y: Array,
+                 sample_weight: Array | None = None) -> tuple[float, Array]:
         """Mean loss and G_{L+1}, shape (m, k), for output Z (m, k) and targets y; G is an
         array of Z's library (torch, CuPy, ...: the targets are checked on the host)."""
         if not isinstance(Z, np.ndarray) and hasattr(Z, "shape"):
@@ -102,12 +106,12 @@ class SoftmaxCrossEntropy(Loss):
 
     name, label = "softmax_cross_entropy", "cross-entropy"
 
-    def __init__(self, label_smoothing: float = 0.0):
+    def __init__(self, label_smoothing: float = 0.0) -> None:
         checks.number(label_smoothing, "label_smoothing", 0, 1, high_open=True)
         self.eps = float(label_smoothing)
-        self._buffers = {}
+        self._buffers: dict = {}
 
-    def targets(self, y, m, k):
+    def targets(self, y: Array, m: int, k: int) -> Array:
         return checks.labels(y, "y", m, k)
 
     def _workspace(self, Z):
@@ -127,7 +131,8 @@ class SoftmaxCrossEntropy(Loss):
             self._buffers[key] = ws
         return ws
 
-    def value_and_grad_(self, Z, y, w=None, ops=None):
+    def value_and_grad_(self, Z: Array, y: Array, w: Array | None = None,
+                        ops: Backend = None) -> tuple[float, int | None]:
         if w is None and ops is not None:   # one compiled pass on the fast backend
             done = ops.softmax_cross_entropy_(Z, y, self.eps)
             if done is not None:
@@ -182,7 +187,7 @@ class SoftmaxCrossEntropy(Loss):
             self._scale_(Z, w)
         return loss, errors
 
-    def reference(self, Z, y, w=None):
+    def reference(self, Z: Array, y: Array, w: Array | None = None) -> tuple[float, Array]:
         """The same (mean loss, G) written as the equations, for the tests to hold the
         fast passes to: S = softmax(Z), Q = (1 - eps) I_y + eps / k,
         l_i = -sum_j q_ij log s_ij, loss = mean_i l_i (or weighted), G = (S - Q) / m (or
@@ -223,13 +228,14 @@ class MeanSquaredError(Loss):
 
     name, label = "mse", "mean squared error"
 
-    def __init__(self, half: bool = False):
+    def __init__(self, half: bool = False) -> None:
         self.factor = 0.5 if half else 1.0
 
-    def targets(self, y, m, k):
+    def targets(self, y: Array, m: int, k: int) -> Array:
         return _float_targets(y, m, k)
 
-    def value_and_grad_(self, Z, y, w=None, ops=None):
+    def value_and_grad_(self, Z: Array, y: Array, w: Array | None = None,
+                        ops: Backend = None) -> tuple[float, int | None]:
         k = Z.shape[1]
         Z -= y
         xp = namespace(Z)
@@ -247,14 +253,15 @@ class Huber(Loss):
 
     name, label = "huber", "Huber loss"
 
-    def __init__(self, delta: float = 1.0):
+    def __init__(self, delta: float = 1.0) -> None:
         checks.number(delta, "delta", 0, low_open=True)
         self.delta = float(delta)
 
-    def targets(self, y, m, k):
+    def targets(self, y: Array, m: int, k: int) -> Array:
         return _float_targets(y, m, k)
 
-    def value_and_grad_(self, Z, y, w=None, ops=None):
+    def value_and_grad_(self, Z: Array, y: Array, w: Array | None = None,
+                        ops: Backend = None) -> tuple[float, int | None]:
         k, d = Z.shape[1], self.delta
         Z -= y
         xp = namespace(Z)
@@ -273,13 +280,14 @@ class BinaryCrossEntropy(Loss):
 
     name, label = "binary_cross_entropy", "binary cross-entropy"
 
-    def targets(self, y, m, k):
+    def targets(self, y: Array, m: int, k: int) -> Array:
         Y = _float_targets(y, m, k)
         if ((Y < 0) | (Y > 1)).any():
             raise ValueError("y: expected targets in [0, 1] for binary cross-entropy")
         return Y
 
-    def value_and_grad_(self, Z, y, w=None, ops=None):
+    def value_and_grad_(self, Z: Array, y: Array, w: Array | None = None,
+                        ops: Backend = None) -> tuple[float, int | None]:
         k = Z.shape[1]
         xp = namespace(Z)
         E = xp.exp(-xp.abs(Z))
@@ -289,7 +297,7 @@ class BinaryCrossEntropy(Loss):
         return self._mean(rows, w), None
 
 
-def softmax(Z):
+def softmax(Z: Array) -> Array:
     """S = exp(Z) normalized over each row of Z (m, k), the max subtracted first; a new array."""
     xp = namespace(Z)
     E = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
@@ -313,10 +321,11 @@ def _float_targets(y, m, k):
 LOSSES = {c.name: c for c in (SoftmaxCrossEntropy, MeanSquaredError, Huber, BinaryCrossEntropy)}
 
 
-def get_loss(spec, **options) -> Loss:
+def get_loss(spec: str | Loss, **options: Any) -> Loss:
     """A new loss instance by name (with its options), or a :class:`Loss` passed through."""
     if isinstance(spec, Loss):
         return spec
     if isinstance(spec, str) and spec in LOSSES:
         return LOSSES[spec](**options)
-    raise ValueError(f"loss: expected one of {sorted(LOSSES)}, got {spec!r}")
+    raise ValueError(f"loss: expected one of {sorted(LOSSES)}, got {spec!r}"
+                     f"{checks.did_you_mean(spec, LOSSES)}")

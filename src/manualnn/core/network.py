@@ -18,14 +18,21 @@ activations' derivatives overwrite their outputs), so each backward needs its fo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Sequence
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from manualnn import checks
 from manualnn.backend import backend_for, get_backend
-from manualnn.core.activations import get_activation
+from manualnn.checks import Array, Seed
+from manualnn.core.activations import Activation, get_activation
 from manualnn.core.initializers import initialize
+
+if TYPE_CHECKING:
+    from manualnn.core.losses import Loss
 
 RELU_LIKE = {"relu", "leaky_relu", "gelu", "softplus"}
 
@@ -50,8 +57,10 @@ class MLP:
                 by NumPy and then moved, so a seed gives the same start on every backend.
     """
 
-    def __init__(self, layers, activation="relu", output="identity", bias=True,
-                 init="auto", dtype="float32", rng=None, dropout=0.0, backend="auto"):
+    def __init__(self, layers: Sequence[int], activation: str | Sequence[Any] = "relu",
+                 output: str | Activation = "identity", bias: bool = True, init: str = "auto",
+                 dtype: DTypeLike = "float32", rng: Seed = None, dropout: float = 0.0,
+                 backend: Any = "auto") -> None:
         self.layers = _check_layers(layers)
         self.ops = get_backend(backend)
         L = len(self.layers) - 1
@@ -69,13 +78,14 @@ class MLP:
             init = "he_normal" if relu_like else "glorot_uniform"
         n = self.layers
         ops = self.ops
-        self.W = [ops.from_host(initialize(init, n[i], n[i + 1], self.rng, self.dtype))
+        self.W: list[Array] = [ops.from_host(initialize(init, n[i], n[i + 1], self.rng, self.dtype))
                   for i in range(L)]
-        self.b = [ops.zeros(n[i + 1], self.dtype) for i in range(L)] if self.bias else None
+        self.b: Any = [ops.zeros(n[i + 1], self.dtype) for i in range(L)] if self.bias \
+            else None   # list[Array] | None, read only where self.bias says it is a list
         self.set_grad_buffers([ops.zeros_like(w) for w in self.W],
-                              [ops.zeros_like(v) for v in self.b] if self.bias else None)
+                              [ops.zeros_like(v) for v in self.b or ()] if self.bias else None)
         self._workspaces = self.ops.workspaces(self._build_workspace)
-        self._ws = None
+        self._ws: Any = None
 
     # -- parameters -------------------------------------------------------------------
     @property
@@ -83,7 +93,7 @@ class MLP:
         return len(self.W)
 
     @property
-    def params(self) -> list:
+    def params(self) -> list[Array]:
         """[W_1, b_1, ..., W_L, b_L] (no b without bias), the arrays themselves."""
         if not self.bias:
             return list(self.W)
@@ -94,7 +104,9 @@ class MLP:
         return [f"{c}{i + 1}" for i in range(self.L) for c in ("Wb" if self.bias else "W")]
 
     @classmethod
-    def from_weights(cls, W, b=None, activation="relu", output="identity", backend="auto"):
+    def from_weights(cls, W: Iterable[Array], b: Iterable[Array] | None = None,
+                     activation: str | Sequence[Any] = "relu",
+                     output: str | Activation = "identity", backend: Any = "auto") -> MLP:
         """A network that works on the given arrays W_i (n_i, n_{i+1}) and b_i (n_{i+1},)
         themselves, not copies: training it updates them in place.  ``b=None``: no bias.
         The backend is the one of the arrays (NumPy's: ``backend``; CuPy's: "cupy"; any
@@ -103,6 +115,7 @@ class MLP:
         W = list(W)
         if not W or not all(getattr(w, "ndim", None) == 2 for w in W):
             raise TypeError("W: expected a non-empty list of 2-D arrays")
+        b = None if b is None else list(b)
         ops = backend_for(W + list(b or ()), backend)
         W = [ops.weight_input(w, f"W{i + 1}", tuple(w.shape)) for i, w in enumerate(W)]
         layers = [int(W[0].shape[0])] + [int(w.shape[1]) for w in W]
@@ -116,7 +129,7 @@ class MLP:
             raise TypeError(f"W, b: expected every array in {net.dtype}, got a mix of dtypes")
         return net
 
-    def copy(self, dtype=None, dropout=None) -> MLP:
+    def copy(self, dtype: DTypeLike | None = None, dropout: float | None = None) -> MLP:
         """A new network with copies of the weights, optionally in another dtype or dropout."""
         net = MLP(self.layers, self.activations[:-1], self.activations[-1], bias=self.bias,
                   init="zeros", dtype=self.dtype if dtype is None else dtype,
@@ -124,7 +137,7 @@ class MLP:
         net.set_params(self.params)
         return net
 
-    def set_grad_buffers(self, dW, db=None) -> None:
+    def set_grad_buffers(self, dW: Iterable[Array], db: Iterable[Array] | None = None) -> None:
         """Backward writes grad W_i into ``dW[i]`` and grad b_i into ``db[i]`` (arrays of
         the parameters' shapes and dtype, e.g. views of one flat vector); ``grads`` is
         them in the order of ``params``."""
@@ -139,7 +152,7 @@ class MLP:
                                  f"{g.dtype} {g.shape}")
         self.dW, self.db, self.grads = dW, db, grads
 
-    def set_params(self, values) -> None:
+    def set_params(self, values: Iterable[Array]) -> None:
         """Copy ``values`` (same order, shapes and dtype as ``params``) into the network."""
         values = list(values)
         if len(values) != len(self.params):
@@ -148,14 +161,15 @@ class MLP:
             self.ops.assign(p, self.ops.weight_input(v, name, tuple(p.shape)))
 
     # -- forward and backward ----------------------------------------------------------
-    def forward(self, X, train: bool = False):
+    def forward(self, X: Array, train: bool = False) -> Array:
         """Z_{L+1} of shape (m, n_{L+1}) for X of shape (m, n_1); keeps what backward needs.
 
         ``train=True`` applies dropout.  Returns a new array, a NumPy one for a NumPy X.
         """
         return self._like(self.ops.copy(self._forward(self._check_X(X), train)), X)
 
-    def backward(self, G, input_grad: bool = False):
+    def backward(self, G: Array,
+                 input_grad: bool = False) -> list[Array] | tuple[list[Array], Array]:
         """Gradients for G_{L+1} = d loss / d Z_{L+1} of shape (m, n_{L+1}).
 
         Returns the list ``grads`` in the order of ``params`` (overwritten by the next
@@ -172,8 +186,9 @@ class MLP:
         grads = self._backward(ws.Gout, input_grad)
         return (grads, self.ops.copy(ws.G[0])) if input_grad else grads
 
-    def loss_and_grad(self, X, y, loss, sample_weight=None, hook=None,
-                      return_errors: bool = False):
+    def loss_and_grad(self, X: Array, y: Array, loss: Loss, sample_weight: Array | None = None,
+                      hook: Callable[[int, Array, Array], bool] | None = None,
+                      return_errors: bool = False) -> tuple[Any, ...]:
         """One training step's math: forward with dropout, the loss and G_{L+1}, backward.
 
         X (m, n_1) in the model's dtype and y already checked by ``loss.targets``; returns
@@ -194,7 +209,7 @@ class MLP:
             grads = self._backward(G, False, hook)
         return (value, errors, grads) if return_errors else (value, grads)
 
-    def __call__(self, X, chunk: int = 4096):
+    def __call__(self, X: Array, chunk: int = 4096) -> Array:
         """Z_{L+1} for X, without dropout, computed ``chunk`` rows at a time (bounded
         memory); a NumPy X gives a NumPy array on every backend (moved chunk by chunk)."""
         given = X
@@ -263,16 +278,23 @@ class MLP:
         return _layout(self.layers, self.activations, self.dropout > 0, m,
                        lambda shape, order="C": self.ops.empty(shape, self.dtype, order))
 
+    def release(self) -> None:
+        """Drop the workspaces (made again when next needed): an inference that filled a
+        memory limit with its chunks gives that memory back to what comes after it."""
+        self._workspaces.clear()
+        self._ws = None
+
     def workspace_nbytes(self, m: int) -> int:
         """Bytes of the buffers of one workspace for a batch of m rows."""
         return self.workspace_nbytes_for(self.layers, self.activations, self.dropout > 0,
                                          self.dtype.itemsize, m)
 
     @staticmethod
-    def workspace_nbytes_for(layers, activations, dropout: bool, itemsize: int, m: int) -> int:
+    def workspace_nbytes_for(layers: Sequence[int], activations: Sequence[Any], dropout: bool,
+                             itemsize: int, m: int) -> int:
         """``workspace_nbytes`` of a network not yet built (for memory plans): widths
         ``layers``, sigma_1..sigma_L ``activations`` (names or objects), dropout or not."""
-        entries = []
+        entries: list[int] = []
 
         def count(shape, order="C"):
             entries.append(math.prod(shape))

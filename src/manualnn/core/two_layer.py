@@ -14,11 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 from manualnn import checks
-from manualnn.core.activations import get_activation
+from manualnn.checks import Array
+from manualnn.core.activations import Activation, get_activation
 from manualnn.core.losses import softmax
 
 
-def two_layer_gradients(X, y, W1, W2, activation="relu"):
+def two_layer_gradients(X: Array, y: Array, W1: Array, W2: Array,
+                        activation: str | Activation = "relu") -> tuple[Array, Array]:
     """Return (grad W_1 (n, d), grad W_2 (d, k)) of the mean softmax cross-entropy."""
     X = checks.float_array(X, "X", ndim=2)
     m, n = X.shape

@@ -18,8 +18,10 @@ levels), so no other library is needed to fit them.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from manualnn.checks import DataError
 from manualnn.data.tables import KINDS, Table
@@ -28,7 +30,7 @@ from manualnn.data.tables import KINDS, Table
 class ColumnEncoder:
     """``ColumnEncoder.fit(table)``, then ``transform(table)`` -> (X (m, width), unseen)."""
 
-    def __init__(self, specs: list):
+    def __init__(self, specs: list) -> None:
         self.specs = specs
 
     @classmethod
@@ -72,7 +74,8 @@ class ColumnEncoder:
                 names += [s["name"]] + [f"{s['name']} (missing)"] * s["indicator"]
         return names
 
-    def transform(self, table: Table, dtype=np.float32):
+    def transform(self, table: Table,
+                  dtype: DTypeLike = np.float32) -> tuple[np.ndarray, dict[str, int]]:
         """(X ``dtype`` (m, width), unseen: column name -> rows whose category (or missing
         cell) the training rows never had)."""
         X = np.zeros((table.rows, self.width), dtype=dtype)
@@ -92,7 +95,7 @@ class ColumnEncoder:
         return [dict(s) for s in self.specs]
 
     @classmethod
-    def from_json(cls, data, where: str) -> ColumnEncoder:
+    def from_json(cls, data: Any, where: str) -> ColumnEncoder:
         """The encoder that :meth:`to_json` gave; every field checked (DataError naming
         ``where``, the file it came from)."""
         if not isinstance(data, list) or not data or len(data) > 100_000:
@@ -128,7 +131,7 @@ def _category_ok(s) -> bool:
     cats = s.get("categories")
     return set(s) == {"name", "kind", "categories", "missing"} and isinstance(
         s["missing"], bool) and isinstance(cats, list) and all(
-        isinstance(c, str) for c in cats) and len(set(cats)) == len(cats) and (
+        isinstance(c, str) for c in cats) and len(set(cats)) == len(cats) and bool(
         cats or s["missing"])
 
 

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from manualnn import checks
-from manualnn.checks import DataError
+from manualnn.checks import DataError, FilePath
 from manualnn.data.download import DEFAULT_TIMEOUT, check_urls, download_file, parse_checksum
 from manualnn.data.files import read_idx, stratified_split
 from manualnn.data.tables import is_table
@@ -114,7 +115,7 @@ class Dataset:
     """
 
     name: str
-    X_train: np.ndarray
+    X_train: np.ndarray | None   # None: a table's, until encoded (see ``table``)
     y_train: np.ndarray
     X_test: np.ndarray | None
     y_test: np.ndarray | None
@@ -128,6 +129,8 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
+        if self.X_train is None:
+            raise ValueError(f"{self.name}: a table's features are counted once encoded")
         return self.X_train.shape[1]
 
     def stratify(self) -> np.ndarray:
@@ -142,13 +145,15 @@ class Dataset:
 
     def __repr__(self) -> str:
         test = "no test split" if self.X_test is None else f"test {self.X_test.shape}"
-        return (f"Dataset({self.name!r}: train {self.X_train.shape}, {test}, "
+        train = "a table" if self.X_train is None else self.X_train.shape
+        return (f"Dataset({self.name!r}: train {train}, {test}, "
                 f"{self.n_classes} classes)")
 
 
-def load_dataset(dataset, data_dir=None, download: bool = False, mirrors=None, checksums=None,
-                 *, label_column=None, drop_columns=(), task: str = "auto",
-                 memory_limit: int | None = None,
+def load_dataset(dataset: str | os.PathLike[str], data_dir: FilePath | None = None,
+                 download: bool = False, mirrors: Any = None, checksums: Any = None, *,
+                 label_column: str | list[str] | None = None, drop_columns: Any = (),
+                 task: str = "auto", memory_limit: int | None = None,
                  timeout: float = DEFAULT_TIMEOUT) -> Dataset:
     """Load a named dataset or a user file (see the module docstring) as a :class:`Dataset`.
 
@@ -178,7 +183,8 @@ def load_dataset(dataset, data_dir=None, download: bool = False, mirrors=None, c
     if is_table(text):
         return userdata.load_table(text, label_column, drop_columns, task, memory_limit)
     raise ValueError(f"dataset: expected one of {sorted([*REGISTRY, 'digits'])} or a path to a "
-                     f".npz, .csv or .parquet file, got {text!r}")
+                     f".npz, .csv or .parquet file, got {text!r}"
+                     f"{checks.did_you_mean(text, [*REGISTRY, 'digits'])}")
 
 
 def cache_dir() -> str:
@@ -187,7 +193,7 @@ def cache_dir() -> str:
     return os.path.join(base, "manualnn")
 
 
-def search_dirs(name: str, data_dir=None) -> list[str]:
+def search_dirs(name: str, data_dir: FilePath | None = None) -> list[str]:
     """The folders where dataset ``name``'s files are looked for, in order."""
     dirs = []
     if data_dir is not None:

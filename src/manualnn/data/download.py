@@ -15,10 +15,11 @@ import logging
 import os
 import urllib.error
 import urllib.request
+from typing import Any
 
 from manualnn import checks
 from manualnn.atomic import atomic_open
-from manualnn.checks import DataError
+from manualnn.checks import DataError, FilePath
 from manualnn.data.files import as_path
 
 ALGORITHMS = {"sha256": 64, "md5": 32}   # name -> length of the hex digest
@@ -34,7 +35,7 @@ class _MirrorFailed(Exception):
     """One mirror did not give a good copy; the message says why."""
 
 
-def parse_checksum(checksum, name: str = "checksum") -> tuple[str, str]:
+def parse_checksum(checksum: str, name: str = "checksum") -> tuple[str, str]:
     """``"sha256:<hex>"``, ``"md5:<hex>"`` or bare hex -> ``(algorithm, lower-case hex)``.
 
     A bare digest is taken by its length: 64 hex digits SHA-256, 32 MD5.
@@ -54,7 +55,7 @@ def parse_checksum(checksum, name: str = "checksum") -> tuple[str, str]:
     return algorithm, digest
 
 
-def file_digest(path, algorithm: str = "sha256") -> str:
+def file_digest(path: FilePath, algorithm: str = "sha256") -> str:
     """The hex digest of a file's bytes, read in chunks."""
     checks.choice(algorithm, "algorithm", ALGORITHMS)
     h = hashlib.new(algorithm)
@@ -64,7 +65,7 @@ def file_digest(path, algorithm: str = "sha256") -> str:
     return h.hexdigest()
 
 
-def download_file(urls, dest, checksum, timeout: float = DEFAULT_TIMEOUT,
+def download_file(urls: Any, dest: FilePath, checksum: str, timeout: float = DEFAULT_TIMEOUT,
                   max_bytes: int = MAX_BYTES) -> str:
     """Download one file to ``dest`` from the first of ``urls`` that serves a good copy.
 
@@ -96,7 +97,7 @@ def download_file(urls, dest, checksum, timeout: float = DEFAULT_TIMEOUT,
                     f"kept):\n  " + "\n  ".join(failures))
 
 
-def check_urls(urls, name: str) -> list[str]:
+def check_urls(urls: Any, name: str) -> list[str]:
     """A non-empty list of http:// or https:// URLs (a single string is one URL)."""
     if isinstance(urls, str):
         urls = [urls]

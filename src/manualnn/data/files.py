@@ -17,12 +17,15 @@ import gzip as _gzip
 import os
 import struct
 import zlib
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from manualnn import atomic, checks
 from manualnn.atomic import atomic_open
-from manualnn.checks import DataError
+from manualnn.checks import DataError, FilePath, Seed
 from manualnn.data import npyfile
 
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -31,7 +34,7 @@ _CHUNK = 1 << 24
 
 
 @contextlib.contextmanager
-def opened(path: str, what: str = "a file"):
+def opened(path: str, what: str = "a file") -> Iterator[BinaryIO]:
     """``path`` opened for reading as a regular file (a link followed, as a user means
     it; a FIFO or device refused without waiting); a missing file, a folder or a denied
     permission is a DataError naming the file."""
@@ -46,7 +49,7 @@ def opened(path: str, what: str = "a file"):
         raise DataError(f"{path}: permission denied") from None
 
 
-def as_path(value, name: str = "path") -> str:
+def as_path(value: Any, name: str = "path") -> str:
     """A file path as ``str`` (from ``str`` or ``os.PathLike``), or a TypeError naming it."""
     if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
         raise TypeError(f"{name}: expected a file path, got {value!r}"[:200])
@@ -55,7 +58,7 @@ def as_path(value, name: str = "path") -> str:
 
 # --------------------------------------------------------------------------- IDX files
 
-def read_idx(path) -> np.ndarray:
+def read_idx(path: FilePath) -> np.ndarray:
     """Read an IDX file (raw or gzip) into an array of its declared type and shape.
 
     Returns a native-byte-order array, e.g. uint8 (n, rows, cols) for an image file.
@@ -111,7 +114,7 @@ def _read_idx_stream(f, path, size: int):
     return data.astype(dtype.newbyteorder("="))
 
 
-def write_idx(path, array, gzip: bool = False) -> None:
+def write_idx(path: FilePath, array: ArrayLike, gzip: bool = False) -> None:
     """Write ``array`` (any shape with 1 to 255 dimensions) as an IDX file, atomically.
 
     Supported dtypes: uint8, int8, int16, int32, float32, float64 (the IDX types).
@@ -153,7 +156,7 @@ def _check_file(path: str) -> None:
         raise DataError(f"{path}: the file is empty")
 
 
-def read_npz(path) -> dict[str, np.ndarray]:
+def read_npz(path: FilePath) -> dict[str, np.ndarray]:
     """The arrays ``X`` and ``y``, and ``X_test`` and ``y_test`` when present, of a .npz file.
 
     Loaded without pickle, so object arrays are refused.  Only presence is checked here;
@@ -177,7 +180,8 @@ def _npz_names(path, names) -> list[str]:
 
 # --------------------------------------------------------------------------- labels
 
-def encode_labels(y, name: str = "y", classes=None) -> tuple[np.ndarray, np.ndarray]:
+def encode_labels(y: ArrayLike, name: str = "y",
+                  classes: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Map arbitrary label values to codes 0..k-1, as scikit-learn's LabelEncoder does.
 
     ``y`` is a 1-D array (m,) of numbers or strings.  Without ``classes`` the classes are
@@ -210,7 +214,7 @@ def encode_labels(y, name: str = "y", classes=None) -> tuple[np.ndarray, np.ndar
 
 # --------------------------------------------------------------------------- splits
 
-def stratified_split(y, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(y: ArrayLike, fraction: float, rng: Seed) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(train (m - v,), held_out (v,))``, both sorted, with v = round(fraction m).
 
     Each class gets its share of the ``v`` held-out rows (largest remainders, then
@@ -244,7 +248,8 @@ def stratified_split(y, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(mask), held_out
 
 
-def train_val_split(X, y, fraction: float, rng):
+def train_val_split(X: ArrayLike, y: ArrayLike, fraction: float,
+                    rng: Seed) -> tuple[Any, Any, Any, Any]:
     """Split rows into training and validation sets, stratified by class and seeded.
 
     ``X`` (m, ...) and ``y`` (m,) -> ``(X_train, y_train, X_val, y_val)``; with

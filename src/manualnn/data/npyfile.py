@@ -19,18 +19,20 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable, Iterable
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from manualnn import atomic
-from manualnn.checks import DataError
+from manualnn.checks import DataError, FilePath
 
 MAGIC = b"\x93NUMPY"
 MAX_RATIO = 1100
 MAX_HEADER = 10_000        # np.load's own default limit on a header's length
 
 
-def load(path, pick=None):
+def load(path: FilePath, pick: Callable[[Any, list[str]], Iterable[str]] | None = None) -> Any:
     """The array of a .npy file, or {name: array} for the members of a .npz archive that
     ``pick(path, names)`` chooses (all when None).  Headers are checked first, pickles are
     refused, and every fault is a DataError naming ``path``."""
@@ -61,7 +63,7 @@ def _member(archive, key, path):
         raise DataError(f"{path}: array {key!r} cannot be read ({exc})") from None
 
 
-def check_sizes(handle, path) -> None:
+def check_sizes(handle: BinaryIO, path: FilePath) -> None:
     """Raise DataError when a header in the open binary file ``handle`` declares more data
     than the file can hold.  Leaves the file position where it was."""
     start = handle.tell()
@@ -133,7 +135,7 @@ def _check_member(f, size: int, path, where: str) -> None:
             and all(isinstance(n, int) and n >= 0 for n in header["shape"])):
         return   # np.load refuses it with a ValueError
     try:
-        dtype = np.lib.format.descr_to_dtype(header.get("descr"))
+        dtype = np.lib.format.descr_to_dtype(header["descr"])
     except Exception as exc:   # noqa: BLE001 (np.load would fail the same way)
         raise DataError(f"{path}:{where} header has an unusable dtype description "
                         f"({type(exc).__name__}: {str(exc)[:80]})") from None

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from manualnn import checks
 from manualnn.checks import DataError
@@ -32,7 +33,7 @@ KINDS = ("none", "scale", "standardize")
 class Preprocessor:
     """One of :data:`KINDS`; ``fit`` on training features, then ``transform`` any split."""
 
-    def __init__(self, kind: str = "none"):
+    def __init__(self, kind: str = "none") -> None:
         self.kind = checks.choice(kind, "kind", KINDS)
         self.shift: np.ndarray | None = None
         self.scale: np.ndarray | None = None
@@ -45,7 +46,7 @@ class Preprocessor:
     def n_features(self) -> int | None:
         return None if self.shift is None else self.shift.shape[0]
 
-    def fit(self, X) -> Preprocessor:
+    def fit(self, X: ArrayLike) -> Preprocessor:
         """Learn the statistics from training features ``X`` (m, d); returns ``self``."""
         X = _features(X, "X")
         d = X.shape[1]
@@ -60,7 +61,7 @@ class Preprocessor:
             self.scale = np.where(std > 0, std, 1.0)
         return self
 
-    def transform(self, X, dtype=np.float32) -> np.ndarray:
+    def transform(self, X: ArrayLike, dtype: DTypeLike = np.float32) -> np.ndarray:
         """``(X - shift) / scale`` as a new array of ``dtype`` (float32 or float64).
 
         ``X`` (m, d) of any numeric dtype; the arithmetic runs in ``dtype`` so a float32
@@ -75,12 +76,12 @@ class Preprocessor:
             raise ValueError(f"X: expected {self.n_features} features as fitted, got "
                              f"shape {X.shape}")
         out = X.astype(dt, copy=True)
-        if self.kind != "none":
+        if self.kind != "none" and self.shift is not None and self.scale is not None:
             out -= self.shift.astype(dt)
             out /= self.scale.astype(dt)
         return out
 
-    def fit_transform(self, X, dtype=np.float32) -> np.ndarray:
+    def fit_transform(self, X: ArrayLike, dtype: DTypeLike = np.float32) -> np.ndarray:
         return self.fit(X).transform(X, dtype)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -88,12 +89,12 @@ class Preprocessor:
         :attr:`kind` it is everything :meth:`from_arrays` needs."""
         if not self.fitted:
             raise ValueError(f"Preprocessor({self.kind!r}): not fitted, nothing to save")
-        if self.kind == "none":
+        if self.kind == "none" or self.shift is None or self.scale is None:
             return {}
         return {"shift": self.shift.copy(), "scale": self.scale.copy()}
 
     @classmethod
-    def from_arrays(cls, kind: str, arrays) -> Preprocessor:
+    def from_arrays(cls, kind: str, arrays: Mapping[str, np.ndarray]) -> Preprocessor:
         """Rebuild a fitted preprocessor from :attr:`kind` and :meth:`to_arrays`' output.
 
         Raises :class:`DataError` when the arrays do not fit the kind (as from a damaged

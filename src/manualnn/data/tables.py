@@ -22,11 +22,14 @@ import codecs
 import csv
 import io
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from manualnn.checks import DataError
+from manualnn.checks import DataError, FilePath
 from manualnn.data.files import opened
 
 KINDS = ("number", "boolean", "category")
@@ -37,7 +40,7 @@ MOSTLY_NUMBERS = 0.9   # a text column with this share of numbers has a typo, no
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def pyarrow():
+def pyarrow() -> Any:
     """The pyarrow module, or a DataError naming the extra that brings it."""
     try:
         import pyarrow as pa
@@ -62,7 +65,7 @@ class Column:
         """bool (m,): where the cells are missing."""
         return self.values < 0 if self.kind == "category" else np.isnan(self.values)
 
-    def take(self, rows) -> Column:
+    def take(self, rows: np.ndarray) -> Column:
         return Column(self.name, self.kind, self.values[rows], self.levels)
 
 
@@ -86,11 +89,11 @@ class Table:
                 return c
         raise DataError(f"{self.path}: no column {name!r}; columns are {self.names}"[:300])
 
-    def without(self, names) -> Table:
+    def without(self, names: Iterable[str]) -> Table:
         return Table(self.path, [c for c in self.columns if c.name not in set(names)],
                      self.rows, self._raw, self._index)
 
-    def take(self, rows) -> Table:
+    def take(self, rows: ArrayLike) -> Table:
         rows = np.asarray(rows, dtype=np.int64)
         index = rows if self._index is None else self._index[rows]
         return Table(self.path, [c.take(rows) for c in self.columns], len(rows), self._raw,
@@ -106,12 +109,12 @@ class Table:
         return DataError(f"{self.path}, {self.where(i)}, column {name!r}: {message}"[:400])
 
 
-def is_table(path) -> bool:
+def is_table(path: FilePath) -> bool:
     """Whether ``path`` names a CSV or Parquet file (by its extension)."""
     return os.path.splitext(os.fspath(path))[1].lower() in EXTENSIONS
 
 
-def read_table(path, limit: int | None = None, types: dict | None = None) -> Table:
+def read_table(path: FilePath, limit: int | None = None, types: dict | None = None) -> Table:
     """The :class:`Table` of a .csv or .parquet file.
 
     ``limit``: bytes the reading may use (None: no limit); the file's size, then its cells
@@ -131,7 +134,6 @@ def read_table(path, limit: int | None = None, types: dict | None = None) -> Tab
         arrow = _parse_csv(pa, raw, path, types)
     else:
         arrow = _parse_parquet(pa, raw, path, limit)
-        raw = None
     names = [str(n) for n in arrow.column_names]
     bad = [n for n in names if not n.strip()] or sorted({n for n in names if names.count(n) > 1})
     if bad:
@@ -139,7 +141,7 @@ def read_table(path, limit: int | None = None, types: dict | None = None) -> Tab
                         f"{names}"[:300])
     if arrow.num_rows == 0:
         raise DataError(f"{path}: a header but no data rows")
-    table = Table(path, [], arrow.num_rows, raw)
+    table = Table(path, [], arrow.num_rows, raw if kind == "csv" else None)
     table.columns = [_column(pa, table, name, arrow.column(i), (types or {}).get(name))
                      for i, name in enumerate(names)]
     return table

@@ -15,15 +15,22 @@ column, and the pair is saved with the model: predictions come back in the file'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from manualnn.checks import DataError
+
+if TYPE_CHECKING:
+    from manualnn.data.tables import Column, Table
 
 TASKS = ("auto", "classification", "regression")
 FEW, MANY = 20, 100
 
 
-def decide_task(table, columns: list, task: str) -> str:
+def decide_task(table: Table, columns: list, task: str) -> str:
     """'classification' or 'regression' for label ``columns`` (Columns of ``table``)."""
     if task not in TASKS:
         raise ValueError(f"task: expected one of {list(TASKS)}, got {task!r}")
@@ -61,7 +68,7 @@ def decide_task(table, columns: list, task: str) -> str:
                     f"or --task regression")
 
 
-def check_present(table, columns) -> None:
+def check_present(table: Table, columns: Sequence[Column]) -> None:
     """Refuse a missing label cell, naming its line and column."""
     for c in columns:
         missing = np.flatnonzero(c.missing())
@@ -71,15 +78,16 @@ def check_present(table, columns) -> None:
                                                   "--label-column)")
 
 
-def class_labels(col):
+def class_labels(col: Column) -> tuple[np.ndarray, list]:
     """(codes int64 (m,) in [0, k), the k classes' values sorted: str, int, float or bool)
     of one label column with no missing cell."""
     if col.kind == "category":
+        levels = col.levels or []
         used = np.unique(col.values)   # the level indices present, as the classes
-        order = sorted(range(len(used)), key=lambda j: col.levels[used[j]])
-        position = np.empty(len(col.levels), dtype=np.int64)
+        order = sorted(range(len(used)), key=lambda j: levels[used[j]])
+        position = np.empty(len(levels), dtype=np.int64)
         position[used[order]] = np.arange(len(used))
-        return position[col.values], [col.levels[used[j]] for j in order]
+        return position[col.values], [levels[used[j]] for j in order]
     values = col.values
     if col.kind == "boolean":
         values = values.astype(bool)
@@ -89,8 +97,9 @@ def class_labels(col):
     return codes.astype(np.int64), classes.tolist()
 
 
-def fit_scale(Y) -> tuple[np.ndarray, np.ndarray]:
+def fit_scale(Y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """(mean (t,), scale (t,)) of targets Y (m, t): a constant target gets scale 1."""
+    Y = np.asarray(Y)
     mean = Y.mean(axis=0)
     std = Y.std(axis=0)
     return mean, np.where(std > 0, std, 1.0)

@@ -8,17 +8,18 @@ feature columns kept for a ColumnEncoder fitted on the training rows.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import numpy as np
 
-from manualnn.checks import DataError
+from manualnn.checks import DataError, FilePath
 from manualnn.data.datasets import Dataset, flat32
 from manualnn.data.files import encode_labels, read_npz
 from manualnn.data.tables import read_table
 from manualnn.data.targets import check_present, class_labels, decide_task
 
 
-def load_npz(path, task: str = "auto") -> Dataset:
+def load_npz(path: FilePath, task: str = "auto") -> Dataset:
     """A :class:`Dataset` from a .npz file holding X (m, d) or (m, rows, cols), y (m,), and
     optionally X_test and y_test.  Labels of any values are encoded to 0..k-1; real-valued
     y (m,) or (m, t) is a regression target (see data.targets for ``task``)."""
@@ -27,12 +28,13 @@ def load_npz(path, task: str = "auto") -> Dataset:
                          arrays.get("X_test"), arrays.get("y_test"), task)
 
 
-def load_csv(path, label_column=None, task: str = "auto") -> Dataset:
+def load_csv(path: FilePath, label_column: str | list[str] | None = None, task: str = "auto") -> Dataset:
     """A :class:`Dataset` (no test split) from a CSV file; see :func:`load_table`."""
     return load_table(path, label_column, (), task)
 
 
-def load_table(path, label_column=None, drop_columns=(), task: str = "auto",
+def load_table(path: FilePath, label_column: str | list[str] | None = None,
+               drop_columns: str | Sequence[str] = (), task: str = "auto",
                memory_limit: int | None = None, types: dict | None = None) -> Dataset:
     """A :class:`Dataset` (no test split) from a CSV or Parquet file.
 

@@ -14,6 +14,8 @@ and the field, never a traceback from deep inside NumPy or the loop.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from manualnn.checks import DataError
 from manualnn.train.loop import COLUMNS, REGRESSION_COLUMNS, columns_of
@@ -41,7 +43,7 @@ def _number(x) -> bool:
     return math.isfinite(x) if isinstance(x, float) else x.bit_length() <= 1000
 
 
-def check_info(info, path, rng_template: dict) -> None:
+def check_info(info: Mapping[str, Any], path: str, rng_template: Mapping[str, Any]) -> None:
     """Every field of the metadata ``info``; ``rng_template`` a state of the bit generator
     the run uses (its structure, names and key set are what a saved state must have)."""
     if not isinstance(info, dict):
@@ -53,7 +55,7 @@ def check_info(info, path, rng_template: dict) -> None:
     epoch = info["epoch"]
     if not _natural(epoch):
         _fail(path, "epoch", "a non-negative integer", epoch)
-    _check_history(info["history"], epoch, path)
+    check_history(info["history"], epoch, path)
     if not isinstance(info["optimizer"], dict):
         _fail(path, "optimizer", "an object", info["optimizer"])
     for name in ("shuffle_rng", "dropout_rng"):
@@ -69,7 +71,7 @@ def check_info(info, path, rng_template: dict) -> None:
         _fail(path, "config", "an object", info["config"])
 
 
-def _check_history(history, epoch: int, path) -> None:
+def check_history(history, epoch: int, path) -> None:
     """``epoch`` rows, row i holding every column, its epoch i + 1 and numbers or nulls."""
     if not isinstance(history, list) or len(history) != epoch:
         _fail(path, "history", f"a list of {epoch} rows (one per epoch)", history)
@@ -117,8 +119,10 @@ def check_tensors(tensors: dict, param_names, path) -> None:
 
 def check_config(saved: dict, fixed: dict, folder) -> None:
     """Refuse a resume whose config.json was edited since the checkpoint: ``fixed`` (the
-    options it now gives) must equal ``saved`` (those the checkpoint recorded)."""
-    changed = sorted(k for k in set(saved) | set(fixed) if saved.get(k) != fixed.get(k))
+    options it now gives) must equal ``saved`` (those the checkpoint recorded).  An option
+    the checkpoint recorded that is no longer fixed (``device``, which a resume may now
+    change) is not compared: older checkpoints still resume."""
+    changed = sorted(k for k in fixed if saved.get(k) != fixed[k])
     if changed:
         what = "; ".join(f"{k} {str(fixed.get(k))[:40]} (checkpoint: {str(saved.get(k))[:40]})"
                          for k in changed[:4])

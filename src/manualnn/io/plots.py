@@ -8,7 +8,22 @@ for pages that carry their pictures inline (io/report.py).
 
 from __future__ import annotations
 
+import re
+
 from manualnn import atomic
+
+LABEL_UP_TO = 24        # characters of a class name drawn on an axis
+# control characters (C0, DEL, C1) and lone surrogates: no font draws them, no page shows them
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def shown(text: str, limit: int | None = None, lines: bool = False) -> str:
+    """``text`` as a person is shown it: each control character (but tab and line breaks
+    when ``lines``) as U+FFFD, and at most ``limit`` characters, the last one an
+    ellipsis where it was cut."""
+    text = (_CONTROL_BUT_LINES if lines else _CONTROL).sub("\ufffd", str(text))
+    return text if limit is None or len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
 def _pyplot():
@@ -89,7 +104,7 @@ MAX_INCHES = 16         # the picture's side, whatever the number of classes
 
 def plot_confusion(matrix, classes, path) -> str | None:
     """The confusion matrix (rows: true class, columns: predicted), counts in the cells
-    for up to CELL_TEXT_UP_TO classes.  The picture's size is bounded, so its cost grows
+    for up to CELL_TEXT_UP_TO classes, names cut to LABEL_UP_TO characters.  The picture's size is bounded, so its cost grows
     with the k^2 counts, not with the k^2 cells' text.  Class names are shown as written
     (no TeX: "$x$" stays "$x$")."""
     return _save(confusion_figure(matrix, classes), path)
@@ -104,7 +119,7 @@ def confusion_figure(matrix, classes):
     side = min(MAX_INCHES, 0.8 + 0.6 * k)
     fig, ax = plt.subplots(figsize=(side + 0.2, side))
     ax.imshow(matrix, cmap="Blues", interpolation="nearest")
-    names = [str(c) for c in classes] if k <= TICKS_UP_TO else []
+    names = [shown(c, LABEL_UP_TO) for c in classes] if k <= TICKS_UP_TO else []
     ax.set_xticks(range(k) if names else [], names, rotation=45, ha="right", parse_math=False)
     ax.set_yticks(range(k) if names else [], names, parse_math=False)
     ax.set_xlabel("predicted")

@@ -73,11 +73,19 @@ def picture(row, image_shape, scale: int = 4) -> str:
     return figure_uri(fig)
 
 
-def render(page: dict) -> str:
-    """The HTML text of the report; ``page`` holds what the template names (see
-    cli/report.py).  Autoescaped: class names and paths are shown, never interpreted."""
+def render(page: dict, template: str = TEMPLATE) -> str:
+    """The HTML text of the page ``template`` (one of templates/: the run's report, or a
+    course's class page); ``page`` holds what the template names (see cli/report.py).
+    Autoescaped: class names and paths are shown, never interpreted."""
     jinja2, _ = require()
-    source = importlib.resources.files("manualnn.io").joinpath("templates", TEMPLATE)
+    source = importlib.resources.files("manualnn.io").joinpath("templates", template)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
+    env.finalize = _printable   # no control character reaches a page raw
     return env.from_string(source.read_text(encoding="utf-8")).render(**page)
+
+
+def _printable(value):
+    """What a page shows of ``value``: a string with each control character (but tab and
+    line breaks) as U+FFFD, anything else as it is."""
+    return plots.shown(value, lines=True) if isinstance(value, str) else value

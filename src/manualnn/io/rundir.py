@@ -25,11 +25,20 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from manualnn import atomic, checks
-from manualnn.checks import DataError
+from manualnn.checks import DataError, FilePath
+from manualnn.core.network import MLP
 from manualnn.io import checkpoint, serialize
 from manualnn.train.loop import COLUMNS, REGRESSION_COLUMNS, TrainState, columns_of
+from manualnn.train.optimizer import Optimizer
+
+if TYPE_CHECKING:   # loaded by load_run only: a run folder's writer needs no preprocessing
+    from manualnn.data.preprocess import Preprocessor
 
 CHECKPOINT, CONFIG, HISTORY, CURVES = ("checkpoint.safetensors", "config.json", "history.csv",
                                        "curves.png")
@@ -44,12 +53,14 @@ TRAINING_FILES = (CHECKPOINT, CONFIG, HISTORY, CURVES, serialize.MODEL_FILE,
 class RunDir:
     """A run folder, locked against a second training for as long as this object lives."""
 
-    def __init__(self, path, resume: bool = False, config_keys=None, fixed=None):
+    def __init__(self, path: FilePath, resume: bool = False,
+                 config_keys: Iterable[str] | None = None, fixed: dict | None = None) -> None:
         """``config_keys``: the fields of a run's config.json, by which a folder that a
         training left before its first checkpoint is told from anyone else's folder;
         ``fixed``: the options that each checkpoint records, for a resume to compare."""
         self.path, self.fixed = os.fspath(path), fixed
-        self.epochs, self._saved = None, None   # the run's last epoch; when one was saved
+        self.epochs: int | None = None     # the run's last epoch
+        self._saved: float | None = None   # when an epoch was last saved (monotonic s)
         if resume and not os.path.lexists(self.file(CHECKPOINT)):
             raise ValueError(f"resume: {self.path} holds no checkpoint to resume from (its "
                              f"training stopped before the end of its first epoch); start "
@@ -67,7 +78,7 @@ class RunDir:
     def file(self, name: str) -> str:
         return os.path.join(self.path, name)
 
-    def close(self):
+    def close(self) -> None:
         """Release the lock; a folder made here that holds nothing else (the run failed
         before writing anything: an unknown dataset, a refused memory plan) goes too."""
         if self._lock is None:
@@ -86,7 +97,8 @@ class RunDir:
         return read_config(self.path)
 
     # -- checkpoints -------------------------------------------------------------------
-    def save_epoch(self, net, optimizer, state: TrainState, meta: dict, arrays: dict) -> None:
+    def save_epoch(self, net: MLP, optimizer: Optimizer, state: TrainState, meta: dict,
+                   arrays: dict) -> None:
         """Model, history, then checkpoint: each atomically, in that order, so that a
         checkpoint of epoch e always comes with a model of epoch e (or a later one).  An
         epoch less than SAVE_SECONDS after the last saved one is not saved, unless it is
@@ -113,7 +125,7 @@ class RunDir:
         self.save_model(net, state, meta, arrays)
         serialize.save_arrays(self.file(CHECKPOINT), tensors, info)
 
-    def save_model(self, net, state: TrainState, meta: dict, arrays: dict) -> None:
+    def save_model(self, net: MLP, state: TrainState, meta: dict, arrays: dict) -> None:
         """The model (the best weights so far under early stopping) and history.csv."""
         model = net
         if state.best_params is not None:
@@ -122,7 +134,7 @@ class RunDir:
         serialize.save_model(self.path, model, {**meta, "epoch": state.epoch}, arrays)
         atomic.write_text(self.file(HISTORY), history_csv(state.history))
 
-    def load_checkpoint(self, net, optimizer, state: TrainState) -> None:
+    def load_checkpoint(self, net: MLP, optimizer: Optimizer, state: TrainState) -> None:
         """Restore weights, optimizer, RNG states and history saved by ``save_epoch``.
         Every field is checked first: a tampered file is a DataError naming it, and a
         config.json edited since (``fixed`` differs from the saved options) is refused."""
@@ -156,7 +168,22 @@ class RunDir:
         return plot_curves(history, self.file(CURVES))
 
 
-def read_config(path) -> dict:
+def check_output(path: FilePath, name: str) -> str:
+    """``path`` if a command may write its output there: what ``atomic.check_target``
+    allows (no link, no special file), and not one of a run or model folder's own files
+    (its model.json, config.json, history.csv...), which only a training writes."""
+    path = atomic.check_target(path, name)
+    folder, base = os.path.split(os.path.abspath(path))
+    own = base in (*TRAINING_FILES, LOCK) and any(
+        os.path.lexists(os.path.join(folder, f)) for f in (CONFIG, serialize.MODEL_FILE,
+                                                           serialize.CONFIG_FILE))
+    if own:
+        raise ValueError(f"{name}: {path} is a file of the run or model folder "
+                         f"{folder}; writing it would damage the run: choose another name")
+    return path
+
+
+def read_config(path: FilePath) -> dict:
     file = os.path.join(path, CONFIG)
     config = serialize.read_json(file, MAX_CONFIG)
     if config is None:
@@ -198,16 +225,21 @@ def history_csv(history: list) -> str:
     return out.getvalue()
 
 
-def read_history(path) -> list:
+def read_history(path: FilePath) -> list:
     """The rows of a run's history.csv as dicts of COLUMNS (REGRESSION_COLUMNS for a
     regression's; floats, None where empty),
     epoch an int.  Only the folder's own regular file is read, at most MAX_CONFIG * 64
-    bytes (a row is about 100)."""
+    bytes (a row is about 100); its rows are checked as a checkpoint's history is (each
+    epoch the count from 1, every number finite)."""
     file = os.path.join(path, HISTORY)
     if os.path.islink(file) or not os.path.isfile(file):
         raise DataError(f"{path}: not a run folder with a history (no regular {HISTORY})")
-    with open(file, encoding="utf-8", newline="") as f:
-        text = f.read(MAX_CONFIG * 64 + 1)
+    try:
+        with open(file, encoding="utf-8", newline="") as f:
+            text = f.read(MAX_CONFIG * 64 + 1)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{file}: not a history written by manualnn (not UTF-8 text: "
+                        f"{exc.reason} at byte {exc.start})") from None
     if len(text) > MAX_CONFIG * 64:
         raise DataError(f"{file}: too big for a history")
     rows = []
@@ -215,9 +247,10 @@ def read_history(path) -> list:
         for raw in csv.DictReader(io.StringIO(text)):
             columns = REGRESSION_COLUMNS if "val_r2" in raw else COLUMNS
             row = {k: None if raw[k] in ("", None) else float(raw[k]) for k in columns}
-            rows.append({**row, "epoch": int(row["epoch"])})
+            rows.append({**row, "epoch": int(raw["epoch"])})   # "inf", "1.5": no int
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"{file}: not a history written by manualnn ({exc})"[:200]) from None
+    checkpoint.check_history(rows, len(rows), file)
     return rows
 
 
@@ -235,7 +268,7 @@ def _lock(path, folder):
     return handle
 
 
-def load_run(path, backend="auto"):
+def load_run(path: FilePath, backend: Any = "auto") -> tuple[MLP, dict, Preprocessor]:
     """The trained model of a run folder: (net, meta, preprocessor), all validated; the
     network on ``backend`` (whichever one trained it)."""
     from manualnn.data.preprocess import Preprocessor
@@ -269,18 +302,17 @@ def load_run(path, backend="auto"):
             raise DataError(f"{path}: model.json gives {key} {str(value)[:60]}, expected "
                             f"{'[low, high]' if count == 2 else 'a number'}")
     model_parts(meta, path, net.layers)
+    _check_range(net, pre, meta.get("input_range"), path)
     return net, meta, pre
 
 
-def model_parts(meta: dict, path, layers):
+def model_parts(meta: dict, path: FilePath, layers: list[int]) -> Any:
     """What a table's or a regression's model adds to model.json, checked: a namespace of
     task ("classification" or "regression"), encoder (a ColumnEncoder, or None for
     arrays), label_columns (a table's, or None) and target ((mean (t,), scale (t,)) of a
     regression: 0 and 1 where they were not standardized; None for classes), for a
     network of widths ``layers``."""
     import types
-
-    import numpy as np
 
     from manualnn.data.columns import ColumnEncoder
     task = meta.get("task", "classification")
@@ -294,7 +326,8 @@ def model_parts(meta: dict, path, layers):
             isinstance(n, str) for n in labels)):
         raise DataError(f"{path}: model.json gives label_columns {str(labels)[:60]}, "
                         f"expected a list of column names")
-    outputs, target = layers[-1], None
+    outputs = layers[-1]
+    target: tuple | None = None
     if task == "regression" and not {"target_mean", "target_scale"} & set(meta):
         target = (np.zeros(outputs), np.ones(outputs))   # a model saved by manualnn.sklearn
     elif task == "regression":
@@ -312,3 +345,28 @@ def model_parts(meta: dict, path, layers):
                         f"the network takes {layers[0]}")
     return types.SimpleNamespace(task=task, encoder=encoder, label_columns=labels,
                                  target=target)
+
+
+def _check_range(net, pre, value_range, path) -> None:
+    """Refuse, once at load, a model whose numbers overflow its dtype on the inputs it was
+    made for: preprocessing (shift, scale) that is not finite and positive in the dtype
+    (1e-300 is 0 in float32), or outputs that are not finite at the ends and middle of
+    the training inputs' range (0..1 where none is recorded)."""
+    dtype = net.dtype
+    lo, hi = value_range or (0.0, 1.0)
+    X = np.repeat(np.array([[lo], [(lo + hi) / 2], [hi]]), net.layers[0], axis=1)
+    with np.errstate(all="ignore"):
+        fits = pre.kind == "none" or bool(
+            np.isfinite(pre.shift.astype(dtype)).all() and np.isfinite(
+                pre.scale.astype(dtype)).all() and (pre.scale.astype(dtype) > 0).all())
+        X = pre.transform(X, dtype) if fits else X
+        if not (fits and np.isfinite(X).all()):
+            raise DataError(f"{path}: the model's preprocessing ({pre.kind}) overflows "
+                            f"{dtype.name} on inputs in {lo:g}..{hi:g} (its shift or scale "
+                            f"is beyond {dtype.name}'s range)")
+        Z = net(X)
+    net.release()
+    if not np.isfinite(Z).all():
+        raise DataError(f"{path}: the model's outputs overflow {dtype.name} on inputs at "
+                        f"{lo:g}, {(lo + hi) / 2:g} and {hi:g} (its weights are too large "
+                        f"to give finite outputs)")

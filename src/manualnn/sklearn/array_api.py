@@ -16,6 +16,7 @@ estimators' own path, unchanged.
 from __future__ import annotations
 
 import functools
+import inspect
 
 import numpy as np
 
@@ -37,12 +38,23 @@ def input_namespace(X):
     return aac.array_namespace(X), aac.device(X)
 
 
-def to_host(a):
-    """A NumPy array with a's values (NumPy arrays, lists, None and scalars pass)."""
+def to_host(a, name: str = "X"):
+    """A NumPy array with a's values (NumPy arrays, lists, None and scalars pass); an
+    array whose values cannot be read (a torch tensor that requires grad, one on the
+    "meta" device, which has none) is a ValueError naming the argument ``name``."""
     if a is None or isinstance(a, (np.ndarray, list, tuple, int, float, str)) \
             or not hasattr(a, "shape"):
         return a
-    return host_copy(a)
+    if getattr(a, "requires_grad", False):
+        raise ValueError(f"{name}: expected an array of values, got a "
+                         f"{type(a).__name__} that requires grad; pass {name}.detach()")
+    try:
+        return host_copy(a)
+    except (TypeError, RuntimeError, ValueError, NotImplementedError, BufferError,
+            AttributeError) as exc:
+        raise ValueError(f"{name}: expected an array whose values can be read, got a "
+                         f"{type(a).__name__} of shape {tuple(a.shape)} on device "
+                         f"{getattr(a, 'device', '?')} ({exc})"[:300]) from None
 
 
 def to_device(a, xp, device):
@@ -59,28 +71,38 @@ def on_input_device(method):
     array_api_dispatch; the fitted attributes and the result go to X's namespace and
     device."""
     fits = method.__name__ in ("fit", "partial_fit")
+    names = list(inspect.signature(method).parameters)[2:]   # after self and X
 
     @functools.wraps(method)
     def run(self, X, *args, **kwargs):
         if not fits:
             _check_same_namespace(self, X, method.__name__)
         where = input_namespace(X)
-        if where is None:
+        if where is None and not (fits and _dispatching()):
             return method(self, X, *args, **kwargs)
+        # a fit takes its X's namespace: a warm start on NumPy after torch reads the
+        # fitted attributes on the host too
         for name in ON_DEVICE:
             if hasattr(self, name):
                 value = getattr(self, name)
-                setattr(self, name, [to_host(v) for v in value] if isinstance(value, list)
-                        else to_host(value))
+                setattr(self, name, [to_host(v, name) for v in value]
+                        if isinstance(value, list) else to_host(value, name))
+        if where is None:
+            return method(self, X, *args, **kwargs)
         try:
-            result = method(self, to_host(X), *map(to_host, args),
-                            **{k: to_host(v) for k, v in kwargs.items()})
+            result = method(self, to_host(X), *(to_host(a, n) for a, n in zip(args, names)),
+                            **{k: to_host(v, k) for k, v in kwargs.items()})
         finally:
             for name in ON_DEVICE:
                 if hasattr(self, name):
                     setattr(self, name, to_device(getattr(self, name), *where))
         return result if result is self else to_device(result, *where)
     return run
+
+
+def _dispatching() -> bool:
+    from sklearn import get_config
+    return bool(get_config().get("array_api_dispatch", False))
 
 
 def _check_same_namespace(est, X, method: str) -> None:

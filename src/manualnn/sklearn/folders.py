@@ -23,11 +23,13 @@ ride along in ``meta["sklearn"]``; the estimator itself is never pickled into th
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
+from manualnn.checks import DataError
 from manualnn.core.network import MLP
-from manualnn.io.serialize import load_model, save_model
+from manualnn.io.serialize import CONFIG_FILE, load_model, save_model
 
 LOSS_FOR = {"softmax": "softmax_cross_entropy", "logistic": "binary_cross_entropy",
             "identity": "mse", "exp": "half_poisson"}
@@ -61,6 +63,8 @@ def save(est, folder) -> None:
 def load(cls, folder):
     """An estimator of class ``cls`` from ``folder`` (written by :func:`save` or the CLI)."""
     net, meta, arrays = load_model(folder)
+    path = os.path.join(folder, CONFIG_FILE)
+    _check_meta(meta, net.layers, path)
     task = meta.get("task", "classification" if "classes" in meta else "regression")
     want = "classification" if cls.__name__ == "MLPClassifier" else "regression"
     if task != want:
@@ -74,6 +78,10 @@ def load(cls, folder):
     est.set_params(hidden_layer_sizes=tuple(net.layers[1:-1]), activation=hidden.pop())
     if "sklearn" not in meta:
         est.set_params(dropout=float(net.dropout))
+    try:
+        est._check_hyperparameters()
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{path}: field meta.sklearn.params: {exc}"[:300]) from None
     W = [np.array(w) for w in net.W]
     b = [np.array(v) for v in net.b] if net.bias else [np.zeros(n, net.dtype)
                                                        for n in net.layers[1:]]
@@ -94,6 +102,62 @@ def load(cls, folder):
         classes, W[-1], b[-1] = classes[order], W[-1][:, order], b[-1][order]
     _restore(est, W, b, out, classes, meta, saved.get("state", {}))
     return est
+
+
+def _check_meta(meta, layers, path) -> None:
+    """Every field of ``meta`` that a load reads, of its type and in range, for a model
+    of widths ``layers``: a DataError names the file and the field (the CLI's loader
+    checks its own fields likewise)."""
+    outputs = layers[-1]
+    def fail(field, wanted):
+        raise DataError(f"{path}: field meta.{field}: expected {wanted}, got "
+                        f"{str(_get(meta, field))[:60]}")
+    kinds = {"task": str, "loss": str, "preprocess": str, "binary_logistic": bool,
+             "multilabel": bool, "classes": list, "sklearn": dict}
+    for field, kind in kinds.items():
+        if meta.get(field) is not None and not isinstance(meta[field], kind):
+            fail(field, f"{'an object' if kind is dict else 'a ' + kind.__name__}")
+    classes = meta.get("classes")
+    if classes is not None and not all(isinstance(c, (str, int, float)) and not
+                                       isinstance(c, bool) for c in classes):
+        fail("classes", "a list of numbers or strings")
+    if meta.get("binary_logistic") and (outputs != 2 or len(classes or []) != 2):
+        fail("binary_logistic", f"false for a model of {outputs} outputs (true only for two "
+                                "classes and two outputs)")
+    saved = meta.get("sklearn") or {}
+    for field in ("params", "state"):
+        if not isinstance(saved.get(field, {}), dict):
+            fail(f"sklearn.{field}", "an object")
+    state = saved.get("state", {})
+    for field in ("n_iter_", "t_"):
+        value = state.get(field)
+        if value is not None and not (isinstance(value, int) and not isinstance(value, bool)
+                                      and 0 <= value < 1 << 63):
+            fail(f"sklearn.state.{field}", "null or a non-negative integer")
+    for field in ("loss_", "best_loss_"):
+        if state.get(field) is not None and not _finite(state[field]):
+            fail(f"sklearn.state.{field}", "null or a finite number")
+    curve = state.get("loss_curve_")
+    if curve is not None and not (isinstance(curve, list) and all(
+            v is None or _finite(v) for v in curve)):
+        fail("sklearn.state.loss_curve_", "a list of finite numbers or nulls")
+    names = saved.get("feature_names_in_")
+    if names is not None and not (isinstance(names, list) and len(names) == layers[0]
+                                  and all(isinstance(n, str) for n in names)):
+        fail("sklearn.feature_names_in_", f"a list of {layers[0]} strings")
+
+
+def _get(meta, field):
+    for key in field.split("."):
+        meta = meta.get(key) if isinstance(meta, dict) else None
+    return meta
+
+
+def _finite(value) -> bool:
+    """A JSON number a float holds (an int of 400 digits is none)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return value.bit_length() <= 1000 if isinstance(value, int) else math.isfinite(value)
 
 
 def _labels(meta, folder) -> list:

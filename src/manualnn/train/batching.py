@@ -4,13 +4,16 @@ once per batch size, and the batches of several arrays at once."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from manualnn import checks
+from manualnn.checks import Array, Backend
 
 
-def batch_indices(m: int, batch_size: int, rng=None, ops=None) -> Iterator[np.ndarray]:
+def batch_indices(m: int, batch_size: int, rng: np.random.Generator | None = None,
+                  ops: Backend | None = None) -> Iterator[np.ndarray]:
     """One epoch of mini-batches: yields index arrays that together cover ``range(m)``.
 
     With ``rng`` (a ``numpy.random.Generator`` or seed) the order is shuffled, else it
@@ -40,12 +43,12 @@ class Gather:
     device once) and so are the buffers: the rows are gathered on the device.
     """
 
-    def __init__(self, *arrays, ops=None):
+    def __init__(self, *arrays: Array, ops: Backend | None = None) -> None:
         self.arrays, self.m = arrays, int(arrays[0].shape[0])   # m rows in each array
         self._buffers: dict = {}
         self._ops = ops
 
-    def __call__(self, rows) -> tuple:
+    def __call__(self, rows: Array) -> tuple:
         n = int(rows.shape[0])
         if self._ops is not None:
             return self._gather(rows, n)
@@ -69,11 +72,11 @@ class Batches:
     """One epoch's mini-batches of several arrays (None stays None): in order as slices
     (no copy), or, given a permutation ``order``, its rows gathered (``Gather``)."""
 
-    def __init__(self, *arrays, batch_size: int):
+    def __init__(self, *arrays: Array, batch_size: int) -> None:
         self.arrays, self.size = arrays, batch_size
         self._gather = Gather(*arrays)
 
-    def __call__(self, order=None):
+    def __call__(self, order: Array | None = None) -> Iterator[Any]:
         n = len(self.arrays[0])
         for start in range(0, n, self.size):
             if order is not None:

@@ -27,16 +27,21 @@ import shutil
 import sys
 import time
 import zlib
+from typing import Any
 
 import numpy as np
 
-from manualnn.train.loop import evaluate
+from manualnn.checks import Array, Backend
+from manualnn.core.losses import Loss
+from manualnn.core.network import MLP
+from manualnn.train import launcher
+from manualnn.train.evaluation import evaluate
 from manualnn.train.optim import clip_grad_norm
+from manualnn.train.optimizer import Optimizer
 from manualnn.train.step import Step
 
 # set by the launchers for the processes they start: MPICH/Intel (hydra), Open MPI, PMIx
-LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
-LAUNCHER_RANK = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
+LAUNCHER_SIZE, LAUNCHER_RANK = tuple(launcher.SIZES), tuple(launcher.RANKS)
 CHECK_EVERY = 500   # steps between two comparisons of the weights (and at every epoch's end)
 LAUNCH = "mpiexec -n 4 python -m mpi4py -m manualnn train ..."
 
@@ -54,19 +59,19 @@ class Local:
 
     rank, size = 0, 1
 
-    def allreduce_(self, buf):
+    def allreduce_(self, buf: Array) -> Array:
         """Sum ``buf`` over the ranks, in place: here it is the sum already."""
         return _flat(buf, "buf")
 
-    def bcast_(self, buf, root: int = 0):
+    def bcast_(self, buf: Array, root: int = 0) -> Array:
         """Rank ``root``'s ``buf`` into every rank's, in place."""
         return _flat(buf, "buf")
 
-    def allgather(self, a) -> np.ndarray:
+    def allgather(self, a: Array) -> np.ndarray:
         """Every rank's ``a`` stacked: shape (size, *a.shape)."""
         return np.array(a)[None]
 
-    def abort(self, code: int = 1):
+    def abort(self, code: int = 1) -> None:
         raise SystemExit(code)
 
 
@@ -76,27 +81,27 @@ LOCAL = Local()
 class MPIComm(Local):
     """An mpi4py communicator (COMM_WORLD by default) seen through its buffer API."""
 
-    def __init__(self, comm=None):
+    def __init__(self, comm: Any = None) -> None:
         from mpi4py import MPI
         self._MPI = MPI
         self._comm = MPI.COMM_WORLD if comm is None else comm
         self.rank, self.size = self._comm.Get_rank(), self._comm.Get_size()
 
-    def allreduce_(self, buf):
+    def allreduce_(self, buf: Array) -> Array:
         self._comm.Allreduce(self._MPI.IN_PLACE, _flat(buf, "buf"), op=self._MPI.SUM)
         return buf
 
-    def bcast_(self, buf, root: int = 0):
+    def bcast_(self, buf: Array, root: int = 0) -> Array:
         self._comm.Bcast(_flat(buf, "buf"), root=root)
         return buf
 
-    def allgather(self, a) -> np.ndarray:
+    def allgather(self, a: Array) -> np.ndarray:
         a = np.ascontiguousarray(a)
         out = np.empty((self.size, *a.shape), a.dtype)
         self._comm.Allgather(a, out)
         return out
 
-    def abort(self, code: int = 1):
+    def abort(self, code: int = 1) -> None:
         """End every rank of the job now (the others may be waiting in a collective)."""
         sys.stdout.flush()
         sys.stderr.flush()
@@ -117,23 +122,44 @@ def world(required: bool = False) -> Local:
     global _world
     if _world is not None:
         return _world
-    size = next((os.environ[v] for v in LAUNCHER_SIZE if v in os.environ), None)
-    launched = size is not None or any(v in os.environ for v in LAUNCHER_RANK) \
+    env = os.environ
+    launched = any(v in env for v in (*LAUNCHER_SIZE, *LAUNCHER_RANK)) \
         or "mpi4py.MPI" in sys.modules
     if not (launched or required):
         return LOCAL
-    try:
-        import mpi4py.MPI  # noqa: F401
+    try:   # the variables first: MPI's own start aborts on a malformed one
+        announced = launcher.world_size(env)
+        MPI = _start_mpi(env)
+    except launcher.LauncherError as exc:
+        raise DistributedError(f"distributed: {exc}") from None
     except ImportError as exc:
-        if required or (size is not None and size != "1"):
+        if required or (announced or 1) > 1:
             raise DistributedError(f"distributed: needs mpi4py and an MPI library ({exc}): "
                                    f"pip install 'manualnn[mpi]' mpich") from None
         return LOCAL
-    comm = MPIComm()
+    comm = MPIComm(MPI.COMM_WORLD)
     if comm.size == 1 and required and not launched:
         raise DistributedError(f"distributed: {_not_launched()}")
+    try:
+        launcher.check_size(comm.rank, comm.size, env)
+    except launcher.LauncherError as exc:
+        raise DistributedError(f"distributed: {exc}") from None
     _world = comm if comm.size > 1 else LOCAL
     return _world
+
+
+def _start_mpi(environ):
+    """mpi4py's MPI, started after its library is checked against the launcher's
+    variables (``python -m mpi4py`` has started it already)."""
+    if "mpi4py.MPI" in sys.modules:
+        from mpi4py import MPI
+        return MPI
+    import mpi4py
+    mpi4py.rc.initialize, mpi4py.rc.finalize = False, True   # started below, ended at exit
+    from mpi4py import MPI
+    launcher.check_library(MPI.Get_library_version(), environ)
+    MPI.Init_thread(MPI.THREAD_MULTIPLE)
+    return MPI
 
 
 def _not_launched() -> str:
@@ -180,8 +206,11 @@ class DataParallelStep(Step):
     checksums of their weights (:class:`WeightsDiverged` if they differ).
     """
 
-    def __init__(self, net, loss, optimizer, comm: Local, clip_norm: float | None = None,
-                 check_every: int = CHECK_EVERY):
+    def __init__(self, net: MLP, loss: Loss, optimizer: Optimizer, comm: Local,
+                 clip_norm: float | None = None, check_every: int = CHECK_EVERY) -> None:
+        if not net.ops.host:   # the flat buffer, the collectives and the checksums: NumPy's
+            raise TypeError(f"net: DataParallelStep expected a network on NumPy arrays "
+                            f"(backend numpy or fast), got {net.ops!r}")
         super().__init__(net, loss, optimizer, clip_norm)
         self._hook = None
         self.comm, self.check_every, self.steps, self.comm_seconds = comm, check_every, 0, 0.0
@@ -195,17 +224,19 @@ class DataParallelStep(Step):
         else:
             net.set_grad_buffers(views)
         self._sums = self.flat[-2:]   # the shard's loss x rows, its misclassified rows
-        self._loss = _GlobalMean(loss)
+        self._loss: Any = _GlobalMean(loss)   # a Loss where loss_and_grad reads one
         for p in net.params:
             comm.bcast_(p)
         if net.dropout and comm.rank:
-            net.rng = np.random.Generator(net.rng.bit_generator.jumped(comm.rank))
+            bits: Any = net.rng.bit_generator   # PCG64 (default_rng): it has jumped
+            net.rng = np.random.Generator(bits.jumped(comm.rank))
 
-    def __call__(self, X, y, sample_weight=None) -> tuple[float, int | None]:
+    def __call__(self, X: Array, y: Array,
+                 sample_weight: Array | None = None) -> tuple[float, int | None]:
         rows = shard(X.shape[0], self.comm.rank, self.comm.size)
         w = None if sample_weight is None else sample_weight[rows]
         # c / C: the shard's share of the batch (of its weight): G_{L+1} x c / C has 1/m
-        c, C = (rows.stop - rows.start, X.shape[0]) if w is None else \
+        c, C = (rows.stop - rows.start, X.shape[0]) if w is None or sample_weight is None else \
             (float(w.sum(dtype=np.float64)), float(sample_weight.sum(dtype=np.float64)))
         if rows.stop > rows.start:
             self._loss.factor = c / C if C else math.nan   # weights all 0: as alone, NaN
@@ -228,7 +259,7 @@ class DataParallelStep(Step):
             self.check()
         return value, None if math.isnan(errors) else round(errors)
 
-    def evaluate(self, X, y, chunk: int = 4096) -> tuple[float, float]:
+    def evaluate(self, X: Array, y: Array, chunk: int = 4096) -> tuple[float, float]:
         """(mean loss, error rate) over all of X (m, n_1): each rank evaluates its shard
         of the rows, and the sums are reduced."""
         rows, m = shard(X.shape[0], self.comm.rank, self.comm.size), X.shape[0]
@@ -245,7 +276,7 @@ class DataParallelStep(Step):
         from rank 0's (a CRC-32 of their bytes: equal replicas have equal bits)."""
         crc = 0
         for p in self.net.params:
-            crc = zlib.crc32(np.ascontiguousarray(p), crc)
+            crc = zlib.crc32(np.ascontiguousarray(p).data, crc)
         sums = self.comm.allgather(np.array([crc], np.int64))[:, 0]
         bad = [r for r in range(self.comm.size) if sums[r] != sums[0]]
         if bad:
@@ -260,16 +291,17 @@ class _GlobalMean:
     """A loss whose G_{L+1} is scaled by ``factor`` = the shard's share of the global
     batch, so that it carries the global batch's 1/m; the value stays the shard's mean."""
 
-    def __init__(self, loss):
+    def __init__(self, loss: Loss):
         self.loss, self.factor = loss, 1.0
 
-    def value_and_grad_(self, Z, y, w=None, ops=None):
+    def value_and_grad_(self, Z: Array, y: Array, w=None, ops: Backend | None = None):
         done = self.loss.value_and_grad_(Z, y, w, ops)
         Z *= self.factor
         return done
 
 
-def make_step(net, loss, optimizer, comm: Local = LOCAL, clip_norm: float | None = None):
+def make_step(net: MLP, loss: Loss, optimizer: Optimizer, comm: Local = LOCAL,
+              clip_norm: float | None = None) -> Step | DataParallelStep:
     """The step for this world: ``Step`` alone, ``DataParallelStep`` over several ranks."""
     if comm.size == 1:
         return Step(net, loss, optimizer, clip_norm)

@@ -10,15 +10,28 @@ weights for early stopping) lives in a :class:`TrainState`, which ``fit`` hands 
 from __future__ import annotations
 
 import math
-import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from manualnn import checks
+from manualnn.checks import Array
+from manualnn.core.losses import Loss
+from manualnn.core.network import MLP
+from manualnn.train import table
 from manualnn.train.batching import Gather, batch_indices
+from manualnn.train.evaluation import LOSS_BLOCK, evaluate
+from manualnn.train.optimizer import Optimizer
+from manualnn.train.schedules import Schedule
 from manualnn.train.step import Step
+
+Split = tuple[Any, Any]   # (X, y) of a validation or test split
+
+__all__ = ["COLUMNS", "LOSS_BLOCK", "REGRESSION_COLUMNS", "TrainState", "TrainingDiverged",
+           "columns_of", "evaluate", "fit"]
 
 COLUMNS = ["epoch", "lr", "train_loss", "train_err", "val_loss", "val_err", "test_loss",
            "test_err", "seconds"]
@@ -27,7 +40,7 @@ REGRESSION_COLUMNS = ["epoch", "lr", "train_loss", "val_loss", "val_rmse", "val_
                       "test_loss", "test_rmse", "test_mae", "test_r2", "seconds"]
 
 
-def columns_of(row: dict) -> list:
+def columns_of(row: dict) -> list[str]:
     """The history columns of a row: COLUMNS, or REGRESSION_COLUMNS for a regression's."""
     return REGRESSION_COLUMNS if "val_r2" in row else COLUMNS
 
@@ -49,36 +62,13 @@ class TrainState:
     stopped_early: bool = False
 
 
-LOSS_BLOCK = 512   # rows per forward pass and partial sum of an evaluation
-
-
-def evaluate(net, X, y, loss, chunk: int = 4096):
-    """(mean loss, error rate) of ``net`` on X (m, n_1) and targets y, without dropout.
-
-    The error compares the arg-max of each output row with the label (or with the arg-max
-    of a one-hot target row).  Runs at most ``chunk`` rows at a time: memory stays bounded.
-    The rows go through in fixed blocks of :data:`LOSS_BLOCK` (fewer only when ``chunk``
-    is smaller) and the blocks' losses are added exactly (fsum), so the result does not
-    depend on ``chunk`` >= LOSS_BLOCK: the memory free at the time cannot move early
-    stopping.
-    """
-    y = loss.targets(y, X.shape[0], net.layers[-1])
-    block = min(chunk, LOSS_BLOCK)   # a product's last bits may depend on its rows: fixed
-    sums, wrong = [], 0
-    with np.errstate(over="ignore", invalid="ignore"):   # a diverged model: its loss says so
-        for start in range(0, X.shape[0], block):
-            Z, yb = net(X[start:start + block]), y[start:start + block]
-            labels = yb if yb.ndim == 1 else yb.argmax(axis=1)
-            wrong += int(np.count_nonzero(Z.argmax(axis=1) != labels))
-            sums.append(loss.value_and_grad_(Z, yb)[0] * Z.shape[0])
-    return math.fsum(sums) / X.shape[0], wrong / X.shape[0]
-
-
-def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: TrainState,
-        shuffle: bool = True, schedule=None, clip_norm: float | None = None,
-        validation=None, test=None, patience: int = 0, callbacks=(), on_epoch_end=None,
-        log=print, progress: bool = True, eval_chunk: int = 4096, step=None,
-        metrics=None) -> TrainState:
+def fit(net: MLP, X: Array, y: Array, loss: Loss, optimizer: Optimizer, *, epochs: int,
+        batch_size: int, state: TrainState, shuffle: bool = True, schedule: Schedule | None = None,
+        clip_norm: float | None = None, validation: Split | None = None, test: Split | None = None,
+        patience: int = 0, callbacks: Iterable[Callable[[dict, Any], Any]] = (),
+        on_epoch_end: Callable[[TrainState], Any] | None = None, log: Callable[[str], Any] = print,
+        progress: bool = True, eval_chunk: int = 4096, step: Any = None,
+        metrics: Any = None) -> TrainState:
     """Train ``net`` on X (m, n_1) and targets y until ``epochs`` epochs are complete.
 
     validation, test  optional (X, y) pairs evaluated after every epoch
@@ -96,46 +86,31 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     when the batch itself holds a NaN or infinity), and ``ValueError``/``TypeError`` up
     front for X of the wrong shape or dtype or targets the loss does not accept.
     """
-    checks.number(epochs, "epochs", 0, integer=True)
-    checks.number(batch_size, "batch_size", 1, integer=True)
-    # shapes, dtype and labels once here; a NaN in X is found when it makes the loss NaN
-    ops = net.ops
-    X = ops.float_input(X, "X", ndim=2, cols=net.layers[0], finite=False)
-    if ops.np_dtype(X.dtype) != net.dtype:
-        raise TypeError(f"X: expected {net.dtype} like the network, got {X.dtype}")
-    native_y = not ops.host and ops.is_native(y)   # labels on the device: checked on the host
-    y = loss.targets(ops.to_numpy(y) if native_y else y, X.shape[0], net.layers[-1])
+    X, y = _checked_inputs(net, X, y, loss, epochs, batch_size)
     if patience and validation is None:
         raise ValueError("patience: early stopping needs a validation split (val_fraction > 0)")
-    keys = _keys(validation is not None, test is not None, metrics)
+    splits = {"val": validation, "test": test}
+    columns = table.keys(validation is not None, test is not None,
+                         None if metrics is None else metrics.names)
     if state.epoch == 0 and not state.history:
-        log(_header(keys))
+        log(table.header(columns))
     gather = _training_set(net.ops, X, y)
     step = Step(net, loss, optimizer, clip_norm) if step is None else step
     while state.epoch < epochs and not state.stopped_early:
         start = time.perf_counter()
-        rng = state.shuffle_rng if shuffle else None
-        bar = _progress(math.ceil(X.shape[0] / batch_size),
-                        f"epoch {state.epoch + 1}/{epochs}", progress)
+        bar = table.progress(math.ceil(X.shape[0] / batch_size),
+                             f"epoch {state.epoch + 1}/{epochs}", progress)
         try:
             total, wrong = _train_epoch(step, gather, optimizer, state.epoch, batch_size,
-                                        rng, schedule, bar)
+                                        state.shuffle_rng if shuffle else None, schedule, bar)
         finally:
             bar.close()
-        row = {"epoch": state.epoch + 1, "lr": optimizer.lr,
-               "train_loss": float(total) / X.shape[0]}
-        if metrics is None:
-            row["train_err"] = None if wrong is None else int(wrong) / X.shape[0]
-        row.update(_scores(step, metrics, validation, test, eval_chunk))
+        row = _epoch_row(step, state.epoch, optimizer.lr, (total, wrong, X.shape[0]), splits,
+                         eval_chunk, metrics)
         _check_diverged(net, row)   # before anything saves this epoch's weights
         row["seconds"] = time.perf_counter() - start
-        state.history.append(row)
-        state.epoch += 1
-        if patience:
-            _early_stopping(net, state, row["val_loss"], patience)
-        stop = any(callback(row, net) for callback in callbacks)
-        state.stopped_early = state.stopped_early or bool(stop)
-        log(_row_text(row, keys))
+        _close_epoch(net, state, row, patience, callbacks)
+        log(table.row_text(row, columns))
         if on_epoch_end is not None:
             on_epoch_end(state)
     if patience and state.best_params is not None:
@@ -143,19 +118,47 @@ def fit(net, X, y, loss, optimizer, *, epochs: int, batch_size: int, state: Trai
     return state
 
 
-def _scores(step, metrics, validation, test, chunk) -> dict:
-    """The row's val_ and test_ columns: loss and error rate, or loss and ``metrics``'
-    scores (a regression's); None for a split that is not there."""
-    row = {}
-    for prefix, split in (("val", validation), ("test", test)):
-        ev = step.evaluate(*split, chunk) if split is not None else (None, None)
+def _checked_inputs(net, X, y, loss, epochs, batch_size):
+    """X and y checked once here (shapes, dtype, labels); a NaN in X is found when it makes
+    the loss NaN.  Labels on a device are checked on the host."""
+    checks.number(epochs, "epochs", 0, integer=True)
+    checks.number(batch_size, "batch_size", 1, integer=True)
+    ops = net.ops
+    X = ops.float_input(X, "X", ndim=2, cols=net.layers[0], finite=False)
+    if ops.np_dtype(X.dtype) != net.dtype:
+        raise TypeError(f"X: expected {net.dtype} like the network, got {X.dtype}")
+    native_y = not ops.host and ops.is_native(y)
+    y = loss.targets(ops.to_numpy(y) if native_y else y, X.shape[0], net.layers[-1])
+    return X, y
+
+
+def _epoch_row(step, epoch, lr, train, splits, eval_chunk, metrics) -> dict:
+    """The epoch's row of COLUMNS (REGRESSION_COLUMNS with ``metrics``) but ``seconds``:
+    train = (sum of batch loss x rows, misclassified rows or None, m), and each split
+    given evaluated by the step (and scored by ``metrics``); None for a split not given."""
+    total, wrong, m = train
+    row = {"epoch": epoch + 1, "lr": lr, "train_loss": float(total) / m}
+    if metrics is None:
+        row["train_err"] = None if wrong is None else int(wrong) / m
+    for prefix, split in splits.items():
+        ev = step.evaluate(*split, eval_chunk) if split is not None else (None, None)
         row[f"{prefix}_loss"] = ev[0]
         if metrics is None:
             row[f"{prefix}_err"] = ev[1]
             continue
-        scores = metrics(step.net, *split, chunk) if split is not None else {}
+        scores = metrics(step.net, *split, eval_chunk) if split is not None else {}
         row.update({f"{prefix}_{k}": scores.get(k) for k in metrics.names})
     return row
+
+
+def _close_epoch(net, state, row, patience, callbacks) -> None:
+    """Record the row, count the epoch, and let early stopping and the callbacks stop."""
+    state.history.append(row)
+    state.epoch += 1
+    if patience:
+        _early_stopping(net, state, row["val_loss"], patience)
+    stop = any(callback(row, net) for callback in callbacks)
+    state.stopped_early = state.stopped_early or bool(stop)
 
 
 def _training_set(ops, X, y):
@@ -238,61 +241,3 @@ def _early_stopping(net, state, val_loss, patience):
     else:
         state.bad_epochs += 1
         state.stopped_early = state.bad_epochs >= patience
-
-
-def _keys(val, test, metrics) -> list:
-    """The table's number columns, in order."""
-    scores = ["err"] if metrics is None else list(metrics.names)
-    keys = ["train_loss"] + ["train_err"] * (metrics is None)
-    for prefix, shown in (("val", val), ("test", test)):
-        keys += [f"{prefix}_{k}" for k in ["loss", *scores]] * shown
-    return keys
-
-
-TITLES = {"loss": "Loss", "err": "Err", "rmse": "RMSE", "mae": "MAE", "r2": "R^2"}
-
-
-WIDTHS = {"rmse": 10, "mae": 10, "r2": 8}   # scores in the targets' units: any magnitude
-
-
-def _title(key) -> str:
-    """A column's title, as wide as its cells: 'Val Loss', '  Val RMSE'."""
-    split, metric = key.split("_")
-    return f"{split.title()} {TITLES[metric]}".rjust(WIDTHS.get(metric, 0))
-
-
-def _header(keys):
-    cols = ["Epoch"] + [_title(k) for k in keys]
-    return "| " + " | ".join(cols + [f"{'LR':>8}", "Seconds"]) + " |"
-
-
-def _row_text(row, keys):
-    cells = [f"{row['epoch']:>5}"] + [_cell(row[k], k) for k in keys]
-    cells += [f"{row['lr']:.2e}", f"{row['seconds']:>7.1f}"]
-    return "| " + " | ".join(cells) + " |"
-
-
-def _cell(value, key):
-    """``value`` in its column: losses and rates to 5 decimals, RMSE and MAE (the targets'
-    units) to 5 significant digits."""
-    width, spec = len(_title(key)), ".5g" if key.endswith(("rmse", "mae")) else ".5f"
-    return f"{'-':>{width}}" if value is None else f"{value:>{width}{spec}}"
-
-
-def _progress(total, desc, enabled):
-    """A tqdm bar on a terminal; a silent stand-in when output is not a terminal."""
-    if enabled and sys.stderr.isatty():
-        try:
-            from tqdm import tqdm
-            return tqdm(total=total, desc=desc, leave=False, unit="batch")
-        except ImportError:
-            pass
-    return _NoBar()
-
-
-class _NoBar:
-    def update(self, n=1):
-        pass
-
-    def close(self):
-        pass

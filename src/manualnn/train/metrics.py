@@ -11,12 +11,16 @@ the uniform average of the columns' own (as scikit-learn's ``multioutput`` defau
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from manualnn.checks import Array
 
 NAMES = ("rmse", "mae", "r2")
 
 
-def regression_scores(P, Y) -> dict:
+def regression_scores(P: Array, Y: Array) -> dict:
     """{"rmse", "mae", "r2"} of predictions P against targets Y, both (m, t) or (m,)."""
     P = np.asarray(P, dtype=np.float64).reshape(len(P), -1)
     Y = np.asarray(Y, dtype=np.float64).reshape(len(Y), -1)
@@ -35,15 +39,15 @@ class RegressionMetrics:
 
     names = NAMES
 
-    def __init__(self, mean, scale):
+    def __init__(self, mean: Array, scale: Array) -> None:
         self.mean = np.asarray(mean, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)
 
-    def values(self, Z):
+    def values(self, Z: Array) -> np.ndarray:
         """Predictions P (m, t) float64 from outputs Z (m, t)."""
         return np.asarray(Z, dtype=np.float64) * self.scale + self.mean
 
-    def __call__(self, net, X, Y, chunk: int = 4096) -> dict:
+    def __call__(self, net: Any, X: Any, Y: Array, chunk: int = 4096) -> dict:
         with np.errstate(over="ignore", invalid="ignore"):
             Z = net.ops.to_numpy(net(X, chunk=chunk))
         return regression_scores(self.values(Z), self.values(Y))

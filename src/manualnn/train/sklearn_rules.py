@@ -18,9 +18,12 @@ They differ from PyTorch's rules that ``optim`` follows in three ways:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
+from manualnn.checks import Array
 from manualnn.train.optim import SGD, Adam
 
 
@@ -30,8 +33,9 @@ class SklearnSGD(SGD):
     name, l2, momentum_may_be_one = "sklearn_sgd", False, True   # as scikit-learn allows
     penalty = 0.0   # c, set by the caller before each step
 
-    def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0,
-                 decay_mask=None, backend="auto"):
+    def __init__(self, params: Iterable[Array], lr: float, momentum: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0,
+                 decay_mask: Sequence[bool] | None = None, backend: Any = "auto") -> None:
         super().__init__(params, lr, momentum, nesterov and momentum > 0, weight_decay,
                          decay_mask, backend)
         self._fusable = [False] * len(self.params)

@@ -11,7 +11,12 @@ in cache, and SGD folds its update into the gradient's product (one gemm with be
 
 from __future__ import annotations
 
+from manualnn.checks import Array
+from manualnn.core.losses import Loss
+from manualnn.core.network import MLP
+from manualnn.train import evaluation
 from manualnn.train.optim import clip_grad_norm
+from manualnn.train.optimizer import Optimizer
 
 
 class Step:
@@ -24,11 +29,13 @@ class Step:
     then stepped.
     """
 
-    def __init__(self, net, loss, optimizer, clip_norm: float | None = None):
+    def __init__(self, net: MLP, loss: Loss, optimizer: Optimizer,
+                 clip_norm: float | None = None) -> None:
         self.net, self.loss, self.optimizer, self.clip_norm = net, loss, optimizer, clip_norm
         self._hook = None if clip_norm else self._fused_update
 
-    def __call__(self, X, y, sample_weight=None) -> tuple[float, int | None]:
+    def __call__(self, X: Array, y: Array,
+                 sample_weight: Array | None = None) -> tuple[float, int | None]:
         value, errors, grads = self.net.loss_and_grad(X, y, self.loss, sample_weight,
                                                       hook=self._hook, return_errors=True)
         if self.net.ops.finite(value):   # on a GPU: assumed, the loop reads it in batches
@@ -37,11 +44,10 @@ class Step:
             self.optimizer.step(grads)
         return value, errors
 
-    def evaluate(self, X, y, chunk: int = 4096) -> tuple[float, float]:
+    def evaluate(self, X: Array, y: Array, chunk: int = 4096) -> tuple[float, float]:
         """(mean loss, error rate) of the network on X (m, n_1) and targets y, as
-        ``loop.evaluate``: here all in this process."""
-        from manualnn.train.loop import evaluate  # the loop imports this module
-        return evaluate(self.net, X, y, self.loss, chunk)
+        ``evaluation.evaluate``: here all in this process."""
+        return evaluation.evaluate(self.net, X, y, self.loss, chunk)
 
     def check(self) -> None:
         """Verify that every copy of the model is the same: one process holds one copy."""
