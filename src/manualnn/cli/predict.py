@@ -41,7 +41,6 @@ def predict_files(run_dir, inputs, output=None, max_memory=None, device="cpu",
     from manualnn.cli.experiment import device_backend
     if output is not None:   # before the work: no link, special file or run's own file
         output = check_output(output, "output")
-        _format(output)
     net, meta, pre = load_run(run_dir, backend=device_backend(device))
     parts = model_parts(meta, run_dir, net.layers)
     unseen, key = {}, "input"
@@ -92,7 +91,10 @@ def prediction_rows(names, Z, meta, target, key="input") -> list:
 def write_predictions(output, rows) -> None:
     """Write ``rows`` (dicts of one set of keys) to ``output``, atomically: .csv, .json,
     or .parquet (pyarrow)."""
-    ext = _format(output)
+    ext = os.path.splitext(output)[1].lower()
+    if ext not in (".csv", ".json", ".parquet"):
+        raise ValueError(f"output: expected a .csv, .parquet or .json file name, got "
+                         f"{output!r}")
     if ext == ".parquet":
         import pyarrow.parquet as pq
         pa, buffer = pyarrow(), io.BytesIO()
@@ -100,15 +102,6 @@ def write_predictions(output, rows) -> None:
         atomic.write_bytes(output, buffer.getvalue())
         return
     atomic.write_text(output, _csv(rows) if ext == ".csv" else json.dumps(rows, indent=1))
-
-
-def _format(output) -> str:
-    """``output``'s extension, one that write_predictions writes."""
-    ext = os.path.splitext(output)[1].lower()
-    if ext not in (".csv", ".json", ".parquet"):
-        raise ValueError(f"output: expected a .csv, .parquet or .json file name, got "
-                         f"{output!r}")
-    return ext
 
 
 def read_table_input(paths, parts, id_column, max_memory):
