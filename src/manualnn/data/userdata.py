@@ -1,4 +1,4 @@
-"""Your own data as a :class:`~manualnn.data.datasets.Dataset`: .npz arrays and tables.
+"""Your own data as a :class:`~manualnn.data.dataset.Dataset`: .npz arrays and tables.
 
 ``load_npz``: arrays X, y (and X_test, y_test); ``load_table``: a CSV or Parquet file,
 its label columns decoded here (classes or regression targets, see data.targets) and its
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from manualnn.checks import DataError, FilePath
-from manualnn.data.datasets import Dataset, flat32
+from manualnn.data.dataset import Dataset, flat32
 from manualnn.data.files import encode_labels, read_npz
 from manualnn.data.tables import read_table
 from manualnn.data.targets import check_present, class_labels, decide_task
