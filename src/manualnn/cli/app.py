@@ -198,7 +198,7 @@ def _add_train_options(p):
     g.add_argument("--preprocess", choices=CHOICES["preprocess"],
                    default=d["preprocess"])
     t = p.add_argument_group("tables (.csv, .parquet)")
-    t.add_argument("--task", choices=["auto", "classification", "regression"],
+    t.add_argument("--task", choices=CHOICES["task"],
                    default=d["task"], help="auto: classes for text, booleans and a few "
                    "whole numbers, regression for real numbers; unsure: refused")
     t.add_argument("--label-column", action="append", metavar="NAME",

@@ -86,7 +86,6 @@ class RunConfig:
         if c["max_memory"] is not None:
             c["max_memory"] = memory.parse_size(c["max_memory"])
         _widths(c["hidden"], "hidden", 0)
-        checks.choice(c["task"], "task", ("auto", "classification", "regression"))
         for key in ("label_column", "drop_columns"):
             _names(c[key], key)
         if c["layers"] is not None:
@@ -148,7 +147,7 @@ def _check_types(c: dict) -> None:
 CHOICES = {"activation": ACTIVATIONS, "init": ["auto", *INITIALIZERS], "loss": LOSSES,
            "dtype": ("float32", "float64"), "preprocess": ("standardize", "scale", "none"),
            "optimizer": OPTIMIZER_OPTIONS, "schedule": SCHEDULE_OPTIONS,
-           "device": ("cpu", "cuda")}
+           "device": ("cpu", "cuda"), "task": ("auto", "classification", "regression")}
 
 
 def _check_choices(c: dict) -> None:
