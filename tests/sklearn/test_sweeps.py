@@ -1,5 +1,5 @@
 """Sweeps spread by joblib: a GridSearchCV over manualnn's estimators run by joblib's local
-process backend finds the same scores as one process (README shows Dask's and Ray's
+process backend finds the same scores as one process (docs/guide/many-machines.md shows Dask's and Ray's
 backends, which spread the same search over machines)."""
 
 import numpy as np
