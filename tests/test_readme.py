@@ -69,7 +69,8 @@ def test_every_relative_link_reaches_its_file_and_heading(page):
 
 def test_every_file_the_documentation_names_exists():
     """Paths like tests/core/test_zero_alloc.py move with the code; the docs must follow."""
-    path = re.compile(r"\b((?:tests|src/manualnn|benchmarks|docs|fuzz)/[\w/.-]*\w\.(?:py|md|png|ipynb))")
+    path = re.compile(r"\b((?:tests|src/manualnn|benchmarks|docs|fuzz)/[\w/.-]*\w"
+                      r"\.(?:py|md|png|ipynb))")
     for doc in (ROOT / "README.md", ROOT / "fuzz" / "README.md", *GUIDE):
         named = set(path.findall(doc.read_text()))
         missing = sorted(p for p in named if not (ROOT / p).exists())
