@@ -36,7 +36,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
-    "readme_sections",            # docs/_ext: pages made of README's sections (phase A)
+    "more_guides",                # docs/_ext: the front page lists every page of docs/
     "plain_docstrings",           # docs/_ext: the docstrings shown as written (plain text)
 ]
 
@@ -47,7 +47,7 @@ root_doc = "index"
 
 # -- MyST and the notebook ---------------------------------------------------------------
 myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
-myst_heading_anchors = 4          # README's #anchors keep working inside a page
+myst_heading_anchors = 4          # #anchors of headings, as GitHub makes them
 nb_execution_mode = "off"         # the notebook's stored outputs; tests/test_notebook.py runs it
 nb_merge_streams = True
 

@@ -1,5 +1,6 @@
 """The documentation site: ``make docs``'s strict build (warnings are errors, every link
-and reference resolves), README's sections all reachable in it, the notebook rendered
+and reference resolves), every page README links built and every section README once
+held reachable in it, the notebook rendered
 with its stored outputs, and the front page and the API reference in headless Chromium
 with no console error and no broken picture."""
 
@@ -20,18 +21,19 @@ pytest.importorskip("sphinx", reason="the docs extra (sphinx) is not installed")
 pytest.importorskip("myst_nb", reason="the docs extra (myst-nb) is not installed")
 pytest.importorskip("furo", reason="the docs extra (furo) is not installed")
 
-import readme_sections
+import more_guides
+
+from test_readme import LINK, OLD_SECTIONS, slug
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The site built as ``make docs`` builds it, from a copy of docs/ (autosummary writes
-    its pages into the source folder) beside README, the changelog and the sources."""
+    its pages into the source folder) beside the changelog and the sources."""
     tree = tmp_path_factory.mktemp("site")
     shutil.copytree(DOCS, tree / "docs", ignore=shutil.ignore_patterns(
         "_build", "generated", "jupyter_execute", "__pycache__"))
-    for name in ("README.md", "CHANGELOG.md"):
-        shutil.copy(ROOT / name, tree / name)
+    shutil.copy(ROOT / "CHANGELOG.md", tree / "CHANGELOG.md")
     (tree / "src").symlink_to(ROOT / "src")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run(
@@ -45,20 +47,27 @@ def test_make_docs_builds_without_a_warning(site):
     html, result = site
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stderr.strip() == "", result.stderr[-3000:]
-    for page in ("index", "guide/getting-started", "guide/learners", "guide/cli",
+    for page in ("index", "guide/getting-started", "guide/learners", "guide/teachers", "guide/cli",
                  "guide/performance", "guide/safety", "changelog", "api/index", "lecture"):
         assert (html / f"{page}.html").is_file(), page
 
 
-def test_every_readme_section_is_reachable_in_the_site(site):
+def test_every_page_readme_links_is_in_the_site(site):
+    html, _ = site
+    readme = (ROOT / "README.md").read_text()
+    pages = {t.partition("#")[0] for t in LINK.findall(readme) if t.startswith("docs/")}
+    assert len(pages) >= 10
+    for page in pages:
+        built = html / pathlib.Path(page).relative_to("docs").with_suffix(".html")
+        assert built.is_file(), f"README links {page}, which the site does not build"
+
+
+def test_every_section_readme_once_held_is_reachable_in_the_site(site):
     html, _ = site
     pages = "".join(p.read_text() for p in html.rglob("*.html")
                     if "generated" not in p.parts)
-    readme = (ROOT / "README.md").read_text()
-    titles = [t for _, level, t in readme_sections._headings(readme.splitlines()) if level == 2]
-    assert len(titles) >= 8
-    for title in titles:
-        assert f'id="{readme_sections.slug(title)}"' in pages, title
+    for title in OLD_SECTIONS:
+        assert f'id="{slug(title)}"' in pages, title
 
 
 def test_the_api_reference_has_the_public_names_with_their_types(site):
@@ -78,30 +87,6 @@ def test_the_notebook_is_rendered_with_its_stored_outputs(site):
     page = (html / "lecture.html").read_text()
     assert page.count("cell_output") >= 5
     assert re.search(r'<img[^>]+src="_images/', page)
-
-
-def test_readme_links_are_rewritten_for_the_site():
-    here = "guide/learners"
-    pages = {"performance": ("guide/performance", True), "errors": ("guide/cli", False)}
-    text = ("[a](docs/lecture.ipynb) [b](src/manualnn/core/network.py#L12) "
-            "[c](#performance) [d](#errors) [e](https://example.org/x)")
-    assert readme_sections.rewrite_links(text, pages, here) == (
-        "[a](../lecture.ipynb) [b](../../src/manualnn/core/network.py) "
-        "[c](../guide/performance.md) [d](../guide/cli.md#errors) [e](https://example.org/x)")
-
-
-def test_a_readme_section_is_cut_at_its_next_heading_and_relevelled():
-    readme = ("# T\nintro\n## A\ntext\n```bash\n# not a heading\n```\n### A1\nx\n"
-              "## B\ny\n")
-    body, anchors = readme_sections.section(readme, "A", keep_heading=False)
-    assert body == "text\n```bash\n# not a heading\n```\n## A1\nx\n"
-    assert anchors == ["a", "a1"]
-    kept, _ = readme_sections.section(readme, "A", keep_heading=True)
-    assert kept.startswith("## A\n") and "### A1" in kept
-    assert readme_sections.intro(readme) == "intro\n"
-    assert "A1" not in readme_sections.without(readme, ["A1"])
-    with pytest.raises(ValueError, match="no section 'C'"):
-        readme_sections.section(readme, "C", keep_heading=True)
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +112,5 @@ def test_pages_open_in_chromium_without_errors_or_broken_pictures(site, browser,
 def test_a_page_another_issue_adds_to_docs_is_listed_without_an_edit(tmp_path):
     for name in ("index.md", "learn.md", "course.md", "array_api.md", "lecture.ipynb"):
         (tmp_path / name).write_text("# x\n")
-    app = type("App", (), {"srcdir": str(tmp_path)})()
     index = "```{toctree}\narray_api\nlecture\n```\n% more-guides\n"
-    assert readme_sections._more_guides(app, index) == ["course", "learn"]
+    assert more_guides.more_guides(str(tmp_path), index) == ["course", "learn"]

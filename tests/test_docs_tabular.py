@@ -73,9 +73,9 @@ def test_the_worked_example_prints_what_the_page_shows(tmp_path, monkeypatch, ca
     monkeypatch.chdir(tmp_path)
     exec(compile(setup, "docs/tabular.md", "exec"), {})  # noqa: S102 (the page's own code)
     assert _run_blocks(blocks, capsys) >= 8
-    # README's Tables section: the same commands, in a folder of their own
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("\n## Tables\n")[1].split("\n## ")[0]
+    # the data guide's Tables section: the same commands, in a folder of their own
+    guide = (ROOT / "docs" / "guide" / "data.md").read_text()
+    section = guide.split("\n## Tables\n")[1].split("\n## ")[0]
     (tmp_path / "readme").mkdir()
     for name in ("diabetes_train.csv", "diabetes_test.csv"):
         (tmp_path / "readme" / name).write_bytes((tmp_path / name).read_bytes())

@@ -62,8 +62,8 @@ def numpy_as_cuda(monkeypatch):
 
 
 def test_a_cuda_checkpoint_resumes_on_the_cpu(numpy_as_cuda, tmp_path, capsys):
-    """The device is this machine's, not the run's: a resume may change it (README's
-    promise that checkpoints move between devices)."""
+    """The device is this machine's, not the run's: a resume may change it
+    (docs/guide/devices.md's promise that checkpoints move between devices)."""
     import json
     out = tmp_path / "run"
     assert main(["train", "--dataset", "digits", "--epochs", "1", "--hidden", "16", "--quiet",

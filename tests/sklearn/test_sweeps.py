@@ -1,6 +1,6 @@
 """Sweeps spread by joblib: a GridSearchCV over manualnn's estimators run by joblib's local
-process backend finds the same scores as one process (README shows Dask's and Ray's
-backends, which spread the same search over machines)."""
+process backend finds the same scores as one process (docs/guide/many-machines.md shows
+Dask's and Ray's backends, which spread the same search over machines)."""
 
 import numpy as np
 from joblib import parallel_config

@@ -225,7 +225,7 @@ def test_the_checkers_learners_graded_as_a_class_get_their_mistakes(tmp_path):
                f"</td>" in text
 
 
-# -- the worked examples of docs/course.md and README.md stay true -----------------------
+# -- the worked examples of docs/course.md and docs/guide/teachers.md stay true ----------
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[3]
 
 
@@ -247,7 +247,7 @@ def masked(text):
     return re.sub(r"\d+(\.\d+)?", "#", text)
 
 
-@pytest.mark.parametrize("doc", ["docs/course.md", "README.md"])
+@pytest.mark.parametrize("doc", ["docs/course.md", "docs/guide/teachers.md"])
 def test_the_documented_grading_is_what_grading_prints(graded, doc):
     """The same class graded here (another key, so other variants): the same summary
     and grades.csv but for the numbers a variant moves (partial credit), the same
