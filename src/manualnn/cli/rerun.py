@@ -13,7 +13,7 @@ import os
 from manualnn.checks import DataError
 from manualnn.cli.config import DEFAULTS, RunConfig
 from manualnn.io.rundir import CONFIG, MAX_CONFIG
-from manualnn.io.serialize import read_json
+from manualnn.io.tensorfile import read_json
 
 FROM_THIS_COMMAND = {"download", "max_memory", "out"}
 

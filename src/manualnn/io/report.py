@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import base64
 import importlib.resources
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from manualnn.checks import Array
 from manualnn.io import plots
 
 TEMPLATE = "report.html.j2"
 TILES_UP_TO = 64   # hidden units drawn as first-layer tiles; the first ones, in order
 
 
-def require():
+def require() -> tuple[Any, Any]:
     """(jinja2, pyplot), or a ValueError naming the extra that brings them."""
     try:
         import jinja2
@@ -33,14 +36,16 @@ def require():
 
 
 def data_uri(png: bytes) -> str:
+    """``png`` as a ``data:image/png;base64`` URI, for an ``<img src>``."""
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def figure_uri(fig) -> str | None:
+def figure_uri(fig: Any) -> str | None:
+    """The matplotlib figure ``fig`` as a PNG data URI (the figure is closed); None for None."""
     return None if fig is None else data_uri(plots.png_bytes(fig))
 
 
-def weight_tiles(W1, image_shape, units: int = TILES_UP_TO) -> str:
+def weight_tiles(W1: Array, image_shape: tuple[int, int], units: int = TILES_UP_TO) -> str:
     """The first ``units`` columns of W_1 (n_1, n_2), each reshaped to ``image_shape``
     (rows, cols) with n_1 = rows * cols: the input pattern each hidden unit responds to
     most.  Each tile has its own symmetric colour scale (red positive, blue negative)."""
@@ -57,10 +62,10 @@ def weight_tiles(W1, image_shape, units: int = TILES_UP_TO) -> str:
             ax.imshow(tile, cmap="RdBu_r", vmin=-top, vmax=top, interpolation="nearest")
             ax.set_title(str(j + 1), fontsize=6, pad=1)
     fig.subplots_adjust(left=0.01, right=0.99, top=0.95, bottom=0.01, wspace=0.1, hspace=0.3)
-    return figure_uri(fig)
+    return data_uri(plots.png_bytes(fig))
 
 
-def picture(row, image_shape, scale: int = 4) -> str:
+def picture(row: Sequence[float] | Array, image_shape: tuple[int, int], scale: int = 4) -> str:
     """One input row (n_1,) drawn as a grey image of ``image_shape``, ``scale`` screen
     pixels per input pixel (nearest neighbour: the pixels the network saw)."""
     _, plt = require()
@@ -70,22 +75,22 @@ def picture(row, image_shape, scale: int = 4) -> str:
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
     ax.imshow(image, cmap="gray_r", interpolation="nearest")
-    return figure_uri(fig)
+    return data_uri(plots.png_bytes(fig))
 
 
-def render(page: dict, template: str = TEMPLATE) -> str:
+def render(page: dict[str, Any], template: str = TEMPLATE) -> str:
     """The HTML text of the page ``template`` (one of templates/: the run's report, or a
     course's class page); ``page`` holds what the template names (see cli/report.py).
     Autoescaped: class names and paths are shown, never interpreted."""
     jinja2, _ = require()
-    source = importlib.resources.files("manualnn.io").joinpath("templates", template)
+    source = importlib.resources.files("manualnn.io") / "templates" / template
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
     env.finalize = _printable   # no control character reaches a page raw
     return env.from_string(source.read_text(encoding="utf-8")).render(**page)
 
 
-def _printable(value):
+def _printable(value: object) -> object:
     """What a page shows of ``value``: a string with each control character (but tab and
     line breaks) as U+FFFD, anything else as it is."""
     return plots.shown(value, lines=True) if isinstance(value, str) else value

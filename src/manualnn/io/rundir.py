@@ -33,7 +33,7 @@ import numpy as np
 from manualnn import atomic, checks
 from manualnn.checks import DataError, FilePath
 from manualnn.core.network import MLP
-from manualnn.io import checkpoint, serialize
+from manualnn.io import checkpoint, serialize, tensorfile
 from manualnn.train.loop import COLUMNS, REGRESSION_COLUMNS, TrainState, columns_of
 from manualnn.train.optimizer import Optimizer
 
@@ -123,7 +123,7 @@ class RunDir:
         if self.fixed is not None:
             info["config"] = self.fixed
         self.save_model(net, state, meta, arrays)
-        serialize.save_arrays(self.file(CHECKPOINT), tensors, info)
+        tensorfile.save_arrays(self.file(CHECKPOINT), tensors, info)
 
     def save_model(self, net: MLP, state: TrainState, meta: dict, arrays: dict) -> None:
         """The model (the best weights so far under early stopping) and history.csv."""
@@ -139,7 +139,7 @@ class RunDir:
         Every field is checked first: a tampered file is a DataError naming it, and a
         config.json edited since (``fixed`` differs from the saved options) is refused."""
         path = self.file(CHECKPOINT)
-        tensors, info = serialize.load_arrays(path)
+        tensors, info = tensorfile.load_arrays(path)
         checkpoint.check_info(info, path, state.shuffle_rng.bit_generator.state)
         if self.fixed is not None and "config" in info:
             checkpoint.check_config(info["config"], self.fixed, self.path)
@@ -185,7 +185,7 @@ def check_output(path: FilePath, name: str) -> str:
 
 def read_config(path: FilePath) -> dict:
     file = os.path.join(path, CONFIG)
-    config = serialize.read_json(file, MAX_CONFIG)
+    config = tensorfile.read_json(file, MAX_CONFIG)
     if config is None:
         raise DataError(f"{path}: not a run folder (no {CONFIG})")
     if not isinstance(config, dict):

@@ -1,4 +1,4 @@
-"""Model and checkpoint files: arrays in safetensors, description in JSON.  Never pickle.
+"""Model files: a network, its extra arrays and free-form JSON in a folder.  Never pickle.
 
 A model is a folder holding ``model.safetensors`` (the atomic, self-sufficient unit: the
 weights W1, b1, ..., WL, bL (no b without bias), any extra arrays such as
@@ -11,46 +11,79 @@ below) and ``model.json`` (the same document, indented, for people and tools):
                       "dropout": 0.0},
      "arrays": ["preprocess.mean"], "meta": {...free-form JSON...}}
 
-A checkpoint (``save_arrays``) is one safetensors file whose header document is
-``{"format": "manualnn.arrays", "format_version": 1, "meta": {...}}``.
-
-Reading trusts nothing: the header is parsed and checked here (length, JSON, dtypes,
-shapes against byte ranges, ranges against the file size) before any array is allocated,
-so a hostile file costs at most its own size and fails with a ``DataError`` naming the
-file and the fault.  Only fixed file names inside ``folder`` are touched.
+The file format under it, its checks of a hostile file and the checkpoint files
+(``save_arrays``, ``load_arrays``) are io/tensorfile.py's; here are the model document's
+rules, and the two copies' agreement.  Only fixed file names inside ``folder`` are touched.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
-import re
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from manualnn import atomic
-from manualnn.checks import DataError
+from manualnn.checks import DataError, FilePath
 from manualnn.core.activations import ACTIVATIONS
 from manualnn.core.network import MLP
+from manualnn.io.tensorfile import (  # load_arrays, save_arrays, read_json: old import path
+    DTYPES,
+    FORMAT_VERSION,
+    RULES,
+    Rules,
+    Spec,
+    apply_rules,
+    check_arrays,
+    check_format,
+    check_keys,
+    dumps,
+    expect,
+    fail,
+    header_doc,
+    load_arrays,
+    natural,
+    read_data,
+    read_header,
+    read_json,
+    save_arrays,
+    short,
+    write,
+)
+
+__all__ = ["CONFIG_FILE", "MODEL_FILE", "load_arrays", "load_model", "read_json",
+           "save_arrays", "save_model"]
 
 MODEL_FILE, CONFIG_FILE = "model.safetensors", "model.json"
-MODEL_FORMAT, ARRAYS_FORMAT, FORMAT_VERSION = "manualnn.model", "manualnn.arrays", 1
-HEADER_KEY = "manualnn"
-MAX_HEADER = 100_000_000  # bytes; the safetensors library's own limit
-MAX_NDIM = 32
-MAX_TENSORS = 10_000   # a model has 2 per layer; a checkpoint about 3 times that
+MODEL_FORMAT = "manualnn.model"
 READ_ATTEMPTS = 50   # loads that a training's saves may overtake before one gives up
-DTYPES = {"F32": "<f4", "F64": "<f8", "I32": "<i4", "I64": "<i8",
-          "U8": "u1", "U32": "<u4", "U64": "<u8"}
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}")
 DOC_KEYS = {"format", "format_version", "manualnn_version", "architecture", "arrays", "meta"}
 ARCH_KEYS = {"layers", "activations", "bias", "dtype", "dropout"}
+#: A weight as the architecture implies it: (dtype code, shape).
+WeightSpec = tuple[str, tuple[int, ...]]
+
+# the model document's fields but architecture.activations (checked in _check_model_doc)
+MODEL_RULES: Rules = {
+    "format_version": RULES["format_version"],
+    "manualnn_version": (lambda v: isinstance(v, str), "expected a string"),
+    "arrays": (lambda v: isinstance(v, list) and all(isinstance(n, str) for n in v)
+               and len(set(v)) == len(v), "expected a list of distinct names"),
+    "meta": RULES["meta"],
+    "architecture.layers": (lambda v: isinstance(v, list) and len(v) >= 2
+                            and all(natural(n, 1) for n in v),
+                            "expected a list of at least two positive integers"),
+    "architecture.bias": (lambda v: isinstance(v, bool), "expected true/false"),
+    "architecture.dtype": (lambda v: v in ("float32", "float64"),
+                           "expected 'float32' or 'float64'"),
+    "architecture.dropout": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+                             and 0 <= v < 1, "expected a number in [0, 1)"),
+}
 
 
-# -- public API ----------------------------------------------------------------------------
-def save_model(folder, net: MLP, meta: dict | None = None, arrays: dict | None = None) -> None:
+def save_model(folder: FilePath, net: MLP, meta: dict[str, Any] | None = None,
+               arrays: dict[str, np.ndarray] | None = None) -> None:
     """Write ``net`` (and extra ``arrays``, free-form JSON ``meta``) into ``folder``.
 
     model.json is removed first and rewritten last, each file atomically: after a crash at
@@ -65,8 +98,8 @@ def save_model(folder, net: MLP, meta: dict | None = None, arrays: dict | None =
                              "register it so that a load can rebuild it")
     # the weights go to the host: a file is the same whichever backend trained the model
     weights = {name: net.ops.to_numpy(p) for name, p in zip(net.param_names, net.params)}
-    extras = _check_arrays({} if arrays is None else arrays, "arrays", reserved=weights)
-    _check_arrays(weights, "net.params", reserved={})
+    extras = check_arrays({} if arrays is None else arrays, "arrays", reserved=weights)
+    check_arrays(weights, "net.params", reserved={})
     from manualnn import __version__  # lazily: the package imports its layers, not the reverse
 
     arch = {"layers": list(net.layers), "bias": net.bias, "dtype": net.dtype.name,
@@ -76,15 +109,16 @@ def save_model(folder, net: MLP, meta: dict | None = None, arrays: dict | None =
     doc = {"format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
            "manualnn_version": __version__, "architecture": arch,
            "arrays": sorted(extras), "meta": {} if meta is None else meta}
-    text = _dumps(doc, "meta")
+    text = dumps(doc, "meta")
     os.makedirs(folder, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(os.path.join(folder, CONFIG_FILE))
-    _write(os.path.join(folder, MODEL_FILE), {**weights, **extras}, text)
+    write(os.path.join(folder, MODEL_FILE), {**weights, **extras}, text)
     atomic.write_text(os.path.join(folder, CONFIG_FILE), json.dumps(doc, indent=2) + "\n")
 
 
-def load_model(folder, backend="auto"):
+def load_model(folder: FilePath, backend: Any = "auto"
+               ) -> tuple[MLP, dict[str, Any], dict[str, np.ndarray]]:
     """Read a model folder back: returns (net, meta, arrays), net an :class:`MLP` on
     ``backend`` (any: files are backend-neutral).
 
@@ -92,12 +126,13 @@ def load_model(folder, backend="auto"):
     """
     path = os.path.join(folder, MODEL_FILE)
     for attempt in range(READ_ATTEMPTS):
-        with _open(path) as f:   # the open file is one save's, whatever replaces it later
-            specs, metadata, data_start = _read_header(f, path)
-            doc = _check_model_doc(_header_doc(metadata, path), path)
+        # the open file is one save's, whatever replaces it later
+        with atomic.open_regular(path) as f:
+            specs, metadata, data_start = read_header(f, path)
+            doc = _check_model_doc(header_doc(metadata, path), path)
             arch = doc["architecture"]
             _check_tensor_set(specs, _weight_specs(arch), doc["arrays"], path)
-            tensors = _read_data(f, path, specs, data_start)
+            tensors = read_data(f, path, specs, data_start)
             try:
                 _check_copy(folder, doc)
                 break
@@ -111,7 +146,7 @@ def load_model(folder, backend="auto"):
     return net, doc["meta"], {name: tensors[name] for name in doc["arrays"]}
 
 
-def _check_copy(folder, doc) -> None:
+def _check_copy(folder: FilePath, doc: dict[str, Any]) -> None:
     """model.json, where there is one, must be the copy of ``doc`` (missing after a crash
     mid-save, or while a save runs: the header is enough)."""
     config = os.path.join(folder, CONFIG_FILE)
@@ -120,7 +155,7 @@ def _check_copy(folder, doc) -> None:
         _compare(_check_model_doc(config_doc, config), doc, folder)
 
 
-def _replaced(f, path) -> bool:
+def _replaced(f: BinaryIO, path: FilePath) -> bool:
     """Whether ``path`` is no longer the file open as ``f`` (a save renamed a new one in)."""
     try:
         return os.stat(path, follow_symlinks=False).st_ino != os.fstat(f.fileno()).st_ino
@@ -128,266 +163,30 @@ def _replaced(f, path) -> bool:
         return True
 
 
-def save_arrays(path, arrays: dict, meta: dict) -> None:
-    """Write named ``arrays`` and JSON ``meta`` into one safetensors file, atomically."""
-    checked = _check_arrays(arrays, "arrays", reserved={})
-    doc = {"format": ARRAYS_FORMAT, "format_version": FORMAT_VERSION, "meta": meta}
-    _write(path, checked, _dumps(doc, "meta"))
-
-
-def load_arrays(path):
-    """Read a ``save_arrays`` file: returns (arrays, meta), every fault a ``DataError``."""
-    path = os.fspath(path)
-    with _open(path) as f:
-        specs, metadata, data_start = _read_header(f, path)
-        doc = _header_doc(metadata, path)
-        _check_format(doc, ARRAYS_FORMAT, path)
-        _keys(doc, {"format", "format_version", "meta"}, path, "header document")
-        _apply_rules(doc, ["format_version", "meta"], path)
-        return _read_data(f, path, specs, data_start), doc["meta"]
-
-
-# -- writing -------------------------------------------------------------------------------
-def _dumps(doc: dict, name: str) -> str:
-    if not isinstance(doc["meta"], dict):
-        raise TypeError(f"{name}: expected a dict, got {type(doc['meta']).__name__}")
-    try:
-        text = json.dumps(doc, allow_nan=False)  # strict JSON: any reader can parse it
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name}: expected JSON-serializable values "
-                        f"(str keys, no NaN/inf): {exc}") from None
-    if json.loads(text)["meta"] != doc["meta"]:
-        raise TypeError(f"{name}: does not survive a JSON round trip "
-                        "(use lists, not tuples, and str keys)")
-    return text
-
-
-def _check_arrays(arrays, name: str, reserved) -> dict:
-    """Names and arrays a reader will accept: known dtype, finite floats, no clashes."""
-    if not isinstance(arrays, dict):
-        raise TypeError(f"{name}: expected a dict of name -> array, got {type(arrays).__name__}")
-    allowed = {np.dtype(t) for t in DTYPES.values()}
-    out = {}
-    for key, value in arrays.items():
-        if not isinstance(key, str) or not NAME.fullmatch(key):
-            raise ValueError(f"{name}: bad array name {key!r} (expected letters, digits, "
-                             "'_', '.', '-', at most 200 characters)")
-        if key in reserved:
-            raise ValueError(f"{name}: array name {key!r} clashes with a weight name")
-        if not isinstance(value, np.ndarray) or value.dtype.newbyteorder("<") not in allowed:
-            what = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
-            raise TypeError(f"{name}[{key!r}]: expected a NumPy array of float32/float64 "
-                            f"or (u)int, got {what}")
-        if value.dtype.kind == "f" and not np.isfinite(value).all():
-            raise ValueError(f"{name}[{key!r}]: expected finite values, got NaN or infinity")
-        out[key] = value.astype(value.dtype.newbyteorder("<"), order="C", copy=False)
-    return out
-
-
-def _write(path, arrays: dict, text: str) -> None:
-    from safetensors.numpy import save
-
-    atomic.write_bytes(path, save(arrays, metadata={HEADER_KEY: text}))
-
-
-# -- reading the container -----------------------------------------------------------------
-def _fail(path, message: str):
-    raise DataError(f"{path}: {message}")
-
-
-def _expect(ok: bool, path, field: str, wanted: str, got) -> None:
-    if not ok:
-        _fail(path, f"field {field!r}: {wanted}, got {_short(got)}")
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _open(path):
-    return atomic.open_regular(path)   # callers close it in a with block
-
-
-def _parse_json(raw: bytes, path, what: str, max_objects: int | None = None):
-    """Strict JSON: no NaN/Infinity, no duplicate keys (which a reader could take either
-    way); more than ``max_objects`` objects stop the parse there."""
-    count = [0]
-
-    def pairs(items):
-        count[0] += 1
-        if max_objects is not None and count[0] > max_objects:
-            raise ValueError(f"more than {max_objects} objects")
-        keys = [k for k, _ in items]
-        if len(set(keys)) != len(keys):
-            raise ValueError(f"duplicate key in {what}")
-        return dict(items)
-
-    def constant(name):
-        raise ValueError(f"{name} is not JSON")
-
-    try:
-        return json.loads(raw.decode("utf-8"), object_pairs_hook=pairs, parse_constant=constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        _fail(path, f"{what} is not valid JSON ({str(exc)[:120]})")
-
-
-def _read_header(f, path):
-    """(specs {name: (dtype code, shape, begin, end)}, metadata, data start), all checked."""
-    size = os.fstat(f.fileno()).st_size
-    if size < 8:
-        _fail(path, f"truncated: {size} bytes, a safetensors file has at least 8")
-    n = int.from_bytes(f.read(8), "little")
-    if n > MAX_HEADER or n > size - 8:
-        _fail(path, f"header length {n} is impossible (file has {size} bytes, "
-                    f"limit {MAX_HEADER})")
-    # one object per tensor: a header of millions of empty tensors stops at the limit
-    header = _parse_json(f.read(n), path, "header", max_objects=MAX_TENSORS + 2)
-    if not isinstance(header, dict):
-        _fail(path, "header is not a JSON object")
-    metadata = header.pop("__metadata__", {})
-    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        _fail(path, "header __metadata__ is not a map of strings")
-    specs = {name: _check_spec(name, spec, path) for name, spec in header.items()}
-    _check_layout(specs, size - 8 - n, path)
-    return specs, metadata, 8 + n
-
-
-def _check_spec(name, spec, path):
-    if not isinstance(spec, dict) or set(spec) != {"dtype", "shape", "data_offsets"}:
-        _fail(path, f"tensor {name!r}: expected dtype, shape and data_offsets")
-    dtype, shape, offsets = spec["dtype"], spec["shape"], spec["data_offsets"]
-    if not isinstance(dtype, str) or dtype not in DTYPES:
-        _fail(path, f"tensor {name!r}: dtype {_short(dtype)} not among {sorted(DTYPES)}")
-    if not (isinstance(shape, list) and len(shape) <= MAX_NDIM and all(_natural(d) for d in shape)):
-        _fail(path, f"tensor {name!r}: shape {_short(shape)} is not a list of at most "
-                    f"{MAX_NDIM} non-negative integers")
-    if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_natural, offsets))
-            and offsets[0] <= offsets[1]):
-        _fail(path, f"tensor {name!r}: data_offsets {_short(offsets)} is not [begin, end]")
-    nbytes = math.prod(shape) * np.dtype(DTYPES[dtype]).itemsize  # Python int: no overflow
-    if offsets[1] - offsets[0] != nbytes:
-        _fail(path, f"tensor {name!r}: shape {shape} of {dtype} needs {nbytes} bytes, "
-                    f"data_offsets give {offsets[1] - offsets[0]}")
-    return dtype, tuple(shape), offsets[0], offsets[1]
-
-
-def _check_layout(specs, data_len: int, path) -> None:
-    """Byte ranges must tile [0, data_len) exactly: within the file, no overlap, no gap."""
-    pos = 0
-    for name, (_, _, begin, end) in sorted(specs.items(), key=lambda kv: kv[1][2:]):
-        if begin != pos:
-            _fail(path, f"tensor {name!r}: data starts at {begin}, expected {pos} "
-                        "(overlapping or gapped data_offsets)")
-        if end > data_len:
-            _fail(path, f"tensor {name!r}: data ends at {end}, past the {data_len} "
-                        "data bytes in the file (truncated?)")
-        pos = end
-    if pos != data_len:
-        _fail(path, f"data_offsets cover {pos} bytes, the file holds {data_len}")
-
-
-def _read_data(f, path, specs, data_start: int) -> dict:
-    f.seek(data_start)
-    data = f.read()
-    out = {}
-    for name, (dtype, shape, begin, end) in specs.items():
-        if end > len(data):  # the file shrank since the header was checked
-            _fail(path, f"tensor {name!r}: truncated data")
-        arr = np.frombuffer(data, DTYPES[dtype], math.prod(shape), begin).reshape(shape)
-        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-            _fail(path, f"tensor {name!r} has NaN or infinite values")
-        out[name] = arr.astype(arr.dtype.newbyteorder("="))  # own, aligned, writable copy
-    return out
-
-
-def _header_doc(metadata: dict, path):
-    if HEADER_KEY not in metadata:
-        _fail(path, f"not a manualnn file: no {HEADER_KEY!r} entry in the header metadata")
-    return _parse_json(metadata[HEADER_KEY].encode("utf-8"), path, "header document")
-
-
-def read_json(path, limit: int = MAX_HEADER):
-    """The parsed file (strict JSON, at most ``limit`` bytes), or None where there is
-    none; DataError naming the file for anything else."""
-    f = atomic.open_regular(path, missing_ok=True)   # one open: no check-then-open race
-    if f is None:
-        return None
-    with f:
-        raw = f.read(limit + 1)
-    if len(raw) > limit:
-        _fail(path, f"larger than {limit} bytes")
-    return _parse_json(raw, path, "file")
-
-
 # -- the model document --------------------------------------------------------------------
-def _keys(obj, keys: set, path, where: str) -> None:
-    if not isinstance(obj, dict):
-        _fail(path, f"{where}: expected a JSON object, got {_short(obj)}")
-    if set(obj) != keys:
-        missing, extra = sorted(keys - set(obj)), sorted(set(obj) - keys)
-        _fail(path, f"{where}: missing fields {missing}, unexpected fields {extra}")
-
-
-def _check_format(doc, expected: str, path) -> None:
-    """First, so that a checkpoint read as a model (or the reverse) is named as such."""
-    found = doc.get("format") if isinstance(doc, dict) else doc
-    _expect(found == expected, path, "format", f"expected {expected!r}", found)
-
-
-def _natural(x, low: int = 0) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool) and x >= low
-
-
-# field: (accepts the value, what was expected); the model document's other fields below
-RULES = {
-    "format_version": (lambda v: _natural(v) and v == FORMAT_VERSION, f"expected {FORMAT_VERSION}"),
-    "manualnn_version": (lambda v: isinstance(v, str), "expected a string"),
-    "arrays": (lambda v: isinstance(v, list) and all(isinstance(n, str) for n in v)
-               and len(set(v)) == len(v), "expected a list of distinct names"),
-    "meta": (lambda v: isinstance(v, dict), "expected an object"),
-    "architecture.layers": (lambda v: isinstance(v, list) and len(v) >= 2
-                            and all(_natural(n, 1) for n in v),
-                            "expected a list of at least two positive integers"),
-    "architecture.bias": (lambda v: isinstance(v, bool), "expected true/false"),
-    "architecture.dtype": (lambda v: v in ("float32", "float64"),
-                           "expected 'float32' or 'float64'"),
-    "architecture.dropout": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
-                             and 0 <= v < 1, "expected a number in [0, 1)"),
-}
-
-
-def _apply_rules(doc: dict, fields, path) -> None:
-    for field in fields:
-        *parents, key = field.split(".")
-        value = doc[parents[0]][key] if parents else doc[key]
-        accepts, wanted = RULES[field]
-        _expect(accepts(value), path, field, wanted, value)
-
-
-def _check_model_doc(doc, path) -> dict:
+def _check_model_doc(doc: Any, path: FilePath) -> dict[str, Any]:
     """Check every field a load will use; returns ``doc``."""
-    _check_format(doc, MODEL_FORMAT, path)
-    _keys(doc, DOC_KEYS, path, "document")
-    _keys(doc["architecture"], ARCH_KEYS, path, "architecture")
-    _apply_rules(doc, RULES, path)
+    check_format(doc, MODEL_FORMAT, path)
+    check_keys(doc, DOC_KEYS, path, "document")
+    check_keys(doc["architecture"], ARCH_KEYS, path, "architecture")
+    apply_rules(doc, MODEL_RULES, path)
     arch = doc["architecture"]
     acts, n_hidden = arch["activations"], len(arch["layers"]) - 2
-    _keys(acts, {"hidden", "output"}, path, "architecture.activations")
-    _expect(isinstance(acts["hidden"], list) and len(acts["hidden"]) == n_hidden, path,
-            "architecture.activations.hidden", f"expected a list of {n_hidden} names",
-            acts["hidden"])
+    check_keys(acts, {"hidden", "output"}, path, "architecture.activations")
+    expect(isinstance(acts["hidden"], list) and len(acts["hidden"]) == n_hidden, path,
+           "architecture.activations.hidden", f"expected a list of {n_hidden} names",
+           acts["hidden"])
     for name in [*acts["hidden"], acts["output"]]:
         if not isinstance(name, str) or name not in ACTIVATIONS:
-            _fail(path, f"unknown activation {_short(name)}; known: {sorted(ACTIVATIONS)} "
-                        "(register custom ones before loading)")
+            fail(path, f"unknown activation {short(name)}; known: {sorted(ACTIVATIONS)} "
+                       "(register custom ones before loading)")
     return doc
 
 
-def _compare(config: dict, header: dict, folder) -> None:
+def _compare(config: dict[str, Any], header: dict[str, Any], folder: FilePath) -> None:
     """The two copies must agree entirely: a partial match would mix two saves."""
-    diffs = [f"architecture.{k} ({_short(config['architecture'][k])} vs "
-             f"{_short(header['architecture'][k])})"
+    diffs = [f"architecture.{k} ({short(config['architecture'][k])} vs "
+             f"{short(header['architecture'][k])})"
              for k in sorted(ARCH_KEYS) if config["architecture"][k] != header["architecture"][k]]
     diffs += [k for k in sorted(DOC_KEYS - {"architecture"}) if config[k] != header[k]]
     if diffs:
@@ -395,10 +194,10 @@ def _compare(config: dict, header: dict, folder) -> None:
                         f"{'; '.join(diffs)} (remove {CONFIG_FILE} to use the header copy)")
 
 
-def _weight_specs(arch: dict) -> dict:
+def _weight_specs(arch: dict[str, Any]) -> dict[str, WeightSpec]:
     """{name: (dtype code, shape)} that the architecture implies, in MLP.param_names order."""
     n, code = arch["layers"], "F32" if arch["dtype"] == "float32" else "F64"
-    specs = {}
+    specs: dict[str, WeightSpec] = {}
     for i in range(len(n) - 1):
         specs[f"W{i + 1}"] = (code, (n[i], n[i + 1]))
         if arch["bias"]:
@@ -406,20 +205,22 @@ def _weight_specs(arch: dict) -> dict:
     return specs
 
 
-def _check_tensor_set(specs: dict, weights: dict, extras: list, path) -> None:
+def _check_tensor_set(specs: dict[str, Spec], weights: dict[str, WeightSpec],
+                      extras: list[str], path: FilePath) -> None:
+    """The file holds exactly the ``weights`` (dtype and shape as implied) and ``extras``."""
     for name in [*weights, *extras]:
         if name not in specs:
-            _fail(path, f"missing tensor {name!r}")
+            fail(path, f"missing tensor {name!r}")
     for name in extras:
         if name in weights:
-            _fail(path, f"field 'arrays': extra array {name!r} clashes with a weight name")
+            fail(path, f"field 'arrays': extra array {name!r} clashes with a weight name")
     for name in specs:
         if name not in weights and name not in extras:
-            _fail(path, f"unexpected tensor {name!r} (not a weight, not a declared array)")
+            fail(path, f"unexpected tensor {name!r} (not a weight, not a declared array)")
     for name, (code, shape) in weights.items():
         found_code, found_shape = specs[name][:2]
         if (found_code, found_shape) != (code, shape):
-            _fail(path, f"tensor {name!r}: expected shape {shape} and dtype "
-                        f"{np.dtype(DTYPES[code]).name}, found shape {found_shape} and "
-                        f"dtype {np.dtype(DTYPES[found_code]).name}")
+            fail(path, f"tensor {name!r}: expected shape {shape} and dtype "
+                       f"{np.dtype(DTYPES[code]).name}, found shape {found_shape} and "
+                       f"dtype {np.dtype(DTYPES[found_code]).name}")
 

@@ -21,7 +21,7 @@ import stat
 
 from manualnn import atomic
 from manualnn.checks import DataError
-from manualnn.io.serialize import read_json
+from manualnn.io.tensorfile import read_json
 
 KEY, SETTINGS = "key", "course.json"
 FORMAT = "manualnn-course/1"
