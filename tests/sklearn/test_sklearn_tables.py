@@ -12,7 +12,7 @@ from manualnn.cli import main
 pa = pytest.importorskip("pyarrow", reason="tables need the tabular extra (pyarrow)")
 pd = pytest.importorskip("pandas", reason="the DataFrame input needs pandas")
 pytest.importorskip("sklearn", reason="manualnn.sklearn needs scikit-learn")
-from manualnn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+from manualnn.sklearn import MLPClassifier, MLPRegressor
 
 TRAIN = ["color,heavy,size,label,price"] + [
     f"{['red', 'blue', 'green', ''][i % 4]},{['true', 'false', ''][i % 3]},"
@@ -45,15 +45,15 @@ def _predicted(run, data, tmp_path, capsys):
 
 def _inputs(path):
     """The new rows as each kind of X the estimators take."""
+    import pyarrow.csv as pcsv
     frame = pd.read_csv(path)
     ordered = frame[["color", "heavy", "size"]]
-    return {"DataFrame": frame, "pyarrow": pa.csv.read_csv(path),
+    return {"DataFrame": frame, "pyarrow": pcsv.read_csv(path),
             "dict": {n: frame[n].to_numpy() for n in frame.columns},
             "array": ordered.to_numpy(dtype=object)}
 
 
 def test_a_table_classifier_predicts_as_manualnn_predict(runs, tmp_path, capsys):
-    import pyarrow.csv  # noqa: F401  (pa.csv)
     rows = _predicted(runs / "classification", runs / "new.csv", tmp_path, capsys)
     est = MLPClassifier.load(runs / "classification")
     assert list(est.feature_names_in_) == ["color", "heavy", "size"]
