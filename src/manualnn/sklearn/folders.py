@@ -16,7 +16,9 @@ written as the two softmax logits (0, z), which give the same probabilities
 load turn them back.  Loading a CLI model sorts its classes (scikit-learn's ``classes_`` are
 sorted; the output units are permuted alike) and folds its affine preprocessing into the
 first layer, ``W_1 <- W_1 / scale`` (row-wise), ``b_1 <- b_1 - (shift / scale) W_1``, so the
-estimator takes raw features as the CLI did.  Estimator parameters and training records
+estimator takes raw features as the CLI did.  A run folder of a table keeps its column
+encoding (``column_encoder_``, model.json's ``columns``): the estimator then takes the
+table's columns, encoded by predict as ``manualnn predict`` encodes them.  Estimator parameters and training records
 ride along in ``meta["sklearn"]``; the estimator itself is never pickled into the folder.
 """
 
