@@ -73,6 +73,7 @@ def test_the_worked_example_prints_what_the_page_shows(tmp_path, monkeypatch, ca
     monkeypatch.chdir(tmp_path)
     exec(compile(setup, "docs/tabular.md", "exec"), {})  # noqa: S102 (the page's own code)
     assert _run_blocks(blocks, capsys) >= 8
+    _check_estimators(blocks, capsys)
     # the data guide's Tables section: the same commands, in a folder of their own
     guide = (ROOT / "docs" / "guide" / "data.md").read_text()
     section = guide.split("\n## Tables\n")[1].split("\n## ")[0]
@@ -81,3 +82,14 @@ def test_the_worked_example_prints_what_the_page_shows(tmp_path, monkeypatch, ca
         (tmp_path / "readme" / name).write_bytes((tmp_path / name).read_bytes())
     monkeypatch.chdir(tmp_path / "readme")
     assert _run_blocks(_blocks(section), capsys) == 2
+
+
+def _check_estimators(blocks, capsys):
+    """The estimators' block prints what the page shows, with predict's count warned."""
+    i = next(k for k, (lang, body) in enumerate(blocks)
+             if body.startswith("# the estimators take the table's columns"))
+    capsys.readouterr()
+    with pytest.warns(UserWarning, match="X: column 'island': 2 rows with a category unseen"):
+        exec(compile(blocks[i][1], "docs/tabular.md", "exec"), {})  # noqa: S102
+    shown = blocks[i + 1][1].rstrip("\n").split("\n")
+    assert _matches(shown, capsys.readouterr().out.splitlines())

@@ -12,6 +12,7 @@ from manualnn.cli import memory
 from manualnn.cli.confusion import Confusion
 from manualnn.cli.experiment import device_backend, encode_table, targets_for
 from manualnn.core.losses import get_loss
+from manualnn.data.columns import unseen_lines
 from manualnn.data.datasets import load_dataset
 from manualnn.data.tables import is_table
 from manualnn.data.userdata import load_table
@@ -191,9 +192,3 @@ def regression_lines(out) -> list:
             lines.append(f"{str(name)[:16]:<16} {one['rmse']:>10.5g} {one['mae']:>10.5g} "
                          f"{one['r2']:>8.4f}")
     return lines
-
-
-def unseen_lines(unseen: dict) -> list:
-    """One line per column with categories the training rows never had (all-zero)."""
-    return [f"column {name!r}: {count} rows with a category unseen at training (encoded "
-            f"as none of the categories)" for name, count in unseen.items()]

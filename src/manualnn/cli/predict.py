@@ -21,9 +21,10 @@ import numpy as np
 from manualnn import atomic, checks
 from manualnn.checks import DataError
 from manualnn.cli import memory
-from manualnn.cli.evaluation import check_outputs, unseen_lines
+from manualnn.cli.evaluation import check_outputs
 from manualnn.core.losses import softmax
 from manualnn.data import npyfile
+from manualnn.data.columns import unseen_lines
 from manualnn.data.tables import is_table, pyarrow, read_table
 from manualnn.io.rundir import check_output, load_run, model_parts
 from manualnn.train.metrics import RegressionMetrics

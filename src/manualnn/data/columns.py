@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from manualnn.checks import DataError
-from manualnn.data.tables import KINDS, Table
+from manualnn.data.tables import KINDS, Table, table_of
 
 
 class ColumnEncoder:
@@ -90,6 +90,13 @@ class ColumnEncoder:
                 _number(X[:, j:j + _width(s)], col, s, table)
             j += _width(s)
         return X, unseen
+
+    def transform_columns(self, X: Any, dtype: DTypeLike = np.float32,
+                          where: str = "X") -> tuple[np.ndarray, dict[str, int]]:
+        """:meth:`transform` of in-memory columns (a DataFrame, a pyarrow Table, a dict of
+        name -> 1-D array, or a 2-D array in the columns' order; see
+        :func:`~manualnn.data.tables.table_of`), read as a file of them would be."""
+        return self.transform(table_of(X, self.types(), where), dtype)
 
     def to_json(self) -> list:
         return [dict(s) for s in self.specs]
@@ -160,3 +167,9 @@ def _one_hot(out, col, s, table) -> int:
     rows = np.flatnonzero(pos >= 0)
     out[rows, pos[rows]] = 1
     return int(np.count_nonzero(pos < 0))
+
+
+def unseen_lines(unseen: dict) -> list:
+    """One line per column with categories the training rows never had (all-zero)."""
+    return [f"column {name!r}: {count} rows with a category unseen at training (encoded "
+            f"as none of the categories)" for name, count in unseen.items()]

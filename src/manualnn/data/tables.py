@@ -141,10 +141,55 @@ def read_table(path: FilePath, limit: int | None = None, types: dict | None = No
                         f"{names}"[:300])
     if arrow.num_rows == 0:
         raise DataError(f"{path}: a header but no data rows")
-    table = Table(path, [], arrow.num_rows, raw if kind == "csv" else None)
-    table.columns = [_column(pa, table, name, arrow.column(i), (types or {}).get(name))
-                     for i, name in enumerate(names)]
+    return _from_arrow(pa, arrow, names, Table(path, [], arrow.num_rows,
+                                               raw if kind == "csv" else None), types)
+
+
+def _from_arrow(pa, arrow, names, table: Table, types) -> Table:
+    """``table`` with the columns ``names`` of the pyarrow table ``arrow``, each read as
+    its type says (or as ``types`` asks)."""
+    table.columns = [_column(pa, table, name, arrow.column(name), (types or {}).get(name))
+                     for name in names]
     return table
+
+
+def table_of(X: Any, types: dict, where: str = "X") -> Table:
+    """The :class:`Table` of in-memory columns, read as :func:`read_table` reads a file's:
+    ``X`` a pandas DataFrame, a pyarrow Table, a dict of column name -> 1-D array, or a
+    2-D array (m, len(types)) whose columns are ``types``' names in order.  ``types``:
+    column name -> kind (a model's columns); other columns are ignored.  A missing
+    column or a cell of the wrong kind is a DataError naming the column."""
+    pa = pyarrow()
+    names = list(types)
+    if hasattr(X, "columns") and not isinstance(X, pa.Table):   # a pandas DataFrame
+        X = {str(n): X[n].to_numpy() for n in X.columns}
+    elif isinstance(X, pa.Table):
+        X = {str(n): X.column(n) for n in X.column_names}
+    elif not isinstance(X, dict):
+        X = np.asarray(X, dtype=object)
+        if X.ndim != 2 or X.shape[1] != len(names):
+            raise DataError(f"{where}: expected a DataFrame, a pyarrow Table, a dict of "
+                            f"columns or a 2-D array of {len(names)} columns {names}"[:200]
+                            + f", got an array of shape {X.shape}")
+        X = dict(zip(names, X.T))
+    lost = [n for n in names if n not in X]
+    if lost:
+        raise DataError(f"{where}: no column {lost[0]!r}; the model takes the columns "
+                        f"{names}, got {list(X)}"[:300])
+    arrays = {}
+    for n in names:
+        try:
+            arrays[n] = X[n] if isinstance(X[n], (pa.Array, pa.ChunkedArray)) else \
+                pa.array(np.asarray(X[n]), from_pandas=True)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            raise DataError(f"{where}: column {n!r}: expected a 1-D array of numbers, "
+                            f"booleans or strings ({str(exc)[:100]})") from None
+    lengths = {len(a) for a in arrays.values()}
+    if len(lengths) != 1 or 0 in lengths:
+        raise DataError(f"{where}: expected columns of one length above 0, got lengths "
+                        f"{ {n: len(a) for n, a in arrays.items()} }"[:200])
+    arrow = pa.table(arrays)
+    return _from_arrow(pa, arrow, names, Table(where, [], arrow.num_rows), types)
 
 
 def _read_bytes(path: str, limit) -> bytes:

@@ -122,6 +122,12 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         sizes = self._check_hyperparameters()
         first = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        if getattr(self, "column_encoder_", None) is not None:
+            if not first:
+                raise ValueError("X: this estimator was loaded from a model of a table's "
+                                 "columns; warm_start and partial_fit cannot continue it "
+                                 "(train it on the table with `manualnn train`)")
+            del self.column_encoder_   # a fresh fit takes arrays
         X, y = self._validate_xy(X, y, reset=first)
         dtype = self._working_dtype(X, first)
         X = _dense(X, dtype)
@@ -188,11 +194,26 @@ class _BaseMLP(BaseEstimator):
     def _forward(self, X):
         """The network's output Z_{L+1} (n, n_outputs_), logits for classifiers."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
-                          dtype=(np.float64, np.float32))
         W, b = list(self.coefs_), list(self.intercepts_)
+        if getattr(self, "column_encoder_", None) is not None:
+            X = self._encode_columns(X, W[0].dtype)
+        else:
+            X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                              dtype=(np.float64, np.float32))
         net = MLP.from_weights(W, b, activation=self._activation_name())
         return net(_dense(X, W[0].dtype))
+
+    def _encode_columns(self, X, dtype) -> np.ndarray:
+        """A table's columns X (a DataFrame, a pyarrow Table, a dict of name -> 1-D array,
+        or a 2-D array in ``feature_names_in_``'s order) encoded as ``manualnn predict``
+        encodes a file's; unseen categories (all-zero) are counted in a warning."""
+        import warnings
+
+        from manualnn.data.columns import unseen_lines
+        X, unseen = self.column_encoder_.transform_columns(X, dtype)
+        for line in unseen_lines(unseen):
+            warnings.warn(f"X: {line}", UserWarning, stacklevel=4)
+        return X
 
     def _partial_fit_available(self) -> bool:
         """``partial_fit`` exists for the stochastic solvers only, as in scikit-learn."""

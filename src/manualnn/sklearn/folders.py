@@ -16,7 +16,9 @@ written as the two softmax logits (0, z), which give the same probabilities
 load turn them back.  Loading a CLI model sorts its classes (scikit-learn's ``classes_`` are
 sorted; the output units are permuted alike) and folds its affine preprocessing into the
 first layer, ``W_1 <- W_1 / scale`` (row-wise), ``b_1 <- b_1 - (shift / scale) W_1``, so the
-estimator takes raw features as the CLI did.  Estimator parameters and training records
+estimator takes raw features as the CLI did.  A run folder of a table keeps its column
+encoding (``column_encoder_``, model.json's ``columns``): the estimator then takes the
+table's columns, encoded by predict as ``manualnn predict`` encodes them.  Estimator parameters and training records
 ride along in ``meta["sklearn"]``; the estimator itself is never pickled into the folder.
 """
 
@@ -55,7 +57,12 @@ def save(est, folder) -> None:
                         "state": {k: _json(getattr(est, k, None)) for k in STATE_KEYS}}}
     if classifier:
         meta["classes"] = np.asarray(est.classes_).tolist()
-    if hasattr(est, "feature_names_in_"):
+    encoder = getattr(est, "column_encoder_", None)
+    if encoder is not None:   # a table's model: its columns, as the CLI stores them
+        meta["columns"], meta["label_columns"] = encoder.to_json(), est._label_columns
+        if not classifier:   # the CLI names a regression's outputs by its targets
+            meta["classes"] = list(est._label_columns)
+    elif hasattr(est, "feature_names_in_"):
         meta["sklearn"]["feature_names_in_"] = [str(n) for n in est.feature_names_in_]
     save_model(folder, net, meta)
 
@@ -86,13 +93,13 @@ def load(cls, folder):
     b = [np.array(v) for v in net.b] if net.bias else [np.zeros(n, net.dtype)
                                                        for n in net.layers[1:]]
     _fold_preprocessing(W, b, meta, arrays, folder)
-    _fold_target(W, b, meta, folder, net.layers)
+    parts = _fold_target(W, b, meta, folder, net.layers)
     out = _output_kind(meta, W, folder)
     if meta.get("binary_logistic"):
         W[-1], b[-1] = W[-1][:, 1:] - W[-1][:, :1], b[-1][1:] - b[-1][:1]
         out = "logistic"
     classes = None
-    if "classes" in meta:
+    if "classes" in meta and task == "classification":   # a regression's: target names
         classes = np.arange(W[-1].shape[1]) if meta.get("multilabel") \
             else np.asarray(_labels(meta, folder))
     if out == "softmax":
@@ -101,7 +108,18 @@ def load(cls, folder):
         order = np.argsort(classes, kind="stable")
         classes, W[-1], b[-1] = classes[order], W[-1][:, order], b[-1][order]
     _restore(est, W, b, out, classes, meta, saved.get("state", {}))
+    if parts.encoder is not None:
+        _restore_columns(est, parts)
     return est
+
+
+def _restore_columns(est, parts) -> None:
+    """A table's model takes the table's columns: predict encodes them with the stored
+    ColumnEncoder (``column_encoder_``), as ``manualnn predict`` does."""
+    names = [s["name"] for s in parts.encoder.specs]
+    est.column_encoder_, est._label_columns = parts.encoder, parts.label_columns
+    est.feature_names_in_ = np.asarray(names, dtype=object)
+    est.n_features_in_ = len(names)
 
 
 def _check_meta(meta, layers, path) -> None:
@@ -227,21 +245,17 @@ def _fold_preprocessing(W, b, meta, arrays, folder) -> None:
     b[0] = (b[0] - (shift / scale) @ W64).astype(b[0].dtype)
 
 
-def _fold_target(W, b, meta, folder, layers) -> None:
+def _fold_target(W, b, meta, folder, layers):
     """A CLI regression's standardized targets folded into the last layer (P = Z scale +
-    mean: W_L scale, b_L scale + mean), so that predict gives the file's units; a model of
-    a table's columns is refused (the estimator takes arrays, not columns)."""
+    mean: W_L scale, b_L scale + mean), so that predict gives the file's units; returns
+    model.json's checked parts (see :func:`manualnn.io.rundir.model_parts`)."""
     from manualnn.io.rundir import model_parts
     parts = model_parts(meta, folder, layers)
-    if parts.encoder is not None:
-        raise ValueError(f"{folder}: a model of a table's columns "
-                         f"{[s['name'] for s in parts.encoder.specs][:6]}: the estimators "
-                         "take arrays; predict with `manualnn predict RUN TABLE.csv`")
-    if parts.target is None:
-        return
-    mean, scale = parts.target
-    W[-1] = (W[-1].astype(np.float64) * scale).astype(W[-1].dtype)
-    b[-1] = (b[-1].astype(np.float64) * scale + mean).astype(b[-1].dtype)
+    if parts.target is not None:
+        mean, scale = parts.target
+        W[-1] = (W[-1].astype(np.float64) * scale).astype(W[-1].dtype)
+        b[-1] = (b[-1].astype(np.float64) * scale + mean).astype(b[-1].dtype)
+    return parts
 
 
 def _json(value):
