@@ -131,3 +131,21 @@ def test_saving_an_unfitted_estimator_fails(tmp_path):
 
     with pytest.raises(NotFittedError):
         MLPClassifier().save(tmp_path)
+
+
+@pytest.mark.parametrize("targets", [1, 2])
+def test_the_cli_predicts_from_a_saved_regressor(tmp_path, targets):
+    """MLPRegressor.save names no targets; the CLI's loader names them (target, or
+    target_0, target_1, ...) instead of refusing the folder, and predicts est.predict."""
+    from manualnn.cli.app import main
+    X, y = make_regression(n_samples=60, n_features=3, n_targets=targets, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(X, y / y.std())
+    est.save(tmp_path / "model")
+    np.save(tmp_path / "x.npy", X[:4])
+    assert main(["predict", str(tmp_path / "model"), str(tmp_path / "x.npy"),
+                 "--output", str(tmp_path / "p.csv")]) == 0
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    names = ["target"] if targets == 1 else ["target_0", "target_1"]
+    assert lines[0].split(",")[1:] == names
+    got = np.array([[float(v) for v in line.split(",")[1:]] for line in lines[1:]])
+    np.testing.assert_allclose(got, est.predict(X[:4]).reshape(4, -1), rtol=1e-12)

@@ -281,6 +281,9 @@ def load_run(path: FilePath, backend: Any = "auto") -> tuple[MLP, dict, Preproce
     except (TypeError, ValueError) as exc:
         raise DataError(f"{path}: the model's preprocessing is unusable ({exc})") from None
     classes = meta.get("classes")
+    if classes is None and meta.get("task") == "regression":   # MLPRegressor.save names none
+        k = net.layers[-1]
+        classes = meta["classes"] = ["target"] if k == 1 else [f"target_{j}" for j in range(k)]
     if not isinstance(classes, list) or len(classes) != net.layers[-1]:
         raise DataError(f"{path}: model.json lists {classes!r} as classes, expected "
                         f"{net.layers[-1]} names for the {net.layers[-1]} outputs")
