@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import sys
 import tempfile
 import time
@@ -185,16 +186,16 @@ TITLE = "## Tables with no options (issue 24)"
 
 
 def replace_section(path, section: str) -> None:
-    """``path`` with its TITLE section (up to the next '## ' heading) replaced by
-    ``section``, or with ``section`` added at its end."""
+    """``path`` with its TITLE section (up to the next heading of level 1 or 2) replaced
+    by ``section``, or with ``section`` added at its end."""
     text = ""
     if os.path.exists(path):
         with open(path) as f:
             text = f.read()
     if TITLE in text:
         head, rest = text.split(TITLE, 1)
-        tail = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
-        text = head + section + ("\n## " + tail if tail else "")
+        heading = re.search(r"\n#{1,2} ", rest)
+        text = head + section + (rest[heading.start():] if heading else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section if text else section
     with open(path, "w") as f:
