@@ -5,6 +5,7 @@ the expected verdicts and partial credit, grades.csv, the feedback files, and cl
 import base64
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import re
@@ -26,6 +27,10 @@ def make_course(path, timeout=3):
     """A course of the class's four functions, weights 1, 1, 2, 4; ``timeout`` seconds a
     child (the endless loop of one student costs it once)."""
     assert main(["course", "new", str(path), "--functions", ",".join(FUNCTIONS)]) == 0
+    # a fixed key, so the class's verdicts are known: with a random one, some variants hide
+    # a mistake (a square theta, n = k, makes ivy's transpose a wrong value, not a shape
+    # error), and the expected verdicts would hold for most keys but not all
+    (path / "key").write_text(hashlib.sha256(b"manualnn course tests 1").hexdigest() + "\n")
     settings = json.loads((path / "course.json").read_text())
     settings.update(timeout=timeout, weights=dict(zip(FUNCTIONS, (1, 1, 2, 4))))
     (path / "course.json").write_text(json.dumps(settings))
