@@ -74,3 +74,20 @@ def test_grades_csv_and_feedback(course, tmp_path):
         assert part in zh, part
     with pytest.raises(ValueError, match="lang: expected one of en, zh, got 'fr'"):
         feedback_text(course, grades[0], "fr")
+
+
+def test_the_summary_counts_full_partial_nothing_and_not_graded_apart(course):
+    """A graded submission that earns no point is said as such, not as 'partial'; the
+    line keeps its shorter form when there is none."""
+    from manualnn.learn.course.pool import summary
+    right = [verdict("softmax_loss", "correct", 3, 3), verdict("backprop", "correct", 3, 3)]
+    part = [verdict("softmax_loss", "correct", 3, 3),
+            verdict("backprop", "mistake", 1, 3, mistake="missing_mean")]
+    zero = [verdict("softmax_loss", "error", 0, 3), verdict("backprop", "error", 0, 3)]
+    grades = [from_verdicts("a", course, right, right), from_verdicts("b", course, part, []),
+              from_verdicts("c", course, zero, []),
+              not_graded("d", course, "refused", "refused: imports torch")]
+    line = summary(course, grades, 1.0)
+    assert ": 1 full marks, 1 partial, 1 with no points, 1 not graded;" in line, line
+    assert ": 1 full marks, 1 partial, 1 not graded;" in summary(course, grades[:2] + grades[3:],
+                                                                 1.0)

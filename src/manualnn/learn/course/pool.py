@@ -115,11 +115,13 @@ def summary(course, grades: list, seconds: float) -> str:
     """The line printed at the end of a grading."""
     full = sum(1 for g in grades if g.total >= course.max_points - 1e-9)
     not_run = sum(1 for g in grades if g.note)
+    nothing = sum(1 for g in grades if not g.note and g.total <= 1e-9)   # graded, 0 points
+    partial = len(grades) - full - not_run - nothing
     mean = sum(g.total for g in grades) / len(grades) if grades else 0.0
     return (f"graded {len(grades)} submission{'' if len(grades) == 1 else 's'} in "
-            f"{seconds:.1f} s: {full} full marks, "
-            f"{len(grades) - full - not_run} partial, {not_run} not graded; mean "
-            f"{mean:.2f} of {course.max_points:g} points")
+            f"{seconds:.1f} s: {full} full marks, {partial} partial, "
+            + (f"{nothing} with no points, " if nothing else "")
+            + f"{not_run} not graded; mean {mean:.2f} of {course.max_points:g} points")
 
 
 def timed(fn, *args, **kwargs):
